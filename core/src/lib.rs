@@ -1,0 +1,10 @@
+//! pvelab-core: the embeddable library behind pvelab.
+//!
+//! (Overview to be written as the crate fills in.)
+#![warn(missing_docs)]
+
+// --- domain: types, pure rules, tokens, passwords, settings keys, events (owned by the domain work) ---
+// --- end domain ---
+
+// --- store: migrations, database, sealing, repositories, the Lab facade (owned by the storage work) ---
+// --- end store ---
