@@ -4,6 +4,12 @@
 #![warn(missing_docs)]
 
 // --- domain: types, pure rules, tokens, passwords, settings keys, events (owned by the domain work) ---
+pub mod error;
+pub mod rules;
+pub mod token;
+pub mod types;
+
+pub use error::{Error, Result};
 // --- end domain ---
 
 // --- store: migrations, database, sealing, repositories, the Lab facade (owned by the storage work) ---

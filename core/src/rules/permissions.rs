@@ -1,0 +1,291 @@
+//! Who may do what: the permission table as one pure function.
+//!
+//! | operation | user | teacher, own or co-owned class | teacher, other class | adminer |
+//! |---|---|---|---|---|
+//! | join a class, see and control own VMs, leave a class | yes | yes | yes | yes |
+//! | create a class | no | yes | yes | yes |
+//! | class settings, tokens, pool size, assign / unassign, reset usage, publish template, list students and their VMs, control students' VMs | no | yes | no | yes |
+//! | delete a class, add / remove co-owners | no | primary teacher only | no | yes |
+//! | clusters, system settings, users' roles, templates and ISOs of all clusters | no | no | no | yes |
+//!
+//! A cluster's `admin_users` / `admin_group` make a person an administrator of that one cluster
+//! ([`ClusterRelation::Admin`]): they may manage that cluster, its templates and its ISOs, but not
+//! system settings, roles, or clusters they do not administer.
+
+use std::fmt;
+
+use crate::error::{Error, Result};
+use crate::types::{Role, UserId};
+
+/// One operation of the permission table. Rows of the table that group several operations are
+/// split so that a refusal names exactly what was attempted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Action {
+    /// Join a class with its token.
+    JoinClass,
+    /// See one's own VMs.
+    ViewOwnVms,
+    /// Start, stop, restart, revert or reimage one's own VM.
+    ControlOwnVm,
+    /// Leave a class (and release its VM).
+    LeaveClass,
+    /// Create a class.
+    CreateClass,
+    /// Change a class's settings (hours, quota, idle shutdown, sizes, description).
+    EditClassSettings,
+    /// Create, rotate or revoke a class's join token.
+    ManageJoinToken,
+    /// Change a class's pool size.
+    ResizePool,
+    /// Assign a VM to a student or take it back.
+    AssignVm,
+    /// Reset the usage hours of one or all students.
+    ResetUsage,
+    /// Publish a teacher VM as the class's new template.
+    PublishTemplate,
+    /// List a class's students and their VMs.
+    ListStudents,
+    /// Control a student's VM.
+    ControlStudentVm,
+    /// Delete a class.
+    DeleteClass,
+    /// Add or remove co-owners of a class.
+    ManageCoOwners,
+    /// Add, change, test or remove clusters.
+    ManageClusters,
+    /// Read or change system settings.
+    ManageSettings,
+    /// Change users' roles.
+    ManageRoles,
+    /// Sync and manage templates of a cluster.
+    ManageTemplates,
+    /// List and sync ISO images of a cluster.
+    ManageIsos,
+}
+
+impl Action {
+    /// Every action, in table order.
+    pub const ALL: [Action; 20] = [
+        Action::JoinClass,
+        Action::ViewOwnVms,
+        Action::ControlOwnVm,
+        Action::LeaveClass,
+        Action::CreateClass,
+        Action::EditClassSettings,
+        Action::ManageJoinToken,
+        Action::ResizePool,
+        Action::AssignVm,
+        Action::ResetUsage,
+        Action::PublishTemplate,
+        Action::ListStudents,
+        Action::ControlStudentVm,
+        Action::DeleteClass,
+        Action::ManageCoOwners,
+        Action::ManageClusters,
+        Action::ManageSettings,
+        Action::ManageRoles,
+        Action::ManageTemplates,
+        Action::ManageIsos,
+    ];
+
+    /// What the action needs, i.e. its row in the table.
+    pub fn requirement(self) -> Requirement {
+        use Action::*;
+        match self {
+            JoinClass | ViewOwnVms | ControlOwnVm | LeaveClass => Requirement::AnyUser,
+            CreateClass => Requirement::TeacherRole,
+            EditClassSettings | ManageJoinToken | ResizePool | AssignVm | ResetUsage
+            | PublishTemplate | ListStudents | ControlStudentVm => Requirement::ClassTeacher,
+            DeleteClass | ManageCoOwners => Requirement::PrimaryTeacher,
+            ManageClusters | ManageSettings | ManageRoles | ManageTemplates | ManageIsos => {
+                Requirement::Adminer
+            }
+        }
+    }
+
+    /// Whether administering the cluster concerned is enough (clusters, templates, ISOs).
+    pub fn is_cluster_scoped(self) -> bool {
+        matches!(
+            self,
+            Action::ManageClusters | Action::ManageTemplates | Action::ManageIsos
+        )
+    }
+
+    /// A short English description ("join a class").
+    pub fn describe(self) -> &'static str {
+        use Action::*;
+        match self {
+            JoinClass => "join a class",
+            ViewOwnVms => "see your own VMs",
+            ControlOwnVm => "control your own VM",
+            LeaveClass => "leave a class",
+            CreateClass => "create a class",
+            EditClassSettings => "change class settings",
+            ManageJoinToken => "manage the join token",
+            ResizePool => "resize the pool",
+            AssignVm => "assign or unassign VMs",
+            ResetUsage => "reset usage",
+            PublishTemplate => "publish the class template",
+            ListStudents => "list students and their VMs",
+            ControlStudentVm => "control a student's VM",
+            DeleteClass => "delete a class",
+            ManageCoOwners => "add or remove co-owners",
+            ManageClusters => "manage clusters",
+            ManageSettings => "manage system settings",
+            ManageRoles => "change users' roles",
+            ManageTemplates => "manage templates",
+            ManageIsos => "manage ISO images",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// The right an action needs: named in every refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Requirement {
+    /// Anyone known to pvelab.
+    AnyUser,
+    /// The teacher role (or adminer).
+    TeacherRole,
+    /// Teacher or co-owner of this class, or adminer.
+    ClassTeacher,
+    /// The class's primary teacher, or adminer.
+    PrimaryTeacher,
+    /// The adminer role (or, for cluster-scoped actions, administering that cluster).
+    Adminer,
+}
+
+impl fmt::Display for Requirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Requirement::AnyUser => "a known user",
+            Requirement::TeacherRole => "the teacher role",
+            Requirement::ClassTeacher => {
+                "the teacher role and being this class's teacher or co-owner, or the adminer role"
+            }
+            Requirement::PrimaryTeacher => {
+                "being this class's primary teacher, or the adminer role"
+            }
+            Requirement::Adminer => "the adminer role",
+        })
+    }
+}
+
+/// How the actor relates to the class an action concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClassRelation {
+    /// Not a teacher of this class (or no class concerned).
+    None,
+    /// A co-owner of the class.
+    CoOwner,
+    /// The class's primary teacher (`teacher_id`).
+    PrimaryTeacher,
+}
+
+/// How the actor relates to the cluster an action concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClusterRelation {
+    /// No special rights on this cluster (or no cluster concerned).
+    None,
+    /// Listed in the cluster's `admin_users` or member of its `admin_group`.
+    Admin,
+}
+
+/// The person performing an operation, as the core knows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    user_id: UserId,
+    role: Role,
+}
+
+impl Actor {
+    /// An actor with their current role.
+    pub fn new(user_id: UserId, role: Role) -> Self {
+        Self { user_id, role }
+    }
+
+    /// The actor's user id.
+    pub fn user_id(&self) -> UserId {
+        self.user_id
+    }
+
+    /// The actor's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+}
+
+/// The permission table itself: whether `role` with these relations may perform `action`.
+pub fn is_permitted(
+    role: Role,
+    action: Action,
+    class: ClassRelation,
+    cluster: ClusterRelation,
+) -> bool {
+    if role == Role::Adminer {
+        return true;
+    }
+    match action.requirement() {
+        Requirement::AnyUser => true,
+        Requirement::TeacherRole => role >= Role::Teacher,
+        // A demoted teacher who is still listed as co-owner loses the class rights with the role.
+        Requirement::ClassTeacher => role >= Role::Teacher && class != ClassRelation::None,
+        Requirement::PrimaryTeacher => {
+            role >= Role::Teacher && class == ClassRelation::PrimaryTeacher
+        }
+        Requirement::Adminer => action.is_cluster_scoped() && cluster == ClusterRelation::Admin,
+    }
+}
+
+/// Checks that `actor` may perform `action` on a class they relate to as `class` (use
+/// [`ClassRelation::None`] when no class is concerned).
+///
+/// # Errors
+/// [`Error::NotPermitted`] naming the action and the missing right.
+///
+/// # Examples
+/// ```
+/// use pvelab_core::rules::permissions::{authorize, Action, Actor, ClassRelation};
+/// use pvelab_core::types::{Role, UserId};
+/// let teacher = Actor::new(UserId::new(1), Role::Teacher);
+/// assert!(authorize(&teacher, Action::ResizePool, ClassRelation::CoOwner).is_ok());
+/// assert!(authorize(&teacher, Action::DeleteClass, ClassRelation::CoOwner).is_err());
+/// ```
+pub fn authorize(actor: &Actor, action: Action, class: ClassRelation) -> Result<()> {
+    check(actor, action, class, ClusterRelation::None)
+}
+
+/// Checks a cluster-scoped action (clusters, templates, ISOs) on a cluster the actor relates to
+/// as `cluster`; for other actions the relation grants nothing.
+///
+/// # Errors
+/// [`Error::NotPermitted`] naming the action and the missing right.
+pub fn authorize_on_cluster(actor: &Actor, action: Action, cluster: ClusterRelation) -> Result<()> {
+    check(actor, action, ClassRelation::None, cluster)
+}
+
+fn check(
+    actor: &Actor,
+    action: Action,
+    class: ClassRelation,
+    cluster: ClusterRelation,
+) -> Result<()> {
+    if is_permitted(actor.role, action, class, cluster) {
+        Ok(())
+    } else {
+        Err(Error::NotPermitted {
+            action,
+            needed: action.requirement(),
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "permissions_tests.rs"]
+mod tests;
