@@ -13,4 +13,9 @@ pub use error::{Error, Result};
 // --- end domain ---
 
 // --- store: migrations, database, sealing, repositories, the Lab facade (owned by the storage work) ---
+pub(crate) mod db;
+pub mod seal;
+pub mod store;
+
+pub use seal::SealingKey;
 // --- end store ---

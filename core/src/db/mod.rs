@@ -1,0 +1,219 @@
+//! The SQLite layer: connections, migrations, identifiers and stored time.
+//!
+//! # Why a writer connection plus a reader pool, all on blocking threads
+//! SQLite allows one writer at a time per database file whatever we do, so every write of this
+//! process goes through ONE connection behind a mutex: writers queue on the mutex (a fair,
+//! in-process wait) instead of spinning in SQLite's busy handler, which sleeps in growing steps and
+//! would turn a burst of 500 joins into a burst of sleeps. Reads use a small pool of extra
+//! connections: in WAL mode they run beside the writer and see committed data. Other processes
+//! (or other [`Db`] values) on the same file are still safe: every write is an IMMEDIATE
+//! transaction and the busy timeout makes them wait for each other; correctness never depends on
+//! the mutex (the concurrency tests open several `Lab`s on one file to prove it).
+//!
+//! Every call runs on tokio's blocking pool (`spawn_blocking`), so the async runtime is never
+//! blocked, and no mutex guard lives across an `.await` (the guards live inside the blocking
+//! closures). An in-memory database is a single connection (each `:memory:` connection would be
+//! a separate database), used for reads and writes alike.
+
+pub(crate) mod migrate;
+pub(crate) mod schema;
+pub(crate) mod time;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::error::{Error, Result};
+
+/// How long a connection waits for another process's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Idle reader connections kept open (the machine has few cores; more would only queue).
+const MAX_IDLE_READERS: usize = 4;
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Mutex<Connection>,
+    /// `None` for an in-memory database: everything uses the writer.
+    readers: Option<Readers>,
+}
+
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field(
+                "path",
+                &self.inner.readers.as_ref().map(|r| r.path.display().to_string()),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// Takes a mutex even if a panicking thread poisoned it: the protected value is a connection
+/// whose open transaction was rolled back when the panic dropped it, so it is still consistent.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    // NORMAL is durable across application crashes in WAL mode and much faster than FULL; only an
+    // OS crash or power loss may lose the last commits (never corrupt the file).
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+impl Db {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    ///
+    /// Blocking: call from a blocking thread.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the file cannot be opened or migrated, [`Error::SchemaTooNew`]
+    /// when a newer pvelab wrote it.
+    pub(crate) fn open_file_blocking(path: &Path) -> Result<Self> {
+        let mut writer = Connection::open(path)?;
+        configure(&writer)?;
+        let mode: String = writer.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Storage { reason: format!(
+                "the database {} cannot use write-ahead logging (journal mode is {mode})",
+                path.display()
+            ) });
+        }
+        migrate::run(&mut writer)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                readers: Some(Readers {
+                    path: path.to_owned(),
+                    idle: Mutex::new(Vec::new()),
+                }),
+            }),
+        })
+    }
+
+    /// A fresh, migrated in-memory database (for tests and demos).
+    ///
+    /// # Errors
+    /// [`Error::Database`] when SQLite fails.
+    pub(crate) fn open_memory_blocking() -> Result<Self> {
+        let mut conn = Connection::open_in_memory()?;
+        configure(&conn)?;
+        migrate::run(&mut conn)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(conn),
+                readers: None,
+            }),
+        })
+    }
+
+    /// Runs `work` in one IMMEDIATE transaction on a blocking thread and commits when it returns
+    /// `Ok`; an `Err` (or a panic) rolls everything back.
+    ///
+    /// IMMEDIATE takes the write lock at BEGIN, so a read-then-write inside `work` can never be
+    /// invalidated by another writer in between (no "deferred upgrade" deadlocks either).
+    ///
+    /// # Errors
+    /// Whatever `work` returns, or [`Error::Database`].
+    pub(crate) async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        run_blocking(move || {
+            let mut conn = lock(&inner.writer);
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = work(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })
+        .await
+    }
+
+    /// Runs `work` in a read transaction (one consistent snapshot) on a blocking thread.
+    ///
+    /// # Errors
+    /// Whatever `work` returns, or [`Error::Database`].
+    pub(crate) async fn read<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        run_blocking(move || match &inner.readers {
+            None => {
+                let mut conn = lock(&inner.writer);
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+                work(&tx)
+            }
+            Some(readers) => {
+                let mut conn = match lock(&readers.idle).pop() {
+                    Some(conn) => conn,
+                    None => open_reader(&readers.path)?,
+                };
+                let result = {
+                    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+                    work(&tx)
+                };
+                let mut idle = lock(&readers.idle);
+                if idle.len() < MAX_IDLE_READERS {
+                    idle.push(conn);
+                }
+                result
+            }
+        })
+        .await
+    }
+
+    /// Runs `work` on the writer connection outside any transaction (maintenance and tests).
+    ///
+    /// # Errors
+    /// Whatever `work` returns.
+    pub(crate) async fn with_writer<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        run_blocking(move || work(&mut lock(&inner.writer))).await
+    }
+}
+
+fn open_reader(path: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    configure(&conn)?;
+    Ok(conn)
+}
+
+/// Runs blocking work on tokio's blocking pool and turns a panic in it into an error instead of
+/// taking the caller down.
+pub(crate) async fn run_blocking<T, F>(work: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T> + Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Storage {
+            reason: format!("a database task failed: {e}"),
+        })?
+}

@@ -1,0 +1,258 @@
+//! Every SQL identifier the core uses, in one place, as sea-query `Iden`s.
+//!
+//! The names mirror `migrations/*.sql`; the migration tests compare this module against the real
+//! schema (`every_schema_identifier_exists_in_the_migrated_database`) so a typo here fails a test
+//! instead of a query at run time.
+
+use sea_query::Iden;
+
+/// `clusters`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum Clusters {
+    Table,
+    Id,
+    ClusterId,
+    Name,
+    Host,
+    Port,
+    User,
+    Password,
+    ApiTokenId,
+    ApiTokenSecret,
+    VerifySsl,
+    IsDefault,
+    IsActive,
+    AllowVmDeployment,
+    AllowTemplateSync,
+    AllowIsoSync,
+    AutoShutdownEnabled,
+    Priority,
+    DefaultStorage,
+    TemplateStorage,
+    Qcow2TemplatePath,
+    Qcow2ImagesPath,
+    AdminGroup,
+    AdminUsers,
+    ArpSubnets,
+    VmCacheTtl,
+    EnableIpLookup,
+    EnableIpPersistence,
+    Description,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// `system_settings`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum SystemSettings {
+    Table,
+    Id,
+    Key,
+    Value,
+    Description,
+    UpdatedAt,
+}
+
+/// `users`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum Users {
+    Table,
+    Id,
+    Username,
+    PasswordHash,
+    Role,
+    CreatedAt,
+    ExternalId,
+    DisplayName,
+}
+
+/// `templates`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum Templates {
+    Table,
+    Id,
+    Name,
+    ProxmoxVmid,
+    ClusterIp,
+    Node,
+    IsReplica,
+    SourceVmid,
+    SourceNode,
+    CreatedById,
+    IsClassTemplate,
+    ClassId,
+    OriginalTemplateId,
+    CpuCores,
+    CpuSockets,
+    MemoryMb,
+    DiskSizeGb,
+    DiskStorage,
+    DiskPath,
+    DiskFormat,
+    NetworkBridge,
+    OsType,
+    SpecsCachedAt,
+    CreatedAt,
+    LastVerifiedAt,
+    ClusterId,
+}
+
+/// `classes`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum Classes {
+    Table,
+    Id,
+    Name,
+    Description,
+    TeacherId,
+    TemplateId,
+    JoinToken,
+    TokenExpiresAt,
+    TokenNeverExpires,
+    PoolSize,
+    CpuCores,
+    MemoryMb,
+    DiskSizeGb,
+    VmidPrefix,
+    DeploymentNode,
+    DeploymentCluster,
+    AutoShutdownEnabled,
+    AutoShutdownCpuThreshold,
+    AutoShutdownIdleMinutes,
+    RestrictHours,
+    HoursStart,
+    HoursEnd,
+    MaxUsageHours,
+    CreatedAt,
+    UpdatedAt,
+    TimeZone,
+    VmidScheme,
+    ScopeId,
+}
+
+/// `vmid_blocks`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum VmidBlocks {
+    Table,
+    Block,
+    ClassId,
+}
+
+/// `vm_assignments`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum VmAssignments {
+    Table,
+    Id,
+    ClassId,
+    ProxmoxVmid,
+    VmName,
+    MacAddress,
+    CachedIp,
+    IpUpdatedAt,
+    Node,
+    AssignedUserId,
+    Status,
+    IsTemplateVm,
+    IsTeacherVm,
+    ManuallyAdded,
+    UsageHours,
+    UsageLastReset,
+    CreatedAt,
+    AssignedAt,
+    ClusterId,
+    Slot,
+    NeedsReimage,
+    QuotaWarnedPercent,
+}
+
+/// `vm_inventory` (filled by the next issue's inventory job).
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum VmInventory {
+    Table,
+    Id,
+    ClusterId,
+    Vmid,
+    Name,
+    Node,
+    Status,
+    Type,
+    Category,
+    Ip,
+    MacAddress,
+    Memory,
+    Cores,
+    DiskSize,
+    Uptime,
+    CpuUsage,
+    MemoryUsage,
+    IsTemplate,
+    Tags,
+    RdpAvailable,
+    SshAvailable,
+    LastUpdated,
+    LastStatusCheck,
+    SyncError,
+}
+
+/// `vm_ip_cache`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum VmIpCache {
+    Table,
+    Vmid,
+    MacAddress,
+    CachedIp,
+    IpUpdatedAt,
+    ClusterId,
+}
+
+/// `iso_images`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum IsoImages {
+    Table,
+    Id,
+    Volid,
+    Name,
+    Size,
+    Node,
+    Storage,
+    ClusterId,
+    DiscoveredAt,
+    LastSeen,
+}
+
+/// `class_enrollments`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum ClassEnrollments {
+    Table,
+    UserId,
+    ClassId,
+    EnrolledAt,
+}
+
+/// `class_co_owners`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum ClassCoOwners {
+    Table,
+    UserId,
+    ClassId,
+    AddedAt,
+}
+
+/// `waitlist`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum Waitlist {
+    Table,
+    Id,
+    ClassId,
+    UserId,
+    EnqueuedAt,
+}
+
+/// `schema_migrations` (created by the migration runner, not by a migration file).
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum SchemaMigrations {
+    Table,
+    Version,
+    Name,
+    AppliedAt,
+}

@@ -1,0 +1,113 @@
+//! Repositories: one file per aggregate, each a set of functions over a `rusqlite::Connection`
+//! (usually the open transaction of a [`Db`](crate::db::Db) call) that build their SQL with
+//! sea-query and return domain records, never raw rows.
+//!
+//! They are synchronous and do no permission checks: the [`Lab`](crate::lab::Lab) facade checks
+//! permissions and calls several of them inside ONE transaction, so a check and the change it
+//! guards can never be separated by another writer.
+
+pub mod classes;
+pub mod clusters;
+pub mod enrollment;
+pub mod pool;
+pub mod settings;
+pub mod usage;
+pub mod users;
+pub mod waitlist;
+
+use rusqlite::types::FromSql;
+use rusqlite::{Connection, ErrorCode, Row};
+use sea_query::SqliteQueryBuilder;
+use sea_query_rusqlite::RusqliteBinder;
+
+use crate::error::{Error, Result};
+use crate::types::InvalidValue;
+
+/// Executes a built statement; returns the number of changed rows.
+pub(crate) fn execute<S: RusqliteBinder>(conn: &Connection, statement: &S) -> Result<usize> {
+    let (sql, values) = statement.build_rusqlite(SqliteQueryBuilder);
+    Ok(conn.prepare_cached(&sql)?.execute(&*values.as_params())?)
+}
+
+/// Runs a built query and maps every row.
+pub(crate) fn query_all<S, T>(
+    conn: &Connection,
+    statement: &S,
+    mut map: impl FnMut(&mut Cols<'_, '_>) -> Result<T>,
+) -> Result<Vec<T>>
+where
+    S: RusqliteBinder,
+{
+    let (sql, values) = statement.build_rusqlite(SqliteQueryBuilder);
+    let mut prepared = conn.prepare_cached(&sql)?;
+    let mut rows = prepared.query(&*values.as_params())?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(map(&mut Cols { row, next: 0 })?);
+    }
+    Ok(out)
+}
+
+/// Runs a built query and maps its first row, if any.
+pub(crate) fn query_opt<S, T>(
+    conn: &Connection,
+    statement: &S,
+    mut map: impl FnMut(&mut Cols<'_, '_>) -> Result<T>,
+) -> Result<Option<T>>
+where
+    S: RusqliteBinder,
+{
+    let (sql, values) = statement.build_rusqlite(SqliteQueryBuilder);
+    let mut prepared = conn.prepare_cached(&sql)?;
+    let mut rows = prepared.query(&*values.as_params())?;
+    match rows.next()? {
+        Some(row) => Ok(Some(map(&mut Cols { row, next: 0 })?)),
+        None => Ok(None),
+    }
+}
+
+/// Reads the columns of a row in the order the query selected them, so the column list of a
+/// query and its mapping are written once, side by side.
+pub(crate) struct Cols<'a, 'r> {
+    row: &'a Row<'r>,
+    next: usize,
+}
+
+impl Cols<'_, '_> {
+    /// The next column.
+    pub(crate) fn next<T: FromSql>(&mut self) -> Result<T> {
+        let value = self.row.get(self.next)?;
+        self.next += 1;
+        Ok(value)
+    }
+
+    /// The next column as a 0/1 boolean.
+    pub(crate) fn flag(&mut self) -> Result<bool> {
+        Ok(self.next::<i64>()? != 0)
+    }
+}
+
+/// A stored value that no longer passes its type's rules (a database edited by hand).
+pub(crate) fn stored<T>(parsed: Result<T, InvalidValue>) -> Result<T> {
+    parsed.map_err(|e| Error::Storage {
+        reason: format!("a stored value is invalid: {e}"),
+    })
+}
+
+/// If `error` is a UNIQUE / PRIMARY KEY violation, the SQLite message naming the columns.
+pub(crate) fn unique_violation(error: &Error) -> Option<&str> {
+    match error {
+        Error::Database(rusqlite::Error::SqliteFailure(code, message))
+            if code.code == ErrorCode::ConstraintViolation =>
+        {
+            let message = message.as_deref().unwrap_or("");
+            message.starts_with("UNIQUE").then_some(message)
+        }
+        _ => None,
+    }
+}
+
+/// The rowid SQLite gave the last insert on this connection, as the `i64` our ids wrap.
+pub(crate) fn last_id(conn: &Connection) -> i64 {
+    conn.last_insert_rowid()
+}

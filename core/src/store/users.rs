@@ -1,0 +1,214 @@
+//! Users: people known by a front end's external id (the Discord user id) and/or a local user
+//! name with an argon2 password hash, each with one role.
+
+use jiff::Timestamp;
+use rusqlite::Connection;
+use sea_query::{Expr, ExprTrait, OnConflict, Query};
+
+use super::{execute, query_opt, stored, Cols};
+use crate::db::schema::Users;
+use crate::db::time::{now_sql, ts_from_sql};
+use crate::error::{Error, Result};
+use crate::types::{Role, UserId};
+
+/// A user as the lab knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The lab's id.
+    pub id: UserId,
+    /// Local login name, if the user has one.
+    pub username: Option<String>,
+    /// The front end's id for the user (opaque to the core), if any.
+    pub external_id: Option<String>,
+    /// A name to show; not an identity.
+    pub display_name: Option<String>,
+    /// The role stored for the user.
+    pub role: Role,
+    /// When the user was first seen.
+    pub created_at: Timestamp,
+}
+
+impl User {
+    /// The best name to show: display name, else user name, else external id.
+    pub fn shown_name(&self) -> &str {
+        self.display_name
+            .as_deref()
+            .or(self.username.as_deref())
+            .or(self.external_id.as_deref())
+            .unwrap_or("?")
+    }
+}
+
+const COLUMNS: [Users; 6] = [
+    Users::Id,
+    Users::Username,
+    Users::ExternalId,
+    Users::DisplayName,
+    Users::Role,
+    Users::CreatedAt,
+];
+
+fn map(c: &mut Cols<'_, '_>) -> Result<User> {
+    Ok(User {
+        id: UserId::new(c.next()?),
+        username: c.next()?,
+        external_id: c.next()?,
+        display_name: c.next()?,
+        role: stored(Role::parse(&c.next::<String>()?))?,
+        created_at: ts_from_sql(&c.next::<String>()?)?,
+    })
+}
+
+/// The user with this external id, created as a `user` if new; an existing user's display name
+/// is refreshed (people rename themselves) but their role is left alone.
+///
+/// # Errors
+/// [`Error::Database`] when SQLite fails.
+pub(crate) fn ensure_external(
+    conn: &Connection,
+    external_id: &str,
+    display_name: Option<&str>,
+) -> Result<User> {
+    let mut insert = Query::insert();
+    insert
+        .into_table(Users::Table)
+        .columns([
+            Users::ExternalId,
+            Users::DisplayName,
+            Users::Role,
+            Users::CreatedAt,
+        ])
+        .values_panic([
+            external_id.into(),
+            display_name.map(str::to_owned).into(),
+            Role::User.as_str().into(),
+            now_sql().into(),
+        ]);
+    let mut on_conflict = OnConflict::column(Users::ExternalId);
+    if display_name.is_some() {
+        on_conflict.update_column(Users::DisplayName);
+    } else {
+        on_conflict.do_nothing();
+    }
+    insert.on_conflict(on_conflict);
+    execute(conn, &insert)?;
+    by_external_id(conn, external_id)?.ok_or_else(|| Error::NotFound {
+        what: format!("user with external id {external_id:?}"),
+    })
+}
+
+/// Creates a local user with a login name and a password hash.
+///
+/// # Errors
+/// [`Error::Conflict`] when the name is taken; [`Error::Database`] otherwise.
+pub(crate) fn create_local(
+    conn: &Connection,
+    username: &str,
+    password_hash: &str,
+    role: Role,
+) -> Result<User> {
+    let insert = Query::insert()
+        .into_table(Users::Table)
+        .columns([
+            Users::Username,
+            Users::PasswordHash,
+            Users::Role,
+            Users::CreatedAt,
+        ])
+        .values_panic([
+            username.into(),
+            password_hash.into(),
+            role.as_str().into(),
+            now_sql().into(),
+        ])
+        .to_owned();
+    match execute(conn, &insert) {
+        Ok(_) => get(conn, UserId::new(conn.last_insert_rowid())),
+        Err(e) if super::unique_violation(&e).is_some() => Err(Error::Conflict {
+            what: format!("the user name {username:?} is taken"),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// The user with this id.
+///
+/// # Errors
+/// [`Error::NotFound`] when there is none.
+pub(crate) fn get(conn: &Connection, id: UserId) -> Result<User> {
+    let select = Query::select()
+        .columns(COLUMNS)
+        .from(Users::Table)
+        .and_where(Expr::col(Users::Id).eq(id.get()))
+        .to_owned();
+    query_opt(conn, &select, map)?.ok_or_else(|| Error::NotFound {
+        what: format!("user {id}"),
+    })
+}
+
+/// The user with this external id, if any.
+///
+/// # Errors
+/// [`Error::Database`] when SQLite fails.
+pub(crate) fn by_external_id(conn: &Connection, external_id: &str) -> Result<Option<User>> {
+    let select = Query::select()
+        .columns(COLUMNS)
+        .from(Users::Table)
+        .and_where(Expr::col(Users::ExternalId).eq(external_id))
+        .to_owned();
+    query_opt(conn, &select, map)
+}
+
+/// The user with this login name and their password hash (None if they have no password).
+///
+/// # Errors
+/// [`Error::Database`] when SQLite fails.
+pub(crate) fn by_username(
+    conn: &Connection,
+    username: &str,
+) -> Result<Option<(User, Option<String>)>> {
+    let select = Query::select()
+        .columns(COLUMNS)
+        .column(Users::PasswordHash)
+        .from(Users::Table)
+        .and_where(Expr::col(Users::Username).eq(username))
+        .to_owned();
+    query_opt(conn, &select, |c| Ok((map(c)?, c.next()?)))
+}
+
+/// Changes a user's role.
+///
+/// # Errors
+/// [`Error::NotFound`] when the user does not exist.
+pub(crate) fn set_role(conn: &Connection, id: UserId, role: Role) -> Result<User> {
+    let update = Query::update()
+        .table(Users::Table)
+        .value(Users::Role, role.as_str())
+        .and_where(Expr::col(Users::Id).eq(id.get()))
+        .to_owned();
+    if execute(conn, &update)? == 0 {
+        return Err(Error::NotFound {
+            what: format!("user {id}"),
+        });
+    }
+    get(conn, id)
+}
+
+/// Replaces a local user's password hash.
+///
+/// # Errors
+/// [`Error::NotFound`] when the user does not exist or has no login name.
+pub(crate) fn set_password_hash(conn: &Connection, id: UserId, hash: &str) -> Result<()> {
+    let update = Query::update()
+        .table(Users::Table)
+        .value(Users::PasswordHash, hash)
+        .and_where(Expr::col(Users::Id).eq(id.get()))
+        .and_where(Expr::col(Users::Username).is_not_null())
+        .to_owned();
+    if execute(conn, &update)? == 0 {
+        return Err(Error::NotFound {
+            what: format!("local user {id}"),
+        });
+    }
+    Ok(())
+}

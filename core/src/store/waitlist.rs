@@ -1,0 +1,99 @@
+//! The waitlist: students who joined a class when no VM was free, served first come first served.
+
+use jiff::Timestamp;
+use rusqlite::Connection;
+use sea_query::{Expr, ExprTrait, Func, OnConflict, Order, Query};
+
+use super::{execute, query_all, query_opt};
+use crate::db::schema::Waitlist;
+use crate::db::time::{now_sql, ts_from_sql};
+use crate::error::Result;
+use crate::types::{ClassId, UserId};
+
+/// Puts a user at the end of the class's waitlist (a no-op if they are on it); returns their
+/// 1-based position.
+///
+/// # Errors
+/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+pub(crate) fn enqueue(conn: &Connection, class: ClassId, user: UserId) -> Result<u32> {
+    let insert = Query::insert()
+        .into_table(Waitlist::Table)
+        .columns([Waitlist::ClassId, Waitlist::UserId, Waitlist::EnqueuedAt])
+        .values_panic([class.get().into(), user.get().into(), now_sql().into()])
+        .on_conflict(
+            OnConflict::columns([Waitlist::ClassId, Waitlist::UserId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .to_owned();
+    execute(conn, &insert)?;
+    Ok(position(conn, class, user)?.unwrap_or(0))
+}
+
+/// A user's 1-based position on the class's waitlist, if they are on it.
+///
+/// # Errors
+/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+pub(crate) fn position(conn: &Connection, class: ClassId, user: UserId) -> Result<Option<u32>> {
+    let mine = Query::select()
+        .column(Waitlist::Id)
+        .from(Waitlist::Table)
+        .and_where(Expr::col(Waitlist::ClassId).eq(class.get()))
+        .and_where(Expr::col(Waitlist::UserId).eq(user.get()))
+        .to_owned();
+    let Some(id) = query_opt(conn, &mine, |c| c.next::<i64>())? else {
+        return Ok(None);
+    };
+    let ahead = Query::select()
+        .expr(Func::count(Expr::col(Waitlist::Id)))
+        .from(Waitlist::Table)
+        .and_where(Expr::col(Waitlist::ClassId).eq(class.get()))
+        .and_where(Expr::col(Waitlist::Id).lte(id))
+        .to_owned();
+    let count = query_opt(conn, &ahead, |c| c.next::<i64>())?.unwrap_or(0);
+    Ok(Some(u32::try_from(count).unwrap_or(u32::MAX)))
+}
+
+/// Removes a user from the class's waitlist; returns whether they were on it.
+///
+/// # Errors
+/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+pub(crate) fn remove(conn: &Connection, class: ClassId, user: UserId) -> Result<bool> {
+    let delete = Query::delete()
+        .from_table(Waitlist::Table)
+        .and_where(Expr::col(Waitlist::ClassId).eq(class.get()))
+        .and_where(Expr::col(Waitlist::UserId).eq(user.get()))
+        .to_owned();
+    Ok(execute(conn, &delete)? == 1)
+}
+
+/// The user who has waited longest for this class, if anyone waits.
+///
+/// # Errors
+/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+pub(crate) fn first(conn: &Connection, class: ClassId) -> Result<Option<UserId>> {
+    let select = Query::select()
+        .column(Waitlist::UserId)
+        .from(Waitlist::Table)
+        .and_where(Expr::col(Waitlist::ClassId).eq(class.get()))
+        .order_by(Waitlist::Id, Order::Asc)
+        .limit(1)
+        .to_owned();
+    query_opt(conn, &select, |c| Ok(UserId::new(c.next()?)))
+}
+
+/// The class's waitlist in order, with the time each user joined it.
+///
+/// # Errors
+/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+pub(crate) fn list(conn: &Connection, class: ClassId) -> Result<Vec<(UserId, Timestamp)>> {
+    let select = Query::select()
+        .columns([Waitlist::UserId, Waitlist::EnqueuedAt])
+        .from(Waitlist::Table)
+        .and_where(Expr::col(Waitlist::ClassId).eq(class.get()))
+        .order_by(Waitlist::Id, Order::Asc)
+        .to_owned();
+    query_all(conn, &select, |c| {
+        Ok((UserId::new(c.next()?), ts_from_sql(&c.next::<String>()?)?))
+    })
+}
