@@ -5,6 +5,7 @@
 
 // --- domain: types, pure rules, tokens, passwords, settings keys, events (owned by the domain work) ---
 pub mod error;
+pub mod password;
 pub mod rules;
 pub mod token;
 pub mod types;

@@ -2,4 +2,8 @@
 //! (roles, relations, the current instant, samples) and get a decision, which keeps every rule
 //! testable row by row.
 
+pub mod hours;
+pub mod idle;
 pub mod permissions;
+pub mod quota;
+pub mod start;
