@@ -244,6 +244,21 @@ impl TokenLifetime {
     }
 }
 
+impl fmt::Display for TokenLifetime {
+    /// The shortest exact form: `never`, `2w`, `7d`, `12h` or `90m`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let TokenLifetime::For(d) = self else {
+            return f.write_str("never");
+        };
+        let mins = d.as_secs() / 60;
+        let (n, unit) = [(7 * 24 * 60, 'w'), (24 * 60, 'd'), (60, 'h')]
+            .into_iter()
+            .find(|(u, _)| mins % u == 0)
+            .map_or((mins, 'm'), |(u, c)| (mins / u, c));
+        write!(f, "{n}{unit}")
+    }
+}
+
 impl FromStr for TokenLifetime {
     type Err = InvalidValue;
 

@@ -164,3 +164,18 @@ fn a_lifetime_outside_one_minute_to_a_year_is_refused() {
     assert!(TokenLifetime::parse("1m").is_ok());
     assert!(TokenLifetime::parse("365d").is_ok());
 }
+
+#[test]
+fn a_lifetime_displays_in_its_shortest_exact_form_and_parses_back() {
+    for (text, shown) in [
+        ("14d", "2w"),
+        ("48h", "2d"),
+        ("90m", "90m"),
+        ("120m", "2h"),
+        ("never", "never"),
+    ] {
+        let l = TokenLifetime::parse(text).unwrap();
+        assert_eq!(l.to_string(), shown);
+        assert_eq!(TokenLifetime::parse(shown).unwrap(), l);
+    }
+}
