@@ -53,6 +53,44 @@ pub fn check(window: Option<HoursWindow>, zone: &ClassTimeZone, now: Timestamp) 
     }
 }
 
+/// The next instant after `now` at which the wall clock of `zone` reaches `hour`:00. When a
+/// daylight-saving jump skips that hour, it is the instant of the jump; when the hour happens
+/// twice, the first one. `None` only at the far end of the representable time range.
+pub fn next_local_hour(hour: u8, zone: &ClassTimeZone, now: Timestamp) -> Option<Timestamp> {
+    let mut date = now.to_zoned(zone.tz().clone()).date();
+    let hour = i8::try_from(hour).ok().filter(|h| *h < 24)?;
+    // Today's occurrence may have passed; tomorrow's cannot have, and a DST jump moves a local
+    // hour by at most a few hours, so two days always suffice (three for safety).
+    for _ in 0..3 {
+        let candidate = date.at(hour, 0, 0, 0).to_zoned(zone.tz().clone()).ok()?;
+        if candidate.timestamp() > now {
+            return Some(candidate.timestamp());
+        }
+        date = date.tomorrow().ok()?;
+    }
+    None
+}
+
+/// When the window closes, if `now` is inside it: the moment to warn before (and then shut
+/// down) student VMs. `None` when `now` is outside the window.
+pub fn closes_at(window: HoursWindow, zone: &ClassTimeZone, now: Timestamp) -> Option<Timestamp> {
+    if is_within(window, zone, now) {
+        next_local_hour(window.end(), zone, now)
+    } else {
+        None
+    }
+}
+
+/// When the window next opens, if `now` is outside it, so a refusal can say when to come back.
+/// `None` when `now` is inside the window.
+pub fn opens_at(window: HoursWindow, zone: &ClassTimeZone, now: Timestamp) -> Option<Timestamp> {
+    if is_within(window, zone, now) {
+        None
+    } else {
+        next_local_hour(window.start(), zone, now)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,7 +191,79 @@ mod tests {
         assert!(check(None, &berlin(), ts("2026-11-26T03:00:00Z")).is_ok());
     }
 
+    #[test]
+    fn a_day_window_closes_at_local_six_pm_and_reopens_next_morning() {
+        let now = ts("2026-11-26T09:30:00Z"); // 10:30 CET
+        assert_eq!(
+            closes_at(w(8, 18), &berlin(), now),
+            Some(ts("2026-11-26T17:00:00Z"))
+        );
+        assert_eq!(opens_at(w(8, 18), &berlin(), now), None);
+        let evening = ts("2026-11-26T18:12:00Z"); // 19:12 CET
+        assert_eq!(closes_at(w(8, 18), &berlin(), evening), None);
+        assert_eq!(
+            opens_at(w(8, 18), &berlin(), evening),
+            Some(ts("2026-11-27T07:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn a_night_window_closes_the_next_morning() {
+        let now = ts("2026-11-26T22:00:00Z"); // 23:00 CET
+        assert_eq!(
+            closes_at(w(22, 6), &berlin(), now),
+            Some(ts("2026-11-27T05:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn a_window_ending_in_the_skipped_hour_closes_at_the_jump() {
+        // 2026-03-29: local 02:00 does not exist; the clock jumps from 02:00 CET to 03:00 CEST
+        // at 01:00Z, and that is when a window ending at 02 closes.
+        let now = ts("2026-03-28T23:30:00Z"); // 00:30 CET
+        assert_eq!(
+            closes_at(w(22, 2), &berlin(), now),
+            Some(ts("2026-03-29T01:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn a_window_opening_in_the_repeated_hour_opens_at_its_first_occurrence() {
+        // 2026-10-25: local 02:00 happens at 00:00Z (CEST) and again at 01:00Z (CET).
+        let now = ts("2026-10-24T20:00:00Z"); // 22:00 CEST
+        assert_eq!(
+            opens_at(w(2, 5), &berlin(), now),
+            Some(ts("2026-10-25T00:00:00Z"))
+        );
+        // Across the fall-back night a 02-05 window therefore stays open four real hours.
+        let close = closes_at(w(2, 5), &berlin(), ts("2026-10-25T00:00:00Z")).unwrap();
+        assert_eq!(close, ts("2026-10-25T04:00:00Z"));
+    }
+
     proptest! {
+        #[test]
+        fn the_window_changes_state_exactly_at_its_next_boundary(
+            start in 0i64..24, end in 0i64..24, secs in 1_700_000_000i64..1_900_000_000
+        ) {
+            prop_assume!(start != end);
+            let (win, zone) = (w(start, end), berlin());
+            let now = Timestamp::from_second(secs).unwrap();
+            let inside = is_within(win, &zone, now);
+            let boundary = if inside { closes_at(win, &zone, now) } else { opens_at(win, &zone, now) };
+            let boundary = boundary.unwrap();
+            prop_assert!(boundary > now);
+            // Skipped hours can make a boundary coincide with the other one (e.g. a 02-03
+            // window on the spring-forward night never opens), so compare states only when the
+            // boundary really flips it.
+            let just_before = boundary - jiff::SignedDuration::from_secs(1);
+            prop_assert_eq!(is_within(win, &zone, just_before), inside);
+            // Whenever the boundary hour really occurs on the wall clock, the state flips there.
+            let target = if inside { win.end() } else { win.start() };
+            if local_time(&zone, boundary).hour() == i8::try_from(target).unwrap() {
+                prop_assert_ne!(is_within(win, &zone, boundary), inside);
+            }
+        }
+
         #[test]
         fn a_window_and_its_complement_split_every_instant(
             start in 0i64..24, end in 0i64..24, secs in 1_700_000_000i64..1_900_000_000

@@ -2,6 +2,7 @@
 //! (roles, relations, the current instant, samples) and get a decision, which keeps every rule
 //! testable row by row.
 
+pub mod cluster_admin;
 pub mod hours;
 pub mod idle;
 pub mod permissions;
