@@ -43,7 +43,7 @@ pub fn relation(
     let listed = admin_entries(admin_users)
         .any(|entry| names.iter().flatten().any(|n| !n.is_empty() && *n == entry));
     let group = admin_group.map(str::trim).filter(|g| !g.is_empty());
-    let in_group = group.is_some_and(|g| who.groups.iter().any(|mine| *mine == g));
+    let in_group = group.is_some_and(|g| who.groups.contains(&g));
     if listed || in_group {
         ClusterRelation::Admin
     } else {
