@@ -179,3 +179,31 @@ fn a_lifetime_displays_in_its_shortest_exact_form_and_parses_back() {
         assert_eq!(TokenLifetime::parse(shown).unwrap(), l);
     }
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn parsing_any_text_never_panics_and_accepts_only_22_url_safe_characters(text in ".{0,40}") {
+            if let Ok(t) = JoinToken::parse(&text) {
+                prop_assert_eq!(t.expose().len(), 22);
+                prop_assert!(t.expose().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            }
+        }
+
+        #[test]
+        fn every_16_byte_value_round_trips_as_a_token(bytes in proptest::array::uniform16(any::<u8>())) {
+            let text = URL_SAFE_NO_PAD.encode(bytes);
+            let t = JoinToken::parse(&text).unwrap();
+            prop_assert!(t.hash().matches(&JoinToken::parse(&text).unwrap()));
+        }
+
+        #[test]
+        fn lifetimes_round_trip_through_their_text(mins in 1i64..=365 * 24 * 60) {
+            let l = TokenLifetime::For(SignedDuration::from_mins(mins));
+            prop_assert_eq!(TokenLifetime::parse(&l.to_string()), Ok(l));
+        }
+    }
+}

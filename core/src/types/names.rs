@@ -177,6 +177,20 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_either_is_refused_or_becomes_a_clean_name(text in "(?s).{0,80}") {
+            if let Ok(name) = ClassName::parse(&text) {
+                proptest::prop_assert_eq!(name.as_str(), text.trim());
+                const NEVER: [char; 5] = ['@', '<', '>', '\n', '\u{202e}'];
+                proptest::prop_assert!(!name.as_str().contains(NEVER));
+                proptest::prop_assert_eq!(ClassName::parse(name.as_str()), Ok(name.clone()));
+            }
+            let _ = NodeName::parse(&text);
+            let _ = ClusterId::parse(&text);
+        }
+    }
+
     #[test]
     fn node_names_are_host_name_labels() {
         assert!(NodeName::parse("pve1").is_ok());
