@@ -66,7 +66,8 @@ CREATE TABLE system_settings (
 
 -- User: a person known to the lab.
 CREATE TABLE users (
-    id            INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: ids are never reused, so a stale reference never names another person.
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     -- Local user name for front ends with logins (NULL for users known only by an external id).
     username      TEXT UNIQUE CHECK (username IS NULL OR length(username) BETWEEN 1 AND 64),
     -- Argon2 PHC string; NULL means "no password login".

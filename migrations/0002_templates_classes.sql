@@ -38,7 +38,9 @@ CREATE INDEX templates_original ON templates (original_template_id) WHERE origin
 
 -- Class: a course with a pool of student VMs.
 CREATE TABLE classes (
-    id                          INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: a deleted class's id is never reused, so a stale reference held by a front
+    -- end (a button, a message) can never point at a different class.
+    id                          INTEGER PRIMARY KEY AUTOINCREMENT,
     name                        TEXT    NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
     description                 TEXT,
     teacher_id                  INTEGER NOT NULL REFERENCES users (id),

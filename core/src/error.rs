@@ -76,6 +76,11 @@ pub enum Error {
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
 
+    /// A local login failed: unknown user name or wrong password (deliberately not saying
+    /// which, so user names cannot be probed).
+    #[error("unknown user name or wrong password")]
+    LoginFailed,
+
     /// The database was written by a newer pvelab (it records a schema version this build does
     /// not know); it is left untouched. Upgrade pvelab, or restore a backup made for this version.
     #[error(

@@ -50,8 +50,10 @@ pub use error::{Error, Result};
 
 // --- store: migrations, database, sealing, repositories, the Lab facade (owned by the storage work) ---
 pub(crate) mod db;
+pub mod lab;
 pub mod seal;
 pub mod store;
 
+pub use lab::{Lab, LabConfig};
 pub use seal::SealingKey;
 // --- end store ---

@@ -45,13 +45,11 @@ impl SealingKey {
     /// # Errors
     /// [`Error::Sealing`] when the slice is not 32 bytes long.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let array: [u8; KEY_LEN] = bytes.try_into().map_err(|_| {
-            Error::Sealing {
-                reason: format!(
-                    "a sealing key is {KEY_LEN} bytes; {} bytes were given",
-                    bytes.len()
-                ),
-            }
+        let array: [u8; KEY_LEN] = bytes.try_into().map_err(|_| Error::Sealing {
+            reason: format!(
+                "a sealing key is {KEY_LEN} bytes; {} bytes were given",
+                bytes.len()
+            ),
         })?;
         Ok(Self(SecretBox::new(Box::new(array))))
     }
@@ -95,21 +93,17 @@ impl SealingKey {
     /// [`Error::Sealing`] when the file cannot be read or holds no valid key (naming the file).
     pub fn from_key_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| {
-            Error::Sealing {
-                reason: format!("cannot read the sealing key file {}: {e}", path.display()),
-            }
+        let bytes = std::fs::read(path).map_err(|e| Error::Sealing {
+            reason: format!("cannot read the sealing key file {}: {e}", path.display()),
         })?;
         if bytes.len() == KEY_LEN {
             return Self::from_bytes(&bytes);
         }
-        let text = std::str::from_utf8(&bytes).map_err(|_| {
-            Error::Sealing {
-                reason: format!(
-                    "the sealing key file {} holds neither 32 raw bytes nor a key in text form",
-                    path.display()
-                ),
-            }
+        let text = std::str::from_utf8(&bytes).map_err(|_| Error::Sealing {
+            reason: format!(
+                "the sealing key file {} holds neither 32 raw bytes nor a key in text form",
+                path.display()
+            ),
         })?;
         Self::from_text(text).map_err(|e| match e {
             Error::Sealing { reason } => Error::Sealing {
@@ -182,13 +176,11 @@ impl Sealer {
     /// # Errors
     /// [`Error::Sealing`] when the value was sealed under another key or context, or was altered.
     pub(crate) fn open(&self, sealed: &[u8], context: &str) -> Result<SecretString> {
-        let wrong = || {
-            Error::Sealing {
-                reason: format!(
-                    "the stored secret for {context} cannot be opened: it was sealed with another \
+        let wrong = || Error::Sealing {
+            reason: format!(
+                "the stored secret for {context} cannot be opened: it was sealed with another \
                      key or altered; provide the key it was sealed with, or store the secret again"
-                ),
-            }
+            ),
         };
         let (version, rest) = sealed.split_first().ok_or_else(wrong)?;
         if *version != FORMAT_VERSION || rest.len() < NONCE_LEN {
@@ -221,7 +213,9 @@ mod tests {
     #[test]
     fn a_sealed_secret_opens_with_the_same_key_and_context() {
         let sealer = Sealer::new(&SealingKey::generate());
-        let sealed = sealer.seal(&secret("hunter2"), "cluster:a:password").expect("seal");
+        let sealed = sealer
+            .seal(&secret("hunter2"), "cluster:a:password")
+            .expect("seal");
         let opened = sealer.open(&sealed, "cluster:a:password").expect("open");
         assert_eq!(opened.expose_secret(), "hunter2");
     }
@@ -237,7 +231,9 @@ mod tests {
     #[test]
     fn another_key_or_another_context_cannot_open_a_sealed_secret() {
         let sealer = Sealer::new(&SealingKey::generate());
-        let sealed = sealer.seal(&secret("s3cret"), "cluster:a:password").expect("seal");
+        let sealed = sealer
+            .seal(&secret("s3cret"), "cluster:a:password")
+            .expect("seal");
         assert!(matches!(
             Sealer::new(&SealingKey::generate()).open(&sealed, "cluster:a:password"),
             Err(Error::Sealing { .. })

@@ -143,7 +143,13 @@ mod tests {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations");
         let mut files: Vec<String> = std::fs::read_dir(dir)
             .expect("migrations folder")
-            .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .filter(|name| name.ends_with(".sql"))
             .collect();
         files.sort();

@@ -54,7 +54,11 @@ impl std::fmt::Debug for Db {
         f.debug_struct("Db")
             .field(
                 "path",
-                &self.inner.readers.as_ref().map(|r| r.path.display().to_string()),
+                &self
+                    .inner
+                    .readers
+                    .as_ref()
+                    .map(|r| r.path.display().to_string()),
             )
             .finish_non_exhaustive()
     }
@@ -87,12 +91,15 @@ impl Db {
     pub(crate) fn open_file_blocking(path: &Path) -> Result<Self> {
         let mut writer = Connection::open(path)?;
         configure(&writer)?;
-        let mode: String = writer.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        let mode: String =
+            writer.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(Error::Storage { reason: format!(
-                "the database {} cannot use write-ahead logging (journal mode is {mode})",
-                path.display()
-            ) });
+            return Err(Error::Storage {
+                reason: format!(
+                    "the database {} cannot use write-ahead logging (journal mode is {mode})",
+                    path.display()
+                ),
+            });
         }
         migrate::run(&mut writer)?;
         Ok(Self {
@@ -180,25 +187,14 @@ impl Db {
         })
         .await
     }
-
-    /// Runs `work` on the writer connection outside any transaction (maintenance and tests).
-    ///
-    /// # Errors
-    /// Whatever `work` returns.
-    pub(crate) async fn with_writer<T, F>(&self, work: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
-    {
-        let inner = Arc::clone(&self.inner);
-        run_blocking(move || work(&mut lock(&inner.writer))).await
-    }
 }
 
 fn open_reader(path: &Path) -> Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
     )?;
     configure(&conn)?;
     Ok(conn)

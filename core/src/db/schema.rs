@@ -1,8 +1,9 @@
 //! Every SQL identifier the core uses, in one place, as sea-query `Iden`s.
 //!
-//! The names mirror `migrations/*.sql`; the migration tests compare this module against the real
-//! schema (`every_schema_identifier_exists_in_the_migrated_database`) so a typo here fails a test
-//! instead of a query at run time.
+//! The names mirror `migrations/*.sql`. Every table and column of the schema is listed, including
+//! those only the next issue's jobs (inventory, addresses, ISOs, templates) will query, so that
+//! all SQL names live here; the unused ones are allowed below for that reason.
+#![allow(dead_code)]
 
 use sea_query::Iden;
 

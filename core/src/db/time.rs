@@ -25,10 +25,9 @@ pub(crate) fn now_sql() -> String {
 /// [`Error::Storage`] when the column holds something that is not a timestamp (a database edited
 /// by hand), naming the text.
 pub(crate) fn ts_from_sql(text: &str) -> Result<Timestamp> {
-    text.parse::<Timestamp>()
-        .map_err(|e| Error::Storage {
-            reason: format!("stored timestamp {text:?} is unreadable: {e}"),
-        })
+    text.parse::<Timestamp>().map_err(|e| Error::Storage {
+        reason: format!("stored timestamp {text:?} is unreadable: {e}"),
+    })
 }
 
 /// Like [`ts_from_sql`] for nullable columns.

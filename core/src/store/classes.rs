@@ -319,7 +319,10 @@ pub(crate) fn insert(conn: &Connection, teacher: UserId, new: &NewClass) -> Resu
             i64::from(new.disk_gb.get()).into(),
             i64::from(scheme.prefix()).into(),
             kind.as_str().into(),
-            new.deployment_node.as_ref().map(|n| n.as_str().to_owned()).into(),
+            new.deployment_node
+                .as_ref()
+                .map(|n| n.as_str().to_owned())
+                .into(),
             new.deployment_cluster
                 .as_ref()
                 .map(|n| n.as_str().to_owned())

@@ -179,7 +179,9 @@ fn context(cluster: &ClusterId, column: &str) -> String {
 pub(crate) fn insert(conn: &Connection, sealer: &Sealer, new: &NewCluster) -> Result<Cluster> {
     let (password, token_id, token_secret): (Value, Value, Value) = match &new.credential {
         ClusterCredential::Password(p) => (
-            sealer.seal(p, &context(&new.cluster_id, "password"))?.into(),
+            sealer
+                .seal(p, &context(&new.cluster_id, "password"))?
+                .into(),
             Option::<String>::None.into(),
             Option::<Vec<u8>>::None.into(),
         ),

@@ -60,24 +60,6 @@ pub(crate) fn unenroll(conn: &Connection, user: UserId, class: ClassId) -> Resul
     Ok(execute(conn, &delete)? == 1)
 }
 
-/// When the user enrolled in the class, if they are enrolled.
-///
-/// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails.
-pub(crate) fn enrolled_at(
-    conn: &Connection,
-    user: UserId,
-    class: ClassId,
-) -> Result<Option<Timestamp>> {
-    let select = Query::select()
-        .column(ClassEnrollments::EnrolledAt)
-        .from(ClassEnrollments::Table)
-        .and_where(Expr::col(ClassEnrollments::UserId).eq(user.get()))
-        .and_where(Expr::col(ClassEnrollments::ClassId).eq(class.get()))
-        .to_owned();
-    query_opt(conn, &select, |c| ts_from_sql(&c.next::<String>()?))
-}
-
 /// The students of a class with their enrollment time, earliest first.
 ///
 /// # Errors

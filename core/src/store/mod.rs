@@ -106,8 +106,3 @@ pub(crate) fn unique_violation(error: &Error) -> Option<&str> {
         _ => None,
     }
 }
-
-/// The rowid SQLite gave the last insert on this connection, as the `i64` our ids wrap.
-pub(crate) fn last_id(conn: &Connection) -> i64 {
-    conn.last_insert_rowid()
-}

@@ -277,7 +277,11 @@ pub(crate) fn register(
 ///
 /// # Errors
 /// [`Error::Database`] when SQLite fails.
-pub(crate) fn by_vmid(conn: &Connection, cluster: &ClusterId, vmid: VmId) -> Result<Option<PoolVm>> {
+pub(crate) fn by_vmid(
+    conn: &Connection,
+    cluster: &ClusterId,
+    vmid: VmId,
+) -> Result<Option<PoolVm>> {
     let select = select()
         .and_where(Expr::col(Vm::ClusterId).eq(cluster.as_str()))
         .and_where(Expr::col(Vm::ProxmoxVmid).eq(i64::from(vmid.get())))

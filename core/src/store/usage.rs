@@ -14,7 +14,12 @@ use crate::types::{ClassId, ClusterId, UserId, VmId};
 ///
 /// # Errors
 /// [`Error::NotFound`] when there is no such VM.
-pub(crate) fn add(conn: &Connection, cluster: &ClusterId, vmid: VmId, hours: f64) -> Result<PoolVm> {
+pub(crate) fn add(
+    conn: &Connection,
+    cluster: &ClusterId,
+    vmid: VmId,
+    hours: f64,
+) -> Result<PoolVm> {
     let update = Query::update()
         .table(Vm::Table)
         .value(Vm::UsageHours, Expr::col(Vm::UsageHours).add(hours))
@@ -31,7 +36,12 @@ pub(crate) fn add(conn: &Connection, cluster: &ClusterId, vmid: VmId, hours: f64
 ///
 /// # Errors
 /// [`Error::Database`](crate::Error::Database) when SQLite fails.
-pub(crate) fn set_warned(conn: &Connection, cluster: &ClusterId, vmid: VmId, percent: u8) -> Result<()> {
+pub(crate) fn set_warned(
+    conn: &Connection,
+    cluster: &ClusterId,
+    vmid: VmId,
+    percent: u8,
+) -> Result<()> {
     let update = Query::update()
         .table(Vm::Table)
         .value(Vm::QuotaWarnedPercent, i64::from(percent))

@@ -1,0 +1,257 @@
+//! Classes through the facade: create, settings, delete, co-owners, students, join tokens.
+
+use jiff::Timestamp;
+
+use super::{authorize_class, Lab};
+use crate::error::Result;
+use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
+use crate::store::classes::{self, Class, ClassSettings, NewClass};
+use crate::store::pool::{self, PoolVm};
+use crate::store::users::{self, User};
+use crate::store::{enrollment, waitlist};
+use crate::token::{JoinToken, TokenExpiry};
+use crate::types::{ClassId, ClassName, Role, UserId};
+
+/// A student of a class as a teacher sees them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StudentView {
+    /// The student.
+    pub user: User,
+    /// When they enrolled.
+    pub enrolled_at: Timestamp,
+    /// Their VM in this class, if they hold one.
+    pub vm: Option<PoolVm>,
+    /// Their place on the waitlist, if they wait for a VM.
+    pub waitlist_position: Option<u32>,
+}
+
+/// A freshly rotated join token: shown once, only its hash is stored.
+#[derive(Debug)]
+pub struct TokenRotation {
+    /// The token to hand to students. It cannot be read back later.
+    pub token: JoinToken,
+    /// When it stops working.
+    pub expiry: TokenExpiry,
+}
+
+impl Lab {
+    /// Creates a class taught by the actor, with a VMID range allocated race-free: the class
+    /// reserves its VMID blocks in the same transaction, and the blocks' primary key makes
+    /// overlapping ranges impossible even across processes. Pools up to 98 students use the
+    /// classic plan (prefix*100), larger ones the wide plan (prefix*1000).
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`](crate::Error::NotPermitted) for students;
+    /// [`Error::Conflict`](crate::Error::Conflict) when the name is taken in the scope or the
+    /// requested prefix overlaps another class.
+    pub async fn create_class(&self, actor: &Actor, new: NewClass) -> Result<Class> {
+        authorize(actor, Action::CreateClass, ClassRelation::None)?;
+        let teacher = actor.user_id();
+        self.db()
+            .write(move |tx| classes::insert(tx, teacher, &new))
+            .await
+    }
+
+    /// A class by id (any known user may look a class up; its token is never shown).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`](crate::Error::NotFound).
+    pub async fn class(&self, id: ClassId) -> Result<Class> {
+        self.db().read(move |tx| classes::get(tx, id)).await
+    }
+
+    /// A class by its name in a front-end scope.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`](crate::Error::NotFound).
+    pub async fn class_by_name(&self, scope: &str, name: &ClassName) -> Result<Class> {
+        let (scope, name) = (scope.to_owned(), name.clone());
+        self.db()
+            .read(move |tx| classes::by_name(tx, &scope, &name))
+            .await
+    }
+
+    /// The classes of a scope; `None` lists every scope, which only adminers may do.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`](crate::Error::NotPermitted) for `None` without the adminer role.
+    pub async fn classes(&self, actor: &Actor, scope: Option<&str>) -> Result<Vec<Class>> {
+        if scope.is_none() && actor.role() != Role::Adminer {
+            authorize(actor, Action::ManageSettings, ClassRelation::None)?;
+        }
+        let scope = scope.map(str::to_owned);
+        self.db()
+            .read(move |tx| classes::list(tx, scope.as_deref()))
+            .await
+    }
+
+    /// Changes class settings (the class's teachers, co-owners and adminers).
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`](crate::Error::NotPermitted); [`Error::InvalidValue`](crate::Error::InvalidValue)
+    /// for a pool size beyond the class's VMID plan.
+    pub async fn update_class(
+        &self,
+        actor: &Actor,
+        class: ClassId,
+        change: ClassSettings,
+    ) -> Result<Class> {
+        let actor = *actor;
+        let action = if change.pool_size.is_some() {
+            Action::ResizePool
+        } else {
+            Action::EditClassSettings
+        };
+        self.db()
+            .write(move |tx| {
+                classes::get(tx, class)?;
+                authorize_class(tx, &actor, action, class)?;
+                classes::update(tx, class, &change)
+            })
+            .await
+    }
+
+    /// Deletes a class (its primary teacher and adminers). Its pool rows, enrollments, waitlist
+    /// and VMID range go with it.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`](crate::Error::NotPermitted); [`Error::NotFound`](crate::Error::NotFound).
+    pub async fn delete_class(&self, actor: &Actor, class: ClassId) -> Result<()> {
+        let actor = *actor;
+        self.db()
+            .write(move |tx| {
+                classes::get(tx, class)?;
+                authorize_class(tx, &actor, Action::DeleteClass, class)?;
+                classes::delete(tx, class)
+            })
+            .await
+    }
+
+    /// Adds a co-owner (primary teacher and adminers); returns false if they already were one.
+    /// The co-owner must have the teacher role to manage the class.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`](crate::Error::NotPermitted); [`Error::NotFound`](crate::Error::NotFound).
+    pub async fn add_co_owner(&self, actor: &Actor, class: ClassId, user: UserId) -> Result<bool> {
+        let actor = *actor;
+        self.db()
+            .write(move |tx| {
+                classes::get(tx, class)?;
+                authorize_class(tx, &actor, Action::ManageCoOwners, class)?;
+                users::get(tx, user)?;
+                enrollment::add_co_owner(tx, user, class)
+            })
+            .await
+    }
+
+    /// Removes a co-owner (primary teacher and adminers); returns whether they were one.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`](crate::Error::NotPermitted); [`Error::NotFound`](crate::Error::NotFound).
+    pub async fn remove_co_owner(
+        &self,
+        actor: &Actor,
+        class: ClassId,
+        user: UserId,
+    ) -> Result<bool> {
+        let actor = *actor;
+        self.db()
+            .write(move |tx| {
+                classes::get(tx, class)?;
+                authorize_class(tx, &actor, Action::ManageCoOwners, class)?;
+                enrollment::remove_co_owner(tx, user, class)
+            })
+            .await
+    }
+
+    /// The co-owners of a class with the time they were added (the class's teachers).
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`](crate::Error::NotPermitted).
+    pub async fn co_owners(&self, actor: &Actor, class: ClassId) -> Result<Vec<(User, Timestamp)>> {
+        let actor = *actor;
+        self.db()
+            .read(move |tx| {
+                classes::get(tx, class)?;
+                authorize_class(tx, &actor, Action::ListStudents, class)?;
+                enrollment::co_owners(tx, class)?
+                    .into_iter()
+                    .map(|(id, at)| Ok((users::get(tx, id)?, at)))
+                    .collect()
+            })
+            .await
+    }
+
+    /// The students of a class with their VMs and waitlist places (the class's teachers).
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`](crate::Error::NotPermitted).
+    pub async fn students(&self, actor: &Actor, class: ClassId) -> Result<Vec<StudentView>> {
+        let actor = *actor;
+        self.db()
+            .read(move |tx| {
+                classes::get(tx, class)?;
+                authorize_class(tx, &actor, Action::ListStudents, class)?;
+                enrollment::students(tx, class)?
+                    .into_iter()
+                    .map(|(id, enrolled_at)| {
+                        Ok(StudentView {
+                            user: users::get(tx, id)?,
+                            enrolled_at,
+                            vm: pool::held(tx, class, id)?,
+                            waitlist_position: waitlist::position(tx, class, id)?,
+                        })
+                    })
+                    .collect()
+            })
+            .await
+    }
+
+    /// Creates a new join token for the class, revoking the previous one. The token is returned
+    /// once; only its hash is stored.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`](crate::Error::NotPermitted).
+    pub async fn rotate_token(
+        &self,
+        actor: &Actor,
+        class: ClassId,
+        expiry: TokenExpiry,
+    ) -> Result<TokenRotation> {
+        let actor = *actor;
+        // Stored timestamps keep microseconds; return exactly what is stored.
+        let expiry = match expiry {
+            TokenExpiry::At(at) => {
+                TokenExpiry::At(at.round(jiff::Unit::Microsecond).map_err(|e| {
+                    crate::types::InvalidValue::new("token expiry", at, e.to_string())
+                })?)
+            }
+            TokenExpiry::Never => TokenExpiry::Never,
+        };
+        let token = JoinToken::generate();
+        let hash = token.hash();
+        self.db()
+            .write(move |tx| {
+                classes::get(tx, class)?;
+                authorize_class(tx, &actor, Action::ManageJoinToken, class)?;
+                classes::set_token(tx, class, Some(&hash), expiry)
+            })
+            .await?;
+        Ok(TokenRotation { token, expiry })
+    }
+
+    /// Revokes the class's join token; nobody can join until a new one is made.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`](crate::Error::NotPermitted).
+    pub async fn revoke_token(&self, actor: &Actor, class: ClassId) -> Result<()> {
+        let actor = *actor;
+        self.db()
+            .write(move |tx| {
+                classes::get(tx, class)?;
+                authorize_class(tx, &actor, Action::ManageJoinToken, class)?;
+                classes::set_token(tx, class, None, TokenExpiry::Never)
+            })
+            .await
+    }
+}

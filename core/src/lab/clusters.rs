@@ -1,0 +1,113 @@
+//! Clusters through the facade. Adding and listing clusters is for adminers; a cluster's own
+//! administrators (its `admin_users`, or members of its `admin_group`) may read its credential
+//! and remove it.
+
+use super::Lab;
+use crate::error::Result;
+use crate::rules::permissions::{
+    authorize, authorize_on_cluster, Action, Actor, ClassRelation, ClusterRelation,
+};
+use crate::store::clusters::{self, Cluster, ClusterCredential, NewCluster};
+use crate::store::users;
+use crate::types::ClusterId;
+
+/// The relation of the actor to a cluster: `Admin` when their user name or external id is in
+/// the cluster's `admin_users`, or one of `groups` (as the front end maps them) is its
+/// `admin_group`.
+fn relation(
+    tx: &rusqlite::Connection,
+    actor: &Actor,
+    cluster: &Cluster,
+    groups: &[String],
+) -> Result<ClusterRelation> {
+    let user = users::get(tx, actor.user_id())?;
+    let named = [user.username.as_deref(), user.external_id.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|name| cluster.admin_users.iter().any(|a| a == name));
+    let in_group = cluster
+        .admin_group
+        .as_ref()
+        .is_some_and(|g| groups.iter().any(|m| m == g));
+    Ok(if named || in_group {
+        ClusterRelation::Admin
+    } else {
+        ClusterRelation::None
+    })
+}
+
+impl Lab {
+    /// Adds a cluster; its password or token secret is sealed before it is stored.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`](crate::Error::NotPermitted) unless the actor is an adminer;
+    /// [`Error::NoSealingKey`](crate::Error::NoSealingKey) when the lab has no sealing key;
+    /// [`Error::Conflict`](crate::Error::Conflict) when the id is taken.
+    pub async fn add_cluster(&self, actor: &Actor, cluster: NewCluster) -> Result<Cluster> {
+        authorize(actor, Action::ManageClusters, ClassRelation::None)?;
+        let sealer = self.sealer()?;
+        self.db()
+            .write(move |tx| clusters::insert(tx, &sealer, &cluster))
+            .await
+    }
+
+    /// All clusters (adminers only), without secrets.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`](crate::Error::NotPermitted) unless the actor is an adminer.
+    pub async fn clusters(&self, actor: &Actor) -> Result<Vec<Cluster>> {
+        authorize(actor, Action::ManageClusters, ClassRelation::None)?;
+        self.db().read(|tx| clusters::list(tx)).await
+    }
+
+    /// Removes a cluster (adminers and the cluster's administrators).
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`](crate::Error::NotPermitted); [`Error::NotFound`](crate::Error::NotFound).
+    pub async fn remove_cluster(
+        &self,
+        actor: &Actor,
+        groups: &[String],
+        id: &ClusterId,
+    ) -> Result<()> {
+        let (actor, groups, id) = (*actor, groups.to_vec(), id.clone());
+        self.db()
+            .write(move |tx| {
+                let cluster = clusters::get(tx, &id)?;
+                authorize_on_cluster(
+                    &actor,
+                    Action::ManageClusters,
+                    relation(tx, &actor, &cluster, &groups)?,
+                )?;
+                clusters::remove(tx, &id)
+            })
+            .await
+    }
+
+    /// The unsealed credential of a cluster, for the layer that talks to Proxmox (adminers and
+    /// the cluster's administrators).
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`](crate::Error::NotPermitted); [`Error::NoSealingKey`](crate::Error::NoSealingKey);
+    /// [`Error::Sealing`](crate::Error::Sealing) when the key is not the one it was sealed with.
+    pub async fn cluster_credential(
+        &self,
+        actor: &Actor,
+        groups: &[String],
+        id: &ClusterId,
+    ) -> Result<ClusterCredential> {
+        let sealer = self.sealer()?;
+        let (actor, groups, id) = (*actor, groups.to_vec(), id.clone());
+        self.db()
+            .read(move |tx| {
+                let cluster = clusters::get(tx, &id)?;
+                authorize_on_cluster(
+                    &actor,
+                    Action::ManageClusters,
+                    relation(tx, &actor, &cluster, &groups)?,
+                )?;
+                clusters::credential(tx, &sealer, &id)
+            })
+            .await
+    }
+}

@@ -1,0 +1,168 @@
+//! Joining and leaving classes: enrollment plus VM assignment or the waitlist, atomically.
+
+use jiff::Timestamp;
+use rusqlite::Connection;
+
+use super::{authorize_class, Lab};
+use crate::error::{Error, Result};
+use crate::rules::permissions::{Action, Actor};
+use crate::store::classes::{self, Class};
+use crate::store::enrollment::{self, Enrollment};
+use crate::store::pool::{self, PoolVm};
+use crate::store::{settings, waitlist};
+use crate::token::JoinToken;
+use crate::types::{ClassId, UserId};
+
+/// What a join gave the student.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VmOutcome {
+    /// A VM was assigned now.
+    Assigned(PoolVm),
+    /// The student already held this VM (joining again changes nothing).
+    AlreadyAssigned(PoolVm),
+    /// No VM was free: the student waits at this 1-based position and is assigned first come
+    /// first served when one frees up.
+    Waitlisted {
+        /// Place in the queue.
+        position: u32,
+    },
+    /// No VM was free and the waitlist is switched off (system setting): the student is
+    /// enrolled and a teacher can assign a VM.
+    NoVmFree,
+}
+
+/// The result of [`Lab::join`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct JoinOutcome {
+    /// The class joined.
+    pub class: Class,
+    /// Whether this join enrolled the student or they already were.
+    pub enrollment: Enrollment,
+    /// The VM side.
+    pub vm: VmOutcome,
+}
+
+/// The result of [`Lab::leave`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeaveOutcome {
+    /// Whether the user was enrolled.
+    pub was_enrolled: bool,
+    /// The VM they gave back; it waits for a reimage before anyone else gets it.
+    pub released: Option<PoolVm>,
+    /// Whether they were on the waitlist.
+    pub was_waitlisted: bool,
+}
+
+/// Hands free clean VMs to waiting students, first come first served, inside the caller's
+/// transaction. Returns who got what (for the "your VM is ready" events).
+pub(crate) fn promote_waitlist(tx: &Connection, class: ClassId) -> Result<Vec<(UserId, PoolVm)>> {
+    let mut promoted = Vec::new();
+    while let Some(user) = waitlist::first(tx, class)? {
+        if pool::held(tx, class, user)?.is_some() {
+            // Assigned meanwhile by a teacher: they no longer wait.
+            waitlist::remove(tx, class, user)?;
+            continue;
+        }
+        let Some(vm) = pool::assign_next_free(tx, class, user)? else {
+            break;
+        };
+        waitlist::remove(tx, class, user)?;
+        promoted.push((user, vm));
+    }
+    Ok(promoted)
+}
+
+impl Lab {
+    /// Joins the class whose current token this is: enrolls the actor and, in the same
+    /// transaction, gives them the lowest free student VM or a place on the waitlist. Joining
+    /// again is a no-op that says so. Teacher, base, manually added, deleting and
+    /// awaiting-reimage VMs are never handed out.
+    ///
+    /// # Errors
+    /// [`Error::TokenInvalid`] when no class has this token (nothing about other classes is
+    /// revealed); [`Error::TokenExpired`] when it expired.
+    pub async fn join(&self, actor: &Actor, token: &JoinToken) -> Result<JoinOutcome> {
+        let actor = *actor;
+        let hash = token.hash();
+        let (outcome, promoted) = self
+            .db()
+            .write(move |tx| {
+                let class = classes::by_token_hash(tx, &hash)?.ok_or(Error::TokenInvalid)?;
+                // Found through the hash index: timing can only tell about hashes, and finding a
+                // token from its hash's prefix is a SHA-256 preimage problem.
+                if let Some(expiry) = class.token {
+                    expiry.check(Timestamp::now())?;
+                } else {
+                    return Err(Error::TokenInvalid);
+                }
+                authorize_class(tx, &actor, Action::JoinClass, class.id)?;
+                let student = actor.user_id();
+                let enrolled = enrollment::enroll(tx, student, class.id)?;
+                if let Some(vm) = pool::held(tx, class.id, student)? {
+                    let vm = VmOutcome::AlreadyAssigned(vm);
+                    return Ok((
+                        JoinOutcome {
+                            class,
+                            enrollment: enrolled,
+                            vm,
+                        },
+                        Vec::new(),
+                    ));
+                }
+                // Serve those already waiting before a newcomer (first come first served).
+                let promoted = promote_waitlist(tx, class.id)?;
+                let vm = if waitlist::first(tx, class.id)?.is_none() {
+                    pool::assign_next_free(tx, class.id, student)?
+                } else {
+                    None
+                };
+                let vm = match vm {
+                    Some(vm) => VmOutcome::Assigned(vm),
+                    None if settings::load(tx)?.waitlist_enabled() => VmOutcome::Waitlisted {
+                        position: waitlist::enqueue(tx, class.id, student)?,
+                    },
+                    // The enrollment stays: the teacher can assign a VM later.
+                    None => VmOutcome::NoVmFree,
+                };
+                Ok((
+                    JoinOutcome {
+                        class,
+                        enrollment: enrolled,
+                        vm,
+                    },
+                    promoted,
+                ))
+            })
+            .await?;
+        let class = &outcome.class;
+        self.announce_assignments(class.id, &class.name, promoted);
+        if let VmOutcome::Waitlisted { position } = outcome.vm {
+            self.announce_waitlisted(class.id, &class.name, actor.user_id(), position);
+        }
+        Ok(outcome)
+    }
+
+    /// Leaves a class: the enrollment and any waitlist place end, and the student's VM is taken
+    /// back and held for a reimage ([`Lab::mark_reimaged`]) before anyone else gets it.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown class.
+    pub async fn leave(&self, actor: &Actor, class: ClassId) -> Result<LeaveOutcome> {
+        let actor = *actor;
+        self.db()
+            .write(move |tx| {
+                classes::get(tx, class)?;
+                authorize_class(tx, &actor, Action::LeaveClass, class)?;
+                let user = actor.user_id();
+                let released = pool::release(tx, class, user)?;
+                let was_waitlisted = waitlist::remove(tx, class, user)?;
+                let was_enrolled = enrollment::unenroll(tx, user, class)?;
+                Ok(LeaveOutcome {
+                    was_enrolled,
+                    released,
+                    was_waitlisted,
+                })
+            })
+            .await
+    }
+}

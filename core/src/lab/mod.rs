@@ -1,0 +1,210 @@
+//! The `Lab` facade: the embeddable entry point of pvelab-core.
+//!
+//! Every operation takes the acting user ([`Actor`]) and checks the permission table itself,
+//! computing the actor's relation to the class or cluster from the database INSIDE the same
+//! transaction as the change it guards, so a check can never go stale before the write. A
+//! refusal is [`Error::NotPermitted`](crate::Error::NotPermitted); nothing silently does nothing.
+//!
+//! All database work runs on blocking threads (see [`crate::db`]); the async methods never block
+//! the runtime. `Lab` is cheap to clone and meant to be shared by all tasks of a front end.
+
+mod classes;
+mod clusters;
+mod events;
+mod join;
+mod pool;
+mod settings;
+mod usage;
+mod users;
+
+pub use classes::{StudentView, TokenRotation};
+pub use join::{JoinOutcome, LeaveOutcome, VmOutcome};
+pub use usage::UsageUpdate;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::db::{self, Db};
+use crate::error::{Error, Result};
+use crate::events::{EventBus, Subscription};
+use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
+use crate::seal::{Sealer, SealingKey};
+use crate::store;
+use crate::types::{ClassId, Role, UserId};
+
+/// Where the database lives and how secrets are sealed.
+#[derive(Debug, Clone)]
+pub struct LabConfig {
+    database: DatabaseLocation,
+    sealing_key: Option<SealingKey>,
+}
+
+#[derive(Debug, Clone)]
+enum DatabaseLocation {
+    File(PathBuf),
+    Memory,
+}
+
+impl LabConfig {
+    /// A database in one SQLite file (created if missing); the normal setup.
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        Self {
+            database: DatabaseLocation::File(path.into()),
+            sealing_key: None,
+        }
+    }
+
+    /// A private in-memory database that disappears with the `Lab` (tests and demos).
+    pub fn in_memory() -> Self {
+        Self {
+            database: DatabaseLocation::Memory,
+            sealing_key: None,
+        }
+    }
+
+    /// The operator's key for sealing cluster credentials. Without one, storing a credential is
+    /// refused with [`Error::NoSealingKey`]. The library never reads environment variables: the
+    /// front end reads its key file or variable and passes the key here.
+    pub fn with_sealing_key(mut self, key: SealingKey) -> Self {
+        self.sealing_key = Some(key);
+        self
+    }
+}
+
+/// The embeddable core: storage, rules and permissions behind one handle.
+///
+/// # Examples
+/// ```
+/// use pvelab_core::lab::{Lab, VmOutcome};
+/// use pvelab_core::store::classes::NewClass;
+/// use pvelab_core::types::{ClassName, PoolSize, Role};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> pvelab_core::Result<()> {
+/// let lab = Lab::open_in_memory().await?;
+/// // A front end maps its users (e.g. Discord ids) to lab users on first contact.
+/// let admin = lab.ensure_user("discord:1", Some("Ada")).await?;
+/// let admin = lab.actor_with_role(admin.id, Role::Adminer);
+/// let teacher = lab.ensure_user("discord:2", Some("Tom")).await?;
+/// lab.set_role(&admin, teacher.id, Role::Teacher).await?;
+/// let teacher = lab.actor(teacher.id).await?;
+///
+/// let class = lab
+///     .create_class(&teacher, NewClass::new(ClassName::parse("net101")?, PoolSize::new(30)?))
+///     .await?;
+/// let token = lab.rotate_token(&teacher, class.id, pvelab_core::token::TokenExpiry::Never).await?;
+///
+/// let student = lab.ensure_user("discord:3", Some("Sam")).await?;
+/// let student = lab.actor(student.id).await?;
+/// let joined = lab.join(&student, &token.token).await?;
+/// // No VM is registered yet (the orchestration layer creates them), so Sam waits.
+/// assert!(matches!(joined.vm, VmOutcome::Waitlisted { position: 1 }));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Lab {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    db: Db,
+    sealer: Option<Sealer>,
+    events: EventBus,
+}
+
+impl Lab {
+    /// Opens the lab: opens (or creates) the database and applies pending migrations.
+    ///
+    /// # Errors
+    /// [`Error::SchemaTooNew`] when a newer pvelab wrote the database; [`Error::Database`] when
+    /// it cannot be opened or migrated.
+    pub async fn open(config: LabConfig) -> Result<Self> {
+        let db = match config.database {
+            DatabaseLocation::File(path) => {
+                db::run_blocking(move || Db::open_file_blocking(&path)).await?
+            }
+            DatabaseLocation::Memory => db::run_blocking(Db::open_memory_blocking).await?,
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                sealer: config.sealing_key.as_ref().map(Sealer::new),
+                events: EventBus::default(),
+            }),
+        })
+    }
+
+    /// A lab over a fresh in-memory database without a sealing key.
+    ///
+    /// # Errors
+    /// As [`Lab::open`].
+    pub async fn open_in_memory() -> Result<Self> {
+        Self::open(LabConfig::in_memory()).await
+    }
+
+    /// The schema version of the open database (the number of the last applied migration).
+    ///
+    /// # Errors
+    /// [`Error::Database`] when SQLite fails.
+    pub async fn schema_version(&self) -> Result<i64> {
+        self.db().read(|tx| db::migrate::current_version(tx)).await
+    }
+
+    /// The schema version this build writes.
+    pub fn supported_schema_version() -> i64 {
+        db::migrate::latest_version()
+    }
+
+    /// The acting user as stored: their id and their stored role.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the user does not exist.
+    pub async fn actor(&self, user: UserId) -> Result<Actor> {
+        let stored = self
+            .db()
+            .read(move |tx| store::users::get(tx, user))
+            .await?;
+        Ok(Actor::new(stored.id, stored.role))
+    }
+
+    /// An actor whose role a front end granted from its own context (e.g. a Discord server role
+    /// mapped to `teacher`). The front end is the embedding program and is trusted to map roles;
+    /// the core still checks every operation against this role and the database relations.
+    pub fn actor_with_role(&self, user: UserId, role: Role) -> Actor {
+        Actor::new(user, role)
+    }
+
+    /// The bus the lab publishes [`LabEvent`](crate::events::LabEvent)s on (assignments from
+    /// the waitlist, quota warnings, ...), published only after the change they report was
+    /// committed.
+    pub fn events(&self) -> &EventBus {
+        &self.inner.events
+    }
+
+    /// A new subscription to the lab's events (see [`Lab::events`]).
+    pub fn subscribe(&self) -> Subscription {
+        self.inner.events.subscribe()
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub(crate) fn sealer(&self) -> Result<Sealer> {
+        self.inner.sealer.clone().ok_or(Error::NoSealingKey)
+    }
+}
+
+/// Checks `action` on `class` for `actor` with the relation read inside the transaction `tx`.
+pub(crate) fn authorize_class(
+    tx: &rusqlite::Connection,
+    actor: &Actor,
+    action: Action,
+    class: ClassId,
+) -> Result<ClassRelation> {
+    let relation = store::enrollment::relation(tx, actor.user_id(), class)?;
+    authorize(actor, action, relation)?;
+    Ok(relation)
+}

@@ -1,0 +1,183 @@
+//! The pool through the facade: registering VMs (until the orchestration layer creates them),
+//! reimage bookkeeping, teacher assignment, and "my VMs".
+
+use super::join::promote_waitlist;
+use super::{authorize_class, Lab};
+use crate::error::{Error, Result};
+use crate::rules::permissions::{Action, Actor};
+use crate::store::classes;
+use crate::store::enrollment;
+use crate::store::pool::{self, NewPoolVm, PoolVm};
+use crate::store::waitlist;
+use crate::types::{ClassId, UserId, VmId};
+
+impl Lab {
+    /// Registers a VM in the class's pool as available (the class's teachers and adminers). A
+    /// planned VM's role follows from its VMID in the class's plan (teacher, base or a student
+    /// slot); a new student slot immediately serves the waitlist.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`]; [`Error::InvalidValue`](crate::Error::InvalidValue) for a VMID
+    /// outside the plan; [`Error::Conflict`] when already registered.
+    pub async fn register_vm(
+        &self,
+        actor: &Actor,
+        class: ClassId,
+        vm: NewPoolVm,
+    ) -> Result<PoolVm> {
+        let actor = *actor;
+        let (registered, promoted, name) = self
+            .db()
+            .write(move |tx| {
+                let stored = classes::get(tx, class)?;
+                authorize_class(tx, &actor, Action::ResizePool, class)?;
+                let registered = pool::register(tx, class, stored.scheme, &vm)?;
+                let promoted = promote_waitlist(tx, class)?;
+                let registered = pool::in_class(tx, class, registered.vmid)?;
+                Ok((registered, promoted, stored.name))
+            })
+            .await?;
+        self.announce_assignments(class, &name, promoted);
+        Ok(registered)
+    }
+
+    /// Records that a VM released by a student was reimaged: it becomes free and the waitlist is
+    /// served first.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`]; [`Error::NotFound`]; [`Error::Conflict`] when a student holds it.
+    pub async fn mark_reimaged(&self, actor: &Actor, class: ClassId, vmid: VmId) -> Result<PoolVm> {
+        let actor = *actor;
+        let (vm, promoted, name) = self
+            .db()
+            .write(move |tx| {
+                let stored = classes::get(tx, class)?;
+                authorize_class(tx, &actor, Action::ResizePool, class)?;
+                pool::mark_reimaged(tx, class, vmid)?;
+                let promoted = promote_waitlist(tx, class)?;
+                Ok((pool::in_class(tx, class, vmid)?, promoted, stored.name))
+            })
+            .await?;
+        self.announce_assignments(class, &name, promoted);
+        Ok(vm)
+    }
+
+    /// Marks an unassigned VM as being deleted (shrinking the pool); it is never handed out.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`]; [`Error::Conflict`] when a student holds it.
+    pub async fn mark_deleting(&self, actor: &Actor, class: ClassId, vmid: VmId) -> Result<PoolVm> {
+        let actor = *actor;
+        self.db()
+            .write(move |tx| {
+                classes::get(tx, class)?;
+                authorize_class(tx, &actor, Action::ResizePool, class)?;
+                pool::mark_deleting(tx, class, vmid)
+            })
+            .await
+    }
+
+    /// A teacher gives a student a VM: the given one, or the lowest free student VM. The student
+    /// is enrolled if they were not, and leaves the waitlist.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`]; [`Error::Conflict`] when the student already holds a VM here,
+    /// the chosen VM is not free for students, or no VM is free.
+    pub async fn assign(
+        &self,
+        actor: &Actor,
+        class: ClassId,
+        student: UserId,
+        vmid: Option<VmId>,
+    ) -> Result<PoolVm> {
+        let actor = *actor;
+        self.db()
+            .write(move |tx| {
+                classes::get(tx, class)?;
+                authorize_class(tx, &actor, Action::AssignVm, class)?;
+                crate::store::users::get(tx, student)?;
+                if let Some(held) = pool::held(tx, class, student)? {
+                    return Err(Error::Conflict {
+                        what: format!("this student already holds VM {} in this class", held.vmid),
+                    });
+                }
+                enrollment::enroll(tx, student, class)?;
+                let vm = match vmid {
+                    Some(vmid) => pool::assign_specific(tx, class, vmid, student)?,
+                    None => pool::assign_next_free(tx, class, student)?.ok_or_else(|| {
+                        Error::Conflict {
+                            what: "no student VM of this class is free".into(),
+                        }
+                    })?,
+                };
+                waitlist::remove(tx, class, student)?;
+                Ok(vm)
+            })
+            .await
+    }
+
+    /// A teacher takes a student's VM back; it waits for a reimage before anyone else gets it.
+    /// The student stays enrolled. Returns the released VM.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`]; [`Error::NotFound`] when the student holds no VM here.
+    pub async fn unassign(&self, actor: &Actor, class: ClassId, student: UserId) -> Result<PoolVm> {
+        let actor = *actor;
+        self.db()
+            .write(move |tx| {
+                classes::get(tx, class)?;
+                authorize_class(tx, &actor, Action::AssignVm, class)?;
+                pool::release(tx, class, student)?.ok_or_else(|| Error::NotFound {
+                    what: format!("a VM held by user {student} in class {class}"),
+                })
+            })
+            .await
+    }
+
+    /// Every VM of the class's pool (the class's teachers and adminers).
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`].
+    pub async fn pool(&self, actor: &Actor, class: ClassId) -> Result<Vec<PoolVm>> {
+        let actor = *actor;
+        self.db()
+            .read(move |tx| {
+                classes::get(tx, class)?;
+                authorize_class(tx, &actor, Action::ListStudents, class)?;
+                pool::list(tx, class)
+            })
+            .await
+    }
+
+    /// The class's waitlist in order, with the time each student joined it (the class's
+    /// teachers and adminers).
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`].
+    pub async fn waitlist(
+        &self,
+        actor: &Actor,
+        class: ClassId,
+    ) -> Result<Vec<(crate::store::users::User, jiff::Timestamp)>> {
+        let actor = *actor;
+        self.db()
+            .read(move |tx| {
+                classes::get(tx, class)?;
+                authorize_class(tx, &actor, Action::ListStudents, class)?;
+                waitlist::list(tx, class)?
+                    .into_iter()
+                    .map(|(user, at)| Ok((crate::store::users::get(tx, user)?, at)))
+                    .collect()
+            })
+            .await
+    }
+
+    /// The VMs the actor holds, across classes.
+    ///
+    /// # Errors
+    /// [`Error::Database`](crate::Error::Database) when SQLite fails.
+    pub async fn my_vms(&self, actor: &Actor) -> Result<Vec<PoolVm>> {
+        let user = actor.user_id();
+        self.db().read(move |tx| pool::held_by_user(tx, user)).await
+    }
+}

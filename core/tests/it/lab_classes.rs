@@ -1,0 +1,296 @@
+//! Classes through the facade: VMID allocation, names, settings, tokens, co-owners, deletion.
+
+use jiff::{SignedDuration, Timestamp};
+use pvelab_core::store::classes::{ClassSettings, NewClass};
+use pvelab_core::token::{JoinToken, TokenExpiry};
+use pvelab_core::types::{HoursWindow, Role, SchemeKind};
+use pvelab_core::Error;
+
+use crate::support::{name, pool_size, user, world};
+
+#[tokio::test]
+async fn classes_get_disjoint_vmid_ranges_and_a_large_pool_gets_the_wide_plan() {
+    let w = world().await;
+    let small = w
+        .lab
+        .create_class(&w.teacher, NewClass::new(name("small"), pool_size(30)))
+        .await
+        .expect("small");
+    let large = w
+        .lab
+        .create_class(&w.teacher, NewClass::new(name("large"), pool_size(300)))
+        .await
+        .expect("large");
+    let next = w
+        .lab
+        .create_class(&w.teacher, NewClass::new(name("next"), pool_size(98)))
+        .await
+        .expect("next");
+
+    assert_eq!(small.scheme.kind(), SchemeKind::Classic);
+    assert_eq!(large.scheme.kind(), SchemeKind::Wide);
+    assert_eq!(large.scheme.student_slots(), 998);
+    let ranges = [
+        small.scheme.vmids(),
+        large.scheme.vmids(),
+        next.scheme.vmids(),
+    ];
+    for (i, a) in ranges.iter().enumerate() {
+        for b in ranges.iter().skip(i + 1) {
+            assert!(
+                a.end() < b.start() || b.end() < a.start(),
+                "{a:?} overlaps {b:?}"
+            );
+        }
+    }
+    assert_eq!(
+        *small.scheme.vmids().start(),
+        100,
+        "lowest free range first"
+    );
+}
+
+#[tokio::test]
+async fn a_requested_prefix_overlapping_another_class_is_a_conflict() {
+    let w = world().await;
+    let mut classic = NewClass::new(name("classic"), pool_size(10));
+    classic.vmid_prefix = Some(15); // VMIDs 1500-1599
+    w.lab
+        .create_class(&w.teacher, classic)
+        .await
+        .expect("classic");
+    let mut wide = NewClass::new(name("wide"), pool_size(200));
+    wide.vmid_prefix = Some(1); // VMIDs 1000-1999 would cover 1500-1599
+
+    let refused = w
+        .lab
+        .create_class(&w.teacher, wide)
+        .await
+        .expect_err("overlap");
+
+    assert!(matches!(refused, Error::Conflict { .. }), "{refused:?}");
+    let all = w.lab.classes(&w.admin, None).await.expect("list");
+    assert_eq!(all.len(), 1, "the refused class left nothing behind");
+}
+
+#[tokio::test]
+async fn deleting_a_class_frees_its_vmid_range() {
+    let w = world().await;
+    let first = w
+        .lab
+        .create_class(&w.teacher, NewClass::new(name("first"), pool_size(10)))
+        .await
+        .expect("first");
+    w.lab
+        .delete_class(&w.teacher, first.id)
+        .await
+        .expect("delete");
+    let again = w
+        .lab
+        .create_class(&w.teacher, NewClass::new(name("again"), pool_size(10)))
+        .await
+        .expect("again");
+    assert_eq!(again.scheme, first.scheme);
+    assert!(matches!(
+        w.lab.class(first.id).await,
+        Err(Error::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
+async fn class_names_are_unique_within_a_scope_only() {
+    let w = world().await;
+    let mut a = NewClass::new(name("net101"), pool_size(5));
+    a.scope = "guild-1".into();
+    w.lab
+        .create_class(&w.teacher, a.clone())
+        .await
+        .expect("first");
+    let refused = w
+        .lab
+        .create_class(&w.teacher, a.clone())
+        .await
+        .expect_err("dup");
+    assert!(matches!(refused, Error::Conflict { .. }), "{refused:?}");
+    a.scope = "guild-2".into();
+    w.lab
+        .create_class(&w.teacher, a)
+        .await
+        .expect("other scope");
+    let found = w
+        .lab
+        .class_by_name("guild-2", &name("net101"))
+        .await
+        .expect("by name");
+    assert_eq!(found.scope, "guild-2");
+    assert_eq!(
+        w.lab
+            .classes(&w.teacher, Some("guild-1"))
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn settings_change_and_a_pool_beyond_the_plan_is_refused_with_the_limit() {
+    let w = world().await;
+    let class = w
+        .lab
+        .create_class(&w.teacher, NewClass::new(name("c"), pool_size(20)))
+        .await
+        .expect("class");
+    let changed = w
+        .lab
+        .update_class(
+            &w.teacher,
+            class.id,
+            ClassSettings {
+                hours: Some(Some(HoursWindow::new(8, 18).expect("window"))),
+                pool_size: Some(pool_size(98)),
+                ..ClassSettings::default()
+            },
+        )
+        .await
+        .expect("update");
+    assert_eq!(
+        changed.hours,
+        Some(HoursWindow::new(8, 18).expect("window"))
+    );
+    assert_eq!(changed.pool_size.get(), 98);
+
+    let refused = w
+        .lab
+        .update_class(
+            &w.teacher,
+            class.id,
+            ClassSettings {
+                pool_size: Some(pool_size(99)),
+                ..ClassSettings::default()
+            },
+        )
+        .await
+        .expect_err("beyond plan");
+    assert!(refused.to_string().contains("98"), "{refused}");
+}
+
+#[tokio::test]
+async fn a_wrong_token_and_an_expired_token_are_told_apart() {
+    let w = world().await;
+    let class = w
+        .lab
+        .create_class(&w.teacher, NewClass::new(name("c"), pool_size(5)))
+        .await
+        .expect("class");
+    let student = user(&w.lab, "s", Role::User).await;
+    let past = Timestamp::now() - SignedDuration::from_secs(60);
+    let expired = w
+        .lab
+        .rotate_token(&w.teacher, class.id, TokenExpiry::At(past))
+        .await
+        .expect("token");
+
+    let wrong = w
+        .lab
+        .join(&student, &JoinToken::generate())
+        .await
+        .expect_err("wrong");
+    let late = w
+        .lab
+        .join(&student, &expired.token)
+        .await
+        .expect_err("expired");
+
+    assert!(matches!(wrong, Error::TokenInvalid), "{wrong:?}");
+    let TokenExpiry::At(stored) = expired.expiry else {
+        panic!("expected an expiry instant")
+    };
+    assert!(stored.duration_since(past).abs() < SignedDuration::from_millis(1));
+    assert!(
+        matches!(late, Error::TokenExpired { expired_at } if expired_at == stored),
+        "{late:?}"
+    );
+}
+
+#[tokio::test]
+async fn rotating_revokes_the_old_token_and_revoking_stops_joins() {
+    let w = world().await;
+    let class = w
+        .lab
+        .create_class(&w.teacher, NewClass::new(name("c"), pool_size(5)))
+        .await
+        .expect("class");
+    let student = user(&w.lab, "s", Role::User).await;
+    let old = w
+        .lab
+        .rotate_token(&w.teacher, class.id, TokenExpiry::Never)
+        .await
+        .expect("old");
+    let new = w
+        .lab
+        .rotate_token(&w.teacher, class.id, TokenExpiry::Never)
+        .await
+        .expect("new");
+
+    assert!(matches!(
+        w.lab.join(&student, &old.token).await,
+        Err(Error::TokenInvalid)
+    ));
+    w.lab
+        .join(&student, &new.token)
+        .await
+        .expect("new token works");
+    w.lab
+        .revoke_token(&w.teacher, class.id)
+        .await
+        .expect("revoke");
+    assert!(matches!(
+        w.lab.join(&student, &new.token).await,
+        Err(Error::TokenInvalid)
+    ));
+    assert_eq!(w.lab.class(class.id).await.expect("class").token, None);
+}
+
+#[tokio::test]
+async fn a_co_owner_manages_the_class_but_only_the_primary_teacher_deletes_it() {
+    let w = world().await;
+    let class = w
+        .lab
+        .create_class(&w.teacher, NewClass::new(name("c"), pool_size(5)))
+        .await
+        .expect("class");
+    let co = user(&w.lab, "co", Role::Teacher).await;
+    assert!(w
+        .lab
+        .add_co_owner(&w.teacher, class.id, co.user_id())
+        .await
+        .expect("add"));
+    assert!(
+        !w.lab
+            .add_co_owner(&w.teacher, class.id, co.user_id())
+            .await
+            .expect("again"),
+        "adding twice says so"
+    );
+
+    w.lab
+        .rotate_token(&co, class.id, TokenExpiry::Never)
+        .await
+        .expect("co-owner manages tokens");
+    let owners = w.lab.co_owners(&co, class.id).await.expect("list");
+    assert_eq!(owners.len(), 1);
+    assert!(matches!(
+        w.lab.delete_class(&co, class.id).await,
+        Err(Error::NotPermitted { .. })
+    ));
+    assert!(w
+        .lab
+        .remove_co_owner(&w.teacher, class.id, co.user_id())
+        .await
+        .expect("remove"));
+    assert!(matches!(
+        w.lab.rotate_token(&co, class.id, TokenExpiry::Never).await,
+        Err(Error::NotPermitted { .. })
+    ));
+}

@@ -1,0 +1,134 @@
+//! Joining and leaving: enrollment, assignment, waitlist order, release for reimage.
+
+use pvelab_core::lab::VmOutcome;
+use pvelab_core::store::enrollment::Enrollment;
+use pvelab_core::store::pool::{NewPoolVm, VmRole};
+use pvelab_core::types::{Role, VmId};
+
+use crate::support::{class_with_vms, planned, register_slot, user, world};
+
+#[tokio::test]
+async fn joining_assigns_the_lowest_free_student_vm_and_twice_is_a_no_op_that_says_so() {
+    let w = world().await;
+    let (class, token) = class_with_vms(&w, "c", 5, 2).await;
+    let student = user(&w.lab, "s", Role::User).await;
+
+    let first = w.lab.join(&student, &token).await.expect("join");
+    let again = w.lab.join(&student, &token).await.expect("join again");
+
+    assert_eq!(first.enrollment, Enrollment::Enrolled);
+    let VmOutcome::Assigned(vm) = first.vm else {
+        panic!("expected a VM, got {:?}", first.vm)
+    };
+    assert_eq!(vm.role, VmRole::Student { slot: 1 });
+    assert_eq!(vm.vmid, class.scheme.student_vmid(1).expect("slot"));
+    assert_eq!(again.enrollment, Enrollment::AlreadyEnrolled);
+    assert_eq!(again.vm, VmOutcome::AlreadyAssigned(vm));
+}
+
+#[tokio::test]
+async fn teacher_base_and_manual_vms_are_never_handed_to_students() {
+    let w = world().await;
+    let (class, token) = class_with_vms(&w, "c", 5, 0).await;
+    for vmid in [class.scheme.teacher_vmid(), class.scheme.base_vmid()] {
+        w.lab
+            .register_vm(&w.teacher, class.id, planned(vmid))
+            .await
+            .expect("register");
+    }
+    let manual = NewPoolVm {
+        manual: true,
+        ..planned(VmId::new(4242).expect("vmid"))
+    };
+    w.lab
+        .register_vm(&w.teacher, class.id, manual)
+        .await
+        .expect("manual");
+    let a = user(&w.lab, "a", Role::User).await;
+
+    let joined = w.lab.join(&a, &token).await.expect("join");
+
+    assert_eq!(joined.vm, VmOutcome::Waitlisted { position: 1 });
+    let pool = w.lab.pool(&w.teacher, class.id).await.expect("pool");
+    assert_eq!(pool.len(), 3);
+    assert!(pool.iter().all(|vm| vm.assigned_to.is_none()));
+}
+
+#[tokio::test]
+async fn the_waitlist_is_served_first_come_first_served_when_the_pool_grows() {
+    let w = world().await;
+    let (class, token) = class_with_vms(&w, "c", 10, 1).await;
+    let mut students = Vec::new();
+    for i in 0..4 {
+        let s = user(&w.lab, &format!("s{i}"), Role::User).await;
+        w.lab.join(&s, &token).await.expect("join");
+        students.push(s);
+    }
+    // s0 holds slot 1; s1, s2, s3 wait in that order.
+    register_slot(&w, &class, 2).await;
+    register_slot(&w, &class, 3).await;
+
+    let view = w
+        .lab
+        .students(&w.teacher, class.id)
+        .await
+        .expect("students");
+    let holder = |i: usize| {
+        view.iter()
+            .find(|v| v.user.id == students[i].user_id())
+            .expect("enrolled")
+            .clone()
+    };
+    assert_eq!(
+        holder(1).vm.map(|vm| vm.role),
+        Some(VmRole::Student { slot: 2 })
+    );
+    assert_eq!(
+        holder(2).vm.map(|vm| vm.role),
+        Some(VmRole::Student { slot: 3 })
+    );
+    assert_eq!(holder(3).vm, None);
+    assert_eq!(holder(3).waitlist_position, Some(1));
+}
+
+#[tokio::test]
+async fn leaving_releases_the_vm_for_reimaging_before_anyone_else_gets_it() {
+    let w = world().await;
+    let (class, token) = class_with_vms(&w, "c", 5, 1).await;
+    let leaver = user(&w.lab, "leaver", Role::User).await;
+    let waiter = user(&w.lab, "waiter", Role::User).await;
+    w.lab.join(&leaver, &token).await.expect("join");
+    w.lab.join(&waiter, &token).await.expect("join");
+
+    let left = w.lab.leave(&leaver, class.id).await.expect("leave");
+
+    let released = left.released.expect("a VM was released");
+    assert!(left.was_enrolled);
+    assert!(released.needs_reimage);
+    assert!(
+        w.lab.my_vms(&waiter).await.expect("vms").is_empty(),
+        "not before the reimage"
+    );
+    let late = user(&w.lab, "late", Role::User).await;
+    assert_eq!(
+        w.lab.join(&late, &token).await.expect("join").vm,
+        VmOutcome::Waitlisted { position: 2 }
+    );
+
+    w.lab
+        .mark_reimaged(&w.teacher, class.id, released.vmid)
+        .await
+        .expect("reimaged");
+
+    let got = w.lab.my_vms(&waiter).await.expect("vms");
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].vmid, released.vmid);
+    assert_eq!(got[0].usage_hours, 0.0);
+    assert!(w.lab.my_vms(&late).await.expect("vms").is_empty());
+    let students = w
+        .lab
+        .students(&w.teacher, class.id)
+        .await
+        .expect("students");
+    assert!(students.iter().all(|s| s.user.id != leaver.user_id()));
+}

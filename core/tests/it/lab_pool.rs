@@ -1,0 +1,158 @@
+//! Teacher assignment, usage and the start decision through the facade.
+
+use jiff::SignedDuration;
+use pvelab_core::rules::quota::QuotaLevel;
+use pvelab_core::rules::start::{StartDecision, StartRefusal};
+use pvelab_core::store::classes::ClassSettings;
+use pvelab_core::types::{Role, UsageQuota};
+use pvelab_core::Error;
+
+use crate::support::{class_with_vms, cluster_id, user, world};
+
+#[tokio::test]
+async fn a_teacher_assigns_and_unassigns_and_the_vm_then_waits_for_a_reimage() {
+    let w = world().await;
+    let (class, _) = class_with_vms(&w, "c", 5, 2).await;
+    let s = user(&w.lab, "s", Role::User).await;
+    let vmid = class.scheme.student_vmid(2).expect("slot");
+
+    let vm = w
+        .lab
+        .assign(&w.teacher, class.id, s.user_id(), Some(vmid))
+        .await
+        .expect("assign");
+    assert_eq!(vm.vmid, vmid);
+    let twice = w.lab.assign(&w.teacher, class.id, s.user_id(), None).await;
+    assert!(matches!(twice, Err(Error::Conflict { .. })), "{twice:?}");
+    let teacher_vm = w
+        .lab
+        .assign(
+            &w.teacher,
+            class.id,
+            s.user_id(),
+            Some(class.scheme.teacher_vmid()),
+        )
+        .await;
+    assert!(teacher_vm.is_err());
+
+    let released = w
+        .lab
+        .unassign(&w.teacher, class.id, s.user_id())
+        .await
+        .expect("unassign");
+    assert!(released.needs_reimage);
+    let other = user(&w.lab, "o", Role::User).await;
+    let refused = w
+        .lab
+        .assign(&w.teacher, class.id, other.user_id(), Some(vmid))
+        .await;
+    assert!(
+        matches!(refused, Err(Error::Conflict { .. })),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn usage_crosses_the_quota_once_per_level_blocks_starts_and_resets() {
+    let w = world().await;
+    let (class, token) = class_with_vms(&w, "c", 5, 1).await;
+    w.lab
+        .update_class(
+            &w.teacher,
+            class.id,
+            ClassSettings {
+                max_usage: Some(UsageQuota::new(10).expect("quota")),
+                ..ClassSettings::default()
+            },
+        )
+        .await
+        .expect("quota");
+    let s = user(&w.lab, "s", Role::User).await;
+    w.lab.join(&s, &token).await.expect("join");
+    let vmid = class.scheme.student_vmid(1).expect("slot");
+    let hours = |h: i64| SignedDuration::from_hours(h);
+
+    let normal = w
+        .lab
+        .record_usage(&w.admin, &cluster_id(), vmid, hours(7))
+        .await
+        .expect("7h");
+    let warn = w
+        .lab
+        .record_usage(&w.admin, &cluster_id(), vmid, hours(1))
+        .await
+        .expect("8h");
+    let quiet = w
+        .lab
+        .record_usage(&w.admin, &cluster_id(), vmid, hours(1))
+        .await
+        .expect("9h");
+    assert_eq!(
+        w.lab.may_start(&s, class.id, vmid).await.expect("decision"),
+        StartDecision::Allowed
+    );
+    let done = w
+        .lab
+        .record_usage(&w.admin, &cluster_id(), vmid, hours(1))
+        .await
+        .expect("10h");
+
+    assert_eq!(normal.newly_reached, None);
+    assert_eq!(warn.newly_reached, Some(QuotaLevel::Warning));
+    assert_eq!(quiet.newly_reached, None);
+    assert_eq!(done.newly_reached, Some(QuotaLevel::Exhausted));
+    assert!(matches!(
+        w.lab.may_start(&s, class.id, vmid).await.expect("decision"),
+        StartDecision::Refused(StartRefusal::QuotaExhausted { limit: 10, .. })
+    ));
+    assert_eq!(
+        w.lab
+            .may_start(&w.teacher, class.id, vmid)
+            .await
+            .expect("decision"),
+        StartDecision::Allowed,
+        "teachers are not bound by the student quota"
+    );
+
+    let reset = w
+        .lab
+        .reset_usage(&w.teacher, class.id, Some(s.user_id()))
+        .await
+        .expect("reset");
+    assert_eq!(reset, 1);
+    let vm = &w.lab.my_vms(&s).await.expect("vms")[0];
+    assert_eq!(vm.usage_hours, 0.0);
+    assert!(vm.usage_last_reset.is_some());
+    assert_eq!(
+        w.lab.may_start(&s, class.id, vmid).await.expect("decision"),
+        StartDecision::Allowed
+    );
+    let again = w
+        .lab
+        .record_usage(&w.admin, &cluster_id(), vmid, hours(9))
+        .await
+        .expect("9h");
+    assert_eq!(
+        again.newly_reached,
+        Some(QuotaLevel::Warning),
+        "warned again after a reset"
+    );
+}
+
+#[tokio::test]
+async fn a_student_may_not_start_someone_elses_vm() {
+    let w = world().await;
+    let (class, token) = class_with_vms(&w, "c", 5, 2).await;
+    let a = user(&w.lab, "a", Role::User).await;
+    let b = user(&w.lab, "b", Role::User).await;
+    w.lab.join(&a, &token).await.expect("join");
+    w.lab.join(&b, &token).await.expect("join");
+    let a_vm = w.lab.my_vms(&a).await.expect("vms")[0].vmid;
+
+    let decision = w.lab.may_start(&b, class.id, a_vm).await.expect("decision");
+
+    assert!(matches!(
+        decision,
+        StartDecision::Refused(StartRefusal::NotPermitted { .. })
+    ));
+}

@@ -1,0 +1,142 @@
+//! Local logins and system settings through the facade.
+
+use pvelab_core::lab::VmOutcome;
+use pvelab_core::settings_keys::{SettingKey, SettingValue};
+use pvelab_core::types::Role;
+use pvelab_core::Error;
+use secrecy::SecretString;
+
+use crate::support::{class_with_vms, user, world};
+
+fn secret(text: &str) -> SecretString {
+    SecretString::from(text.to_owned())
+}
+
+#[tokio::test]
+async fn a_local_user_logs_in_with_the_right_password_only() {
+    let w = world().await;
+    let created = w
+        .lab
+        .create_local_user(&w.admin, "anna", &secret("s3cret pass"), Role::Teacher)
+        .await
+        .expect("create");
+
+    let ok = w
+        .lab
+        .login("anna", &secret("s3cret pass"))
+        .await
+        .expect("login");
+    let wrong = w.lab.login("anna", &secret("nope")).await;
+    let empty = w.lab.login("anna", &secret("")).await;
+    let unknown = w.lab.login("bert", &secret("s3cret pass")).await;
+
+    assert_eq!(ok.id, created.id);
+    assert_eq!(ok.role, Role::Teacher);
+    for failed in [wrong, empty, unknown] {
+        assert!(matches!(failed, Err(Error::LoginFailed)), "{failed:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_empty_password_cannot_be_set_and_names_are_checked() {
+    let w = world().await;
+    let empty = w
+        .lab
+        .create_local_user(&w.admin, "anna", &secret(""), Role::User)
+        .await;
+    assert!(matches!(empty, Err(Error::InvalidValue(_))), "{empty:?}");
+    let bad_name = w
+        .lab
+        .create_local_user(&w.admin, "an na", &secret("pw"), Role::User)
+        .await;
+    assert!(
+        matches!(bad_name, Err(Error::InvalidValue(_))),
+        "{bad_name:?}"
+    );
+    let by_teacher = w
+        .lab
+        .create_local_user(&w.teacher, "anna", &secret("pw"), Role::User)
+        .await;
+    assert!(matches!(by_teacher, Err(Error::NotPermitted { .. })));
+}
+
+#[tokio::test]
+async fn ensuring_a_user_twice_keeps_one_user_and_refreshes_the_display_name() {
+    let w = world().await;
+    let first = w
+        .lab
+        .ensure_user("discord:42", Some("Old"))
+        .await
+        .expect("first");
+    let again = w
+        .lab
+        .ensure_user("discord:42", Some("New"))
+        .await
+        .expect("again");
+    assert_eq!(first.id, again.id);
+    assert_eq!(again.display_name.as_deref(), Some("New"));
+    assert!(w.lab.ensure_user("", None).await.is_err());
+}
+
+#[tokio::test]
+async fn settings_are_typed_with_defaults_and_unknown_keys_are_refused_with_the_known_ones() {
+    let w = world().await;
+    let key = SettingKey::DefaultTimeZone;
+    let before = w.lab.settings(&w.admin).await.expect("settings");
+    assert_eq!(before.get(key), key.default_value());
+
+    let set = w
+        .lab
+        .set_setting(&w.admin, key.name(), "Europe/Berlin")
+        .await
+        .expect("set");
+    let after = w.lab.settings(&w.admin).await.expect("settings");
+    assert_eq!(after.get(key), set);
+    assert_eq!(after.default_time_zone().name(), "Europe/Berlin");
+
+    let unknown = w
+        .lab
+        .set_setting(&w.admin, "no.such.key", "1")
+        .await
+        .expect_err("unknown");
+    assert!(unknown.to_string().contains(key.name()), "{unknown}");
+    let bad = w
+        .lab
+        .set_setting(&w.admin, key.name(), "Mars/Olympus")
+        .await;
+    assert!(matches!(bad, Err(Error::InvalidValue(_))));
+    assert!(matches!(
+        w.lab.set_setting(&w.teacher, key.name(), "UTC").await,
+        Err(Error::NotPermitted { .. })
+    ));
+    assert!(w
+        .lab
+        .reset_setting(&w.admin, key.name())
+        .await
+        .expect("reset"));
+    assert_eq!(
+        w.lab.settings(&w.admin).await.expect("settings").get(key),
+        key.default_value()
+    );
+}
+
+#[tokio::test]
+async fn with_the_waitlist_switched_off_a_join_without_free_vm_says_so() {
+    let w = world().await;
+    let (_, token) = class_with_vms(&w, "c", 5, 0).await;
+    w.lab
+        .set_setting(&w.admin, SettingKey::WaitlistEnabled.name(), "off")
+        .await
+        .expect("off");
+    let s = user(&w.lab, "s", Role::User).await;
+    let joined = w.lab.join(&s, &token).await.expect("join");
+    assert_eq!(joined.vm, VmOutcome::NoVmFree);
+    assert_eq!(
+        w.lab
+            .settings(&w.admin)
+            .await
+            .expect("s")
+            .get(SettingKey::WaitlistEnabled),
+        SettingValue::Bool(false)
+    );
+}

@@ -1,0 +1,13 @@
+//! Integration tests of pvelab-core through its public API (one test binary).
+
+mod concurrency;
+mod events;
+mod interleavings;
+mod lab_classes;
+mod lab_join;
+mod lab_pool;
+mod lab_users_settings;
+mod migrations;
+mod permissions;
+mod sealing;
+mod support;

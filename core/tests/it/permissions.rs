@@ -1,0 +1,211 @@
+//! The permission table of issue 4, row by row, through the facade: the core refuses with a
+//! typed error naming the missing right, whatever the front end did.
+
+use pvelab_core::rules::permissions::Actor;
+use pvelab_core::store::classes::{Class, ClassSettings, NewClass};
+use pvelab_core::token::TokenExpiry;
+use pvelab_core::types::Role;
+use pvelab_core::{Error, Result};
+
+use crate::support::{class_with_vms, name, pool_size, user, world, World};
+
+/// The five kinds of actor of the table's columns.
+struct Cast {
+    student: Actor,
+    other_teacher: Actor,
+    co_owner: Actor,
+    primary: Actor,
+    adminer: Actor,
+}
+
+async fn cast(w: &World, class: &Class) -> Cast {
+    let co_owner = user(&w.lab, "co-owner", Role::Teacher).await;
+    w.lab
+        .add_co_owner(&w.teacher, class.id, co_owner.user_id())
+        .await
+        .expect("co-owner");
+    Cast {
+        student: user(&w.lab, "student", Role::User).await,
+        other_teacher: user(&w.lab, "other-teacher", Role::Teacher).await,
+        co_owner,
+        primary: w.teacher,
+        adminer: w.admin,
+    }
+}
+
+fn verdict<T>(result: Result<T>) -> bool {
+    match result {
+        Ok(_) => true,
+        Err(Error::NotPermitted { .. }) => false,
+        Err(other) => panic!("expected success or NotPermitted, got {other:?}"),
+    }
+}
+
+/// Expected outcome per column: student, other teacher, co-owner, primary teacher, adminer.
+fn actors(c: &Cast) -> [(&'static str, Actor); 5] {
+    [
+        ("student", c.student),
+        ("other teacher", c.other_teacher),
+        ("co-owner", c.co_owner),
+        ("primary teacher", c.primary),
+        ("adminer", c.adminer),
+    ]
+}
+
+#[tokio::test]
+async fn joining_seeing_own_vms_and_leaving_are_open_to_everyone() {
+    let w = world().await;
+    let (class, token) = class_with_vms(&w, "c", 10, 10).await;
+    let c = cast(&w, &class).await;
+    for (who, actor) in actors(&c) {
+        assert!(verdict(w.lab.join(&actor, &token).await), "{who} joins");
+        assert!(verdict(w.lab.my_vms(&actor).await), "{who} sees own VMs");
+        assert!(verdict(w.lab.leave(&actor, class.id).await), "{who} leaves");
+    }
+}
+
+#[tokio::test]
+async fn creating_a_class_needs_the_teacher_role() {
+    let w = world().await;
+    let (class, _) = class_with_vms(&w, "c", 5, 0).await;
+    let c = cast(&w, &class).await;
+    let expected = [false, true, true, true, true];
+    for (i, (who, actor)) in actors(&c).into_iter().enumerate() {
+        let created = w
+            .lab
+            .create_class(
+                &actor,
+                NewClass::new(name(&format!("new {i}")), pool_size(1)),
+            )
+            .await;
+        assert_eq!(verdict(created), expected[i], "{who} creates a class");
+    }
+}
+
+#[tokio::test]
+async fn managing_a_class_needs_being_its_teacher_or_co_owner_or_adminer() {
+    let w = world().await;
+    let (class, _) = class_with_vms(&w, "c", 5, 2).await;
+    let c = cast(&w, &class).await;
+    let expected = [false, false, true, true, true];
+    let target = user(&w.lab, "target", Role::User).await.user_id();
+    for (i, (who, actor)) in actors(&c).into_iter().enumerate() {
+        let id = class.id;
+        let settings = w
+            .lab
+            .update_class(&actor, id, ClassSettings::default())
+            .await;
+        assert_eq!(verdict(settings), expected[i], "{who}: settings");
+        let resize = ClassSettings {
+            pool_size: Some(pool_size(6)),
+            ..ClassSettings::default()
+        };
+        assert_eq!(
+            verdict(w.lab.update_class(&actor, id, resize).await),
+            expected[i],
+            "{who}: pool size"
+        );
+        let token = w.lab.rotate_token(&actor, id, TokenExpiry::Never).await;
+        assert_eq!(verdict(token), expected[i], "{who}: token");
+        assert_eq!(
+            verdict(w.lab.students(&actor, id).await),
+            expected[i],
+            "{who}: students"
+        );
+        assert_eq!(
+            verdict(w.lab.pool(&actor, id).await),
+            expected[i],
+            "{who}: pool"
+        );
+        assert_eq!(
+            verdict(w.lab.reset_usage(&actor, id, None).await),
+            expected[i],
+            "{who}: usage"
+        );
+        let assigned = w.lab.assign(&actor, id, target, None).await;
+        assert_eq!(verdict(assigned), expected[i], "{who}: assign");
+        if expected[i] {
+            w.lab.unassign(&actor, id, target).await.expect("unassign");
+            let vm = w.lab.pool(&actor, id).await.expect("pool");
+            for vm in vm.iter().filter(|vm| vm.needs_reimage) {
+                w.lab
+                    .mark_reimaged(&actor, id, vm.vmid)
+                    .await
+                    .expect("reimaged");
+            }
+        } else {
+            assert!(
+                !verdict(w.lab.unassign(&actor, id, target).await),
+                "{who}: unassign"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn deleting_a_class_and_managing_co_owners_need_the_primary_teacher_or_adminer() {
+    let w = world().await;
+    let expected = [false, false, false, true, true];
+    for (i, allowed) in expected.into_iter().enumerate() {
+        let (class, _) = class_with_vms(&w, &format!("c{i}"), 5, 0).await;
+        let c = cast(&w, &class).await;
+        let (who, actor) = actors(&c)[i];
+        let someone = user(&w.lab, &format!("x{i}"), Role::Teacher)
+            .await
+            .user_id();
+        let added = w.lab.add_co_owner(&actor, class.id, someone).await;
+        assert_eq!(verdict(added), allowed, "{who}: add co-owner");
+        let removed = w
+            .lab
+            .remove_co_owner(&actor, class.id, c.co_owner.user_id())
+            .await;
+        assert_eq!(verdict(removed), allowed, "{who}: remove co-owner");
+        assert_eq!(
+            verdict(w.lab.delete_class(&actor, class.id).await),
+            allowed,
+            "{who}: delete"
+        );
+    }
+}
+
+#[tokio::test]
+async fn clusters_roles_and_usage_feeds_are_for_adminers_only() {
+    let w = world().await;
+    let (class, _) = class_with_vms(&w, "c", 5, 0).await;
+    let c = cast(&w, &class).await;
+    let expected = [false, false, false, false, true];
+    for (i, (who, actor)) in actors(&c).into_iter().enumerate() {
+        assert_eq!(
+            verdict(w.lab.clusters(&actor).await),
+            expected[i],
+            "{who}: clusters"
+        );
+        let promote = w
+            .lab
+            .set_role(&actor, c.student.user_id(), Role::User)
+            .await;
+        assert_eq!(verdict(promote), expected[i], "{who}: roles");
+        assert_eq!(
+            verdict(w.lab.classes(&actor, None).await),
+            expected[i],
+            "{who}: all classes"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_refusal_names_the_action_and_the_missing_right() {
+    let w = world().await;
+    let (class, _) = class_with_vms(&w, "c", 5, 0).await;
+    let student = user(&w.lab, "s", Role::User).await;
+    let refused = w
+        .lab
+        .rotate_token(&student, class.id, TokenExpiry::Never)
+        .await
+        .expect_err("refused");
+    let text = refused.to_string();
+    assert!(
+        text.contains("join token") && text.contains("teacher"),
+        "{text}"
+    );
+}

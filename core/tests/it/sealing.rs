@@ -1,0 +1,172 @@
+//! Cluster secrets at rest: sealed with the operator's key, never in clear in the file.
+
+use pvelab_core::store::clusters::{ClusterCredential, NewCluster};
+use pvelab_core::types::{ClusterId, Role};
+use pvelab_core::{Error, Lab, LabConfig, SealingKey};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::support::user;
+
+const PASSWORD: &str = "correct-horse-battery-staple-4711";
+const TOKEN_SECRET: &str = "5f0c3c1e-token-secret-a8b1d9";
+
+fn cluster(id: &str, credential: ClusterCredential) -> NewCluster {
+    NewCluster::new(
+        ClusterId::parse(id).expect("id"),
+        "pve.example",
+        "root@pam",
+        credential,
+    )
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn the_database_file_never_contains_a_clear_cluster_secret() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("lab.db");
+    let key = SealingKey::generate();
+    let lab = Lab::open(LabConfig::file(&path).with_sealing_key(key.clone()))
+        .await
+        .expect("open");
+    let admin = user(&lab, "admin", Role::Adminer).await;
+    lab.add_cluster(
+        &admin,
+        cluster(
+            "a",
+            ClusterCredential::Password(SecretString::from(PASSWORD.to_owned())),
+        ),
+    )
+    .await
+    .expect("password cluster");
+    lab.add_cluster(
+        &admin,
+        cluster(
+            "b",
+            ClusterCredential::ApiToken {
+                id: "root@pam!lab".into(),
+                secret: SecretString::from(TOKEN_SECRET.to_owned()),
+            },
+        ),
+    )
+    .await
+    .expect("token cluster");
+    drop(lab);
+
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(dir.path()).expect("dir") {
+        bytes.extend(std::fs::read(entry.expect("entry").path()).expect("read"));
+    }
+    assert!(
+        contains(&bytes, "root@pam!lab"),
+        "the scan sees stored text"
+    );
+    assert!(
+        !contains(&bytes, PASSWORD),
+        "clear password in the database files"
+    );
+    assert!(
+        !contains(&bytes, TOKEN_SECRET),
+        "clear token secret in the database files"
+    );
+
+    // The same key opens them again.
+    let lab = Lab::open(LabConfig::file(&path).with_sealing_key(key))
+        .await
+        .expect("reopen");
+    let admin = lab.actor(admin.user_id()).await.expect("admin");
+    let id = ClusterId::parse("a").expect("id");
+    match lab
+        .cluster_credential(&admin, &[], &id)
+        .await
+        .expect("credential")
+    {
+        ClusterCredential::Password(p) => assert_eq!(p.expose_secret(), PASSWORD),
+        other => panic!("expected a password, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn storing_a_secret_without_a_key_is_refused_with_how_to_provide_one() {
+    let lab = Lab::open_in_memory().await.expect("open");
+    let admin = user(&lab, "admin", Role::Adminer).await;
+
+    let refused = lab
+        .add_cluster(
+            &admin,
+            cluster(
+                "a",
+                ClusterCredential::Password(SecretString::from(PASSWORD.to_owned())),
+            ),
+        )
+        .await
+        .expect_err("no key");
+
+    assert!(matches!(refused, Error::NoSealingKey), "{refused:?}");
+    assert!(refused.to_string().contains("sealing key"), "{refused}");
+    assert!(lab.clusters(&admin).await.expect("list").is_empty());
+}
+
+#[tokio::test]
+async fn a_lab_with_another_key_cannot_open_a_stored_credential() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("lab.db");
+    let lab = Lab::open(LabConfig::file(&path).with_sealing_key(SealingKey::generate()))
+        .await
+        .expect("open");
+    let admin = user(&lab, "admin", Role::Adminer).await;
+    lab.add_cluster(
+        &admin,
+        cluster(
+            "a",
+            ClusterCredential::Password(SecretString::from(PASSWORD.to_owned())),
+        ),
+    )
+    .await
+    .expect("cluster");
+    drop(lab);
+
+    let other = Lab::open(LabConfig::file(&path).with_sealing_key(SealingKey::generate()))
+        .await
+        .expect("open with another key");
+    let refused = other
+        .cluster_credential(&admin, &[], &ClusterId::parse("a").expect("id"))
+        .await
+        .expect_err("wrong key");
+    assert!(matches!(refused, Error::Sealing { .. }), "{refused:?}");
+    assert!(!refused.to_string().contains(PASSWORD));
+}
+
+#[tokio::test]
+async fn a_cluster_admin_by_name_or_group_may_read_its_credential_and_others_may_not() {
+    let lab = Lab::open(LabConfig::in_memory().with_sealing_key(SealingKey::generate()))
+        .await
+        .expect("open");
+    let admin = user(&lab, "admin", Role::Adminer).await;
+    let named = user(&lab, "ops-anna", Role::Teacher).await;
+    let grouped = user(&lab, "ops-bert", Role::User).await;
+    let outsider = user(&lab, "carl", Role::Teacher).await;
+    let mut new = cluster(
+        "a",
+        ClusterCredential::Password(SecretString::from(PASSWORD.to_owned())),
+    );
+    new.admin_users = vec!["ops-anna".into()];
+    new.admin_group = Some("role:1234".into());
+    lab.add_cluster(&admin, new).await.expect("cluster");
+    let id = ClusterId::parse("a").expect("id");
+
+    assert!(lab.cluster_credential(&named, &[], &id).await.is_ok());
+    assert!(lab
+        .cluster_credential(&grouped, &["role:1234".into()], &id)
+        .await
+        .is_ok());
+    let refused = lab
+        .cluster_credential(&outsider, &["role:9".into()], &id)
+        .await
+        .expect_err("outsider");
+    assert!(matches!(refused, Error::NotPermitted { .. }), "{refused:?}");
+}

@@ -1,0 +1,122 @@
+//! Shared arrangements: labs over fresh databases, users with roles, a cluster, classes with
+//! registered VMs.
+
+use pvelab_core::lab::Lab;
+use pvelab_core::rules::permissions::Actor;
+use pvelab_core::store::classes::{Class, NewClass};
+use pvelab_core::store::clusters::{ClusterCredential, NewCluster};
+use pvelab_core::store::pool::NewPoolVm;
+use pvelab_core::token::{JoinToken, TokenExpiry};
+use pvelab_core::types::{ClassName, ClusterId, PoolSize, Role, VmId};
+use pvelab_core::{LabConfig, SealingKey};
+use secrecy::SecretString;
+
+pub const CLUSTER: &str = "pve1";
+
+/// A lab with an adminer, a teacher and one cluster.
+pub struct World {
+    pub lab: Lab,
+    pub admin: Actor,
+    pub teacher: Actor,
+}
+
+pub fn cluster_id() -> ClusterId {
+    ClusterId::parse(CLUSTER).expect("valid cluster id")
+}
+
+pub async fn user(lab: &Lab, external_id: &str, role: Role) -> Actor {
+    let user = lab
+        .ensure_user(external_id, Some(external_id))
+        .await
+        .expect("ensure user");
+    if role != Role::User {
+        let root = lab.actor_with_role(user.id, Role::Adminer);
+        lab.set_role(&root, user.id, role).await.expect("set role");
+    }
+    lab.actor(user.id).await.expect("actor")
+}
+
+pub async fn world_on(config: LabConfig) -> World {
+    let lab = Lab::open(config.with_sealing_key(SealingKey::generate()))
+        .await
+        .expect("open lab");
+    let admin = user(&lab, "admin", Role::Adminer).await;
+    let teacher = user(&lab, "teacher", Role::Teacher).await;
+    lab.add_cluster(
+        &admin,
+        NewCluster::new(
+            cluster_id(),
+            "10.0.0.1",
+            "root@pam",
+            ClusterCredential::Password(SecretString::from("pw".to_owned())),
+        ),
+    )
+    .await
+    .expect("add cluster");
+    World {
+        lab,
+        admin,
+        teacher,
+    }
+}
+
+pub async fn world() -> World {
+    world_on(LabConfig::in_memory()).await
+}
+
+pub fn name(text: &str) -> ClassName {
+    ClassName::parse(text).expect("valid class name")
+}
+
+pub fn pool_size(n: u16) -> PoolSize {
+    PoolSize::new(i64::from(n)).expect("valid pool size")
+}
+
+/// A class of `world.teacher` with a never-expiring token and `vms` registered student VMs
+/// (slots 1..=vms).
+pub async fn class_with_vms(
+    world: &World,
+    class_name: &str,
+    size: u16,
+    vms: u16,
+) -> (Class, JoinToken) {
+    let class = world
+        .lab
+        .create_class(
+            &world.teacher,
+            NewClass::new(name(class_name), pool_size(size)),
+        )
+        .await
+        .expect("create class");
+    for slot in 1..=vms {
+        register_slot(world, &class, slot).await;
+    }
+    let token = world
+        .lab
+        .rotate_token(&world.teacher, class.id, TokenExpiry::Never)
+        .await
+        .expect("token")
+        .token;
+    (class, token)
+}
+
+pub async fn register_slot(world: &World, class: &Class, slot: u16) -> VmId {
+    let vmid = class.scheme.student_vmid(slot).expect("slot in plan");
+    world
+        .lab
+        .register_vm(&world.teacher, class.id, planned(vmid))
+        .await
+        .expect("register vm");
+    vmid
+}
+
+pub fn planned(vmid: VmId) -> NewPoolVm {
+    NewPoolVm {
+        cluster_id: cluster_id(),
+        vmid,
+        manual: false,
+        node: None,
+        name: None,
+        mac_address: None,
+    }
+}
