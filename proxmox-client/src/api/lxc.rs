@@ -1,0 +1,89 @@
+use reqwest::Method;
+
+use crate::client::{ApiRequest, Client};
+use crate::error::Result;
+use crate::models::{GuestSummary, LxcInterface, QemuConfig, ShutdownParams};
+use crate::upid::Upid;
+
+/// Calls under `/nodes/{node}/lxc/{vmid}`. Get one with [`crate::Node::lxc`].
+#[derive(Debug, Clone)]
+pub struct Lxc {
+    pub(crate) client: Client,
+    pub(crate) node: String,
+    pub(crate) vmid: u32,
+}
+
+impl Lxc {
+    /// The VMID.
+    pub fn vmid(&self) -> u32 {
+        self.vmid
+    }
+
+    fn at(&self, method: Method, tail: &[&str]) -> ApiRequest {
+        let id = self.vmid.to_string();
+        let mut path = vec!["nodes", self.node.as_str(), "lxc", id.as_str()];
+        path.extend_from_slice(tail);
+        ApiRequest::new(method, &path)
+    }
+
+    /// `GET .../status/current`.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`] when the container does not exist; any other error.
+    pub async fn status(&self) -> Result<GuestSummary> {
+        self.client
+            .call(self.at(Method::GET, &["status", "current"]))
+            .await
+    }
+
+    /// `GET .../config` (same flat map as for VMs; `rootfs`, `mp0`, `net0` parse too).
+    ///
+    /// # Errors
+    /// Any [`crate::Error`].
+    pub async fn config(&self) -> Result<QemuConfig> {
+        self.client.call(self.at(Method::GET, &["config"])).await
+    }
+
+    /// `GET .../interfaces`: the container's interfaces and addresses.
+    ///
+    /// # Errors
+    /// Any [`crate::Error`]; a stopped container is an error.
+    pub async fn interfaces(&self) -> Result<Vec<LxcInterface>> {
+        self.client
+            .call(self.at(Method::GET, &["interfaces"]))
+            .await
+    }
+
+    /// `POST .../status/start`.
+    ///
+    /// # Errors
+    /// Any [`crate::Error`].
+    pub async fn start(&self) -> Result<Upid> {
+        self.client
+            .call(self.at(Method::POST, &["status", "start"]))
+            .await
+    }
+
+    /// `POST .../status/stop`: hard stop.
+    ///
+    /// # Errors
+    /// Any [`crate::Error`].
+    pub async fn stop(&self) -> Result<Upid> {
+        self.client
+            .call(self.at(Method::POST, &["status", "stop"]))
+            .await
+    }
+
+    /// `POST .../status/shutdown`: clean shutdown.
+    ///
+    /// # Errors
+    /// Any [`crate::Error`].
+    pub async fn shutdown(&self, params: &ShutdownParams) -> Result<Upid> {
+        self.client
+            .call(
+                self.at(Method::POST, &["status", "shutdown"])
+                    .params(params)?,
+            )
+            .await
+    }
+}

@@ -1,0 +1,361 @@
+//! The one error type of the client and the rules that turn a PVE error reply into it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::upid::Upid;
+
+/// Everything that can go wrong when talking to Proxmox VE.
+///
+/// Variants are chosen so that a caller can act on them: retry later (`Locked`, `LockTimeout`,
+/// `NodeUnreachable`, `Timeout`), fix its input (`Parameter`), give up on this object
+/// (`NotFound`, `AlreadyExists`), or fix its credentials (`Authentication`, `PermissionDenied`).
+/// Messages combine the status line's reason, the body's `message` and its `errors` map.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server refused our credentials (HTTP 401), even after one fresh login.
+    #[error("authentication failed: {message}")]
+    Authentication {
+        /// The reason given in the status line (a 401 has an empty body).
+        message: String,
+    },
+    /// The credentials are valid but lack a privilege (HTTP 403).
+    #[error("permission denied: {message}")]
+    PermissionDenied {
+        /// Server text, e.g. "Permission check failed (/vms/100, VM.Clone)".
+        message: String,
+    },
+    /// The object (VM, task, storage, ...) does not exist.
+    #[error("not found: {message}")]
+    NotFound {
+        /// Server text, e.g. "Configuration file 'nodes/pve1/qemu-server/100.conf' does not exist".
+        message: String,
+    },
+    /// The guest is locked by a running operation; retry after it finishes.
+    #[error("locked ({lock}): {message}")]
+    Locked {
+        /// The lock name PVE reports, e.g. `clone`, `backup`, `migrate`.
+        lock: String,
+        /// Full server text.
+        message: String,
+    },
+    /// The server could not take a file lock in time and did nothing; safe to retry.
+    #[error("lock timeout: {message}")]
+    LockTimeout {
+        /// Full server text, e.g. "can't lock file '/var/lock/qemu-server/lock-203.conf' - got timeout".
+        message: String,
+    },
+    /// The object to create already exists (e.g. a VMID taken by someone else).
+    #[error("already exists: {message}")]
+    AlreadyExists {
+        /// Full server text.
+        message: String,
+    },
+    /// The server rejected parameters (HTTP 400 with an `errors` map).
+    #[error("invalid parameters: {message}")]
+    Parameter {
+        /// Parameter name to the server's complaint about it.
+        errors: BTreeMap<String, String>,
+        /// Reason, body message and errors combined.
+        message: String,
+    },
+    /// The API proxy could not reach the node or its daemon (HTTP 595 / 596); transient.
+    #[error("node unreachable ({status}): {message}")]
+    NodeUnreachable {
+        /// 595 or 596.
+        status: u16,
+        /// Server text, e.g. "Connection refused".
+        message: String,
+    },
+    /// Any other error reply.
+    #[error("API error {status}: {message}")]
+    Api {
+        /// The HTTP status code.
+        status: u16,
+        /// Reason, body message and errors combined.
+        message: String,
+    },
+    /// A request or a wait took longer than allowed.
+    #[error("timed out: {what}")]
+    Timeout {
+        /// What timed out.
+        what: String,
+    },
+    /// The server presented a certificate whose SHA-256 fingerprint is not the pinned one.
+    #[error(
+        "TLS fingerprint mismatch: the server presented {presented}, but {expected} was pinned \
+         (if the server is the right one, pin {presented})"
+    )]
+    FingerprintMismatch {
+        /// The pinned fingerprint.
+        expected: String,
+        /// The fingerprint of the leaf certificate the server actually sent.
+        presented: String,
+    },
+    /// The connection failed (DNS, TCP, TLS, or a broken response).
+    #[error("transport error talking to {url}: {source}")]
+    Transport {
+        /// The request URL (no credentials are ever part of it).
+        url: String,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// A reply did not have the expected shape.
+    #[error("cannot decode reply of {url} at `{path}`: {message}")]
+    Decode {
+        /// The request URL.
+        url: String,
+        /// JSON path of the value that failed, e.g. `data[3].maxmem`.
+        path: String,
+        /// What was wrong with it.
+        message: String,
+    },
+    /// A task ended with an exit status other than "OK" or "WARNINGS: N".
+    #[error("task {upid} failed: {exit_status}")]
+    TaskFailed {
+        /// The task.
+        upid: Box<Upid>,
+        /// The task's exit status (the error text).
+        exit_status: String,
+        /// The last lines of the task log, oldest first (empty when the log was unreadable).
+        log_tail: Vec<String>,
+    },
+    /// A value given to the client itself was invalid (before anything was sent).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// The client could not be set up (bad URL, unreadable CA file, bad fingerprint, ...).
+    #[error("configuration error: {0}")]
+    Config(String),
+}
+
+/// Result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Whether trying the same thing again later may succeed without changing anything.
+    ///
+    /// True for locks, lock timeouts, unreachable nodes, timeouts and connection failures.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Locked { .. }
+            | Error::LockTimeout { .. }
+            | Error::NodeUnreachable { .. }
+            | Error::Timeout { .. } => true,
+            Error::Transport { source, .. } => source.is_connect() || source.is_timeout(),
+            Error::Api { status, .. } => matches!(status, 502..=504),
+            _ => false,
+        }
+    }
+
+    /// The HTTP status of an error reply, if this error came from one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Authentication { .. } => Some(401),
+            Error::PermissionDenied { .. } => Some(403),
+            Error::NodeUnreachable { status, .. } | Error::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// The parts of an error reply, gathered before classification.
+#[derive(Debug, Default)]
+pub(crate) struct ErrorReply {
+    pub(crate) status: u16,
+    /// Reason phrase of the status line (the actual one the server sent, not the canonical).
+    pub(crate) reason: String,
+    pub(crate) body_message: Option<String>,
+    pub(crate) errors: BTreeMap<String, String>,
+}
+
+impl ErrorReply {
+    /// Parse the body of an error reply; a non-JSON or empty body only leaves the reason.
+    pub(crate) fn new(status: u16, reason: &str, body: &[u8]) -> Self {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            #[serde(default)]
+            message: Option<String>,
+            #[serde(default)]
+            errors: Option<BTreeMap<String, serde_json::Value>>,
+        }
+        let parsed: Option<Body> = serde_json::from_slice(body).ok();
+        let (body_message, errors) = match parsed {
+            Some(b) => (
+                b.message
+                    .map(|m| m.trim().to_owned())
+                    .filter(|m| !m.is_empty()),
+                b.errors
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let text = match v {
+                            serde_json::Value::String(s) => s.trim().to_owned(),
+                            other => other.to_string(),
+                        };
+                        (k, text)
+                    })
+                    .collect(),
+            ),
+            None => (None, BTreeMap::new()),
+        };
+        ErrorReply {
+            status,
+            reason: reason.trim().to_owned(),
+            body_message,
+            errors,
+        }
+    }
+
+    /// Reason, body message (if it adds something) and `param: text` pairs, joined.
+    pub(crate) fn combined_message(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if !self.reason.is_empty() {
+            parts.push(self.reason.clone());
+        }
+        if let Some(m) = &self.body_message {
+            // Recent servers repeat the reason in `message`; do not print it twice.
+            if !self.reason.contains(m.as_str()) {
+                parts.push(m.clone());
+            }
+        }
+        if !self.errors.is_empty() {
+            let errs: Vec<String> = self
+                .errors
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            parts.push(errs.join("; "));
+        }
+        if parts.is_empty() {
+            format!("HTTP {}", self.status)
+        } else {
+            parts.join(" - ")
+        }
+    }
+
+    /// Whether this is the synchronous "can't lock file ... got timeout" failure, which PVE
+    /// raises before doing any work, so a write can safely be sent again.
+    pub(crate) fn is_lock_timeout(&self) -> bool {
+        let text = self.combined_message();
+        text.contains("can't lock file") && text.contains("got timeout")
+    }
+
+    /// Turn the reply into the most specific variant.
+    pub(crate) fn into_error(self) -> Error {
+        let message = self.combined_message();
+        let lower = message.to_lowercase();
+        match self.status {
+            401 => Error::Authentication { message },
+            403 => Error::PermissionDenied { message },
+            595 | 596 => Error::NodeUnreachable {
+                status: self.status,
+                message,
+            },
+            _ if self.is_lock_timeout() => Error::LockTimeout { message },
+            _ if lower.contains("already exists") => Error::AlreadyExists { message },
+            _ if lower.contains("does not exist") || lower.contains("no such") => {
+                Error::NotFound { message }
+            }
+            _ if lock_name(&message).is_some() => Error::Locked {
+                lock: lock_name(&message).unwrap_or_default(),
+                message,
+            },
+            400 if !self.errors.is_empty() => Error::Parameter {
+                errors: self.errors,
+                message,
+            },
+            status => Error::Api { status, message },
+        }
+    }
+}
+
+/// The lock in "VM is locked (clone)" / "CT is locked (backup)".
+fn lock_name(message: &str) -> Option<String> {
+    let start = message.find("is locked (")? + "is locked (".len();
+    let rest = &message[start..];
+    let end = rest.find(')')?;
+    Some(rest[..end].to_owned())
+}
+
+impl fmt::Display for ErrorReply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.combined_message())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_already_existing_vmid_in_the_errors_map_is_already_exists() {
+        let r = ErrorReply::new(
+            400,
+            "Parameter verification failed.",
+            br#"{"errors":{"vmid":"VM 218 already exists"},"data":null}"#,
+        );
+        let e = r.into_error();
+        assert!(matches!(e, Error::AlreadyExists { .. }), "{e:?}");
+        assert!(e.to_string().contains("vmid: VM 218 already exists"));
+    }
+
+    #[test]
+    fn a_parameter_error_keeps_the_field_map() {
+        let r = ErrorReply::new(
+            400,
+            "Parameter verification failed.",
+            br#"{"errors":{"full":"type check ('boolean') failed - got 'true'"},"data":null}"#,
+        );
+        match r.into_error() {
+            Error::Parameter { errors, message } => {
+                assert_eq!(errors["full"], "type check ('boolean') failed - got 'true'");
+                assert!(message.starts_with("Parameter verification failed."));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_locked_vm_names_its_lock() {
+        let r = ErrorReply::new(500, "VM is locked (clone)", b"{\"data\":null}");
+        match r.into_error() {
+            Error::Locked { lock, .. } => assert_eq!(lock, "clone"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_lock_file_timeout_in_the_reason_is_recognised() {
+        let r = ErrorReply::new(
+            500,
+            "can't lock file '/var/lock/qemu-server/lock-203.conf' - got timeout",
+            b"",
+        );
+        assert!(r.is_lock_timeout());
+        assert!(matches!(r.into_error(), Error::LockTimeout { .. }));
+    }
+
+    #[test]
+    fn a_missing_config_file_is_not_found_and_the_message_is_not_repeated() {
+        let text = "Configuration file 'nodes/pve1/qemu-server/999.conf' does not exist";
+        let body = format!("{{\"data\":null,\"message\":\"{text}\\n\"}}");
+        let r = ErrorReply::new(500, text, body.as_bytes());
+        assert_eq!(r.combined_message(), text);
+        assert!(matches!(r.into_error(), Error::NotFound { .. }));
+    }
+
+    #[test]
+    fn a_595_is_node_unreachable_and_transient() {
+        let e = ErrorReply::new(595, "Connection refused", b"").into_error();
+        assert!(matches!(e, Error::NodeUnreachable { status: 595, .. }));
+        assert!(e.is_transient());
+    }
+
+    #[test]
+    fn an_empty_401_keeps_the_reason_phrase() {
+        let e = ErrorReply::new(401, "No ticket", b"").into_error();
+        assert_eq!(e.to_string(), "authentication failed: No ticket");
+    }
+}

@@ -1,0 +1,30 @@
+//! Reply types and parameter structs of the API calls.
+//!
+//! Replies decode leniently (see `lenient`): unknown fields are ignored, missing ones take
+//! their default, numbers may be strings and booleans may be 0/1. They also derive `Serialize`
+//! so that tools can print them as JSON.
+
+mod agent;
+mod cluster;
+mod guest;
+mod node;
+mod params;
+mod qemu_config;
+mod rrd;
+mod snapshot;
+mod storage;
+mod task;
+mod version;
+
+pub(crate) use agent::AgentResult;
+pub use agent::{AgentInterface, AgentIpAddress, LxcInterface};
+pub use cluster::{ClusterResource, ResourceType};
+pub use guest::{GuestStatus, GuestSummary};
+pub use node::{NodeStatus, NodeSummary};
+pub use params::{CloneParams, ConfigUpdate, DeleteParams, ShutdownParams, SnapshotParams};
+pub use qemu_config::QemuConfig;
+pub use rrd::{RrdCf, RrdPoint, RrdTimeframe};
+pub use snapshot::SnapshotEntry;
+pub use storage::{StorageContent, StorageSummary};
+pub use task::{ExitStatus, TaskLogLine, TaskState, TaskStatus};
+pub use version::Version;

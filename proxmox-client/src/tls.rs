@@ -1,0 +1,281 @@
+//! TLS trust: system roots, a custom CA file, SHA-256 fingerprint pinning, or insecure.
+//!
+//! PVE nodes use self-signed certificates by default; the usual way to trust one is to pin the
+//! SHA-256 fingerprint shown in the GUI or in `GET /nodes` (`ssl_fingerprint`).
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, Once};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// A SHA-256 certificate fingerprint, written the way PVE shows it:
+/// 32 upper-case hex bytes separated by colons.
+///
+/// ```
+/// use pvelab_proxmox::Fingerprint;
+/// let fp: Fingerprint = "ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89".parse()?;
+/// assert!(fp.to_string().starts_with("AB:CD:EF:01"));
+/// # Ok::<(), pvelab_proxmox::Error>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fingerprint([u8; 32]);
+
+impl Fingerprint {
+    /// Parse the colon form (also accepted: plain 64 hex digits, any case).
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the text when it is not 32 hex bytes.
+    pub fn parse(text: &str) -> Result<Self> {
+        let hex: String = text.trim().chars().filter(|c| *c != ':').collect();
+        let bad = || {
+            Error::Config(format!(
+                "{text:?} is not a SHA-256 fingerprint; expected 32 hex bytes like AB:CD:...:EF"
+            ))
+        };
+        if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+        }
+        Ok(Fingerprint(out))
+    }
+
+    /// The fingerprint of a DER certificate.
+    pub fn of_der(der: &[u8]) -> Self {
+        Fingerprint(Sha256::digest(der).into())
+    }
+}
+
+impl FromStr for Fingerprint {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Fingerprint::parse(s)
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, b) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(":")?;
+            }
+            write!(f, "{b:02X}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fingerprint({self})")
+    }
+}
+
+/// How the client decides to trust the server.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Trust {
+    /// Public web PKI roots (webpki-roots, built into reqwest).
+    #[default]
+    SystemRoots,
+    /// Only certificates issued by the CA(s) in this PEM file (e.g. `/etc/pve/pve-root-ca.pem`).
+    CaFile(PathBuf),
+    /// Only a leaf certificate with this SHA-256 fingerprint.
+    Pinned(Fingerprint),
+    /// Anything (logs a warning once).
+    Insecure,
+}
+
+/// The pin check, shared with the client so a mismatch can be reported with the fingerprint
+/// the server presented (rustls' own error type cannot carry it in a structured way).
+#[derive(Debug)]
+pub(crate) struct PinVerifier {
+    expected: Fingerprint,
+    last_mismatch: Mutex<Option<Fingerprint>>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl PinVerifier {
+    /// The fingerprint of the last certificate refused, if any.
+    pub(crate) fn mismatch(&self) -> Option<(Fingerprint, Fingerprint)> {
+        let seen = *self
+            .last_mismatch
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        seen.map(|presented| (self.expected, presented))
+    }
+}
+
+impl ServerCertVerifier for PinVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        // Pinning replaces chain and name validation: PVE's default certificate is
+        // self-signed and often names a host other than the one we dial.
+        let presented = Fingerprint::of_der(end_entity.as_ref());
+        if presented == self.expected {
+            return Ok(ServerCertVerified::assertion());
+        }
+        *self
+            .last_mismatch
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(presented);
+        Err(rustls::Error::General(format!(
+            "certificate fingerprint {presented} does not match the pinned {}",
+            self.expected
+        )))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        // The handshake signature is still checked: it proves the peer holds the pinned key.
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+static INSECURE_WARNING: Once = Once::new();
+
+/// Apply `trust` to a reqwest builder. Returns the pin verifier when pinning, so the client can
+/// turn a handshake failure into [`Error::FingerprintMismatch`].
+///
+/// # Errors
+/// [`Error::Config`] when the CA file cannot be read or holds no certificate.
+pub(crate) fn apply(
+    builder: reqwest::ClientBuilder,
+    trust: &Trust,
+) -> Result<(reqwest::ClientBuilder, Option<Arc<PinVerifier>>)> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls_builder = || {
+        rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::Config(format!("TLS setup failed: {e}")))
+    };
+    match trust {
+        Trust::SystemRoots => Ok((builder, None)),
+        Trust::Insecure => {
+            INSECURE_WARNING.call_once(|| {
+                tracing::warn!(
+                    "TLS certificate verification is DISABLED (insecure mode); anyone on the \
+                     network path can read and change API traffic. Pin the fingerprint instead."
+                )
+            });
+            Ok((builder.danger_accept_invalid_certs(true), None))
+        }
+        Trust::CaFile(path) => {
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::Config(format!("cannot read CA file {}: {e}", path.display()))
+            })?;
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+                let cert = cert.map_err(|e| {
+                    Error::Config(format!("CA file {} is not valid PEM: {e}", path.display()))
+                })?;
+                roots.add(cert).map_err(|e| {
+                    Error::Config(format!(
+                        "CA file {} holds an unusable certificate: {e}",
+                        path.display()
+                    ))
+                })?;
+            }
+            if roots.is_empty() {
+                return Err(Error::Config(format!(
+                    "CA file {} holds no PEM certificate",
+                    path.display()
+                )));
+            }
+            let config = tls_builder()?
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            Ok((builder.use_preconfigured_tls(config), None))
+        }
+        Trust::Pinned(expected) => {
+            let verifier = Arc::new(PinVerifier {
+                expected: *expected,
+                last_mismatch: Mutex::new(None),
+                provider: provider.clone(),
+            });
+            let config = tls_builder()?
+                .dangerous()
+                .with_custom_certificate_verifier(verifier.clone())
+                .with_no_client_auth();
+            Ok((builder.use_preconfigured_tls(config), Some(verifier)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fingerprint_in_pve_form_round_trips() {
+        let text = (0..32)
+            .map(|i| format!("{i:02X}"))
+            .collect::<Vec<_>>()
+            .join(":");
+        let fp = Fingerprint::parse(&text).expect("valid");
+        assert_eq!(fp.to_string(), text);
+        assert_eq!(Fingerprint::parse(&text.to_lowercase()).expect("valid"), fp);
+        assert_eq!(
+            Fingerprint::parse(&text.replace(':', "")).expect("valid"),
+            fp
+        );
+    }
+
+    #[test]
+    fn a_short_fingerprint_is_rejected_and_named() {
+        let e = Fingerprint::parse("AB:CD").expect_err("too short");
+        assert!(e.to_string().contains("\"AB:CD\""), "{e}");
+    }
+
+    #[test]
+    fn a_fingerprint_is_the_sha256_of_the_der_bytes() {
+        // SHA-256 of the empty input, a well-known value.
+        assert!(Fingerprint::of_der(b"")
+            .to_string()
+            .starts_with("E3:B0:C4:42:98:FC:1C:14"));
+    }
+}
