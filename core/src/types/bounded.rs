@@ -1,7 +1,8 @@
 //! A macro for the many "integer within a range" newtypes, so each one states only its range and
 //! its meaning and they all behave alike (constructor, parse, accessors, display).
 
-/// Declares a newtype over an unsigned integer that only holds values in `MIN..=MAX`.
+/// Declares a newtype over an unsigned integer that only holds values in `MIN..=MAX`; serde
+/// reads it as a number and checks it like the constructor does.
 ///
 /// The constructor takes an `i64` because that is what both SQLite and front ends (Discord
 /// integer options, text parsing) hand over; anything outside the range, negative numbers
@@ -61,6 +62,19 @@ macro_rules! bounded_int {
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 ::std::fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                ::serde::Serialize::serialize(&self.0, s)
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let value = <i64 as ::serde::Deserialize>::deserialize(d)?;
+                Self::new(value).map_err(::serde::de::Error::custom)
             }
         }
 

@@ -12,6 +12,7 @@ mod limits;
 mod names;
 mod resources;
 mod role;
+mod serde_text;
 mod vmid_scheme;
 
 pub use hours::{ClassTimeZone, HoursWindow};
