@@ -1,1 +1,12 @@
-//! Integration tests.
+//! Integration tests of pvelab-proxmox against wiremock and small local HTTP(S) servers that
+//! serve the shapes and quirks of a real PVE 9 API (see shared/pve/NOTES.md).
+
+mod auth;
+mod endpoints;
+mod errors;
+mod raw_server;
+mod retry;
+mod support;
+mod tasks;
+mod tls;
+mod vmid;

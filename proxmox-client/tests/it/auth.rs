@@ -1,0 +1,274 @@
+//! Tickets: login, CSRF on writes only, renewal by age, one re-login on 401, single flight.
+
+use pvelab_proxmox::Error;
+use serde_json::json;
+use wiremock::matchers::{body_string_contains, header as header_is, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::*;
+
+const TICKET_PATH: &str = "/api2/json/access/ticket";
+
+async fn serve_version(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/api2/json/version"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data":{"version":"9.2.0","release":"9.2","repoid":"x"}})),
+        )
+        .mount(server)
+        .await;
+}
+
+/// Password logins answer with `ticket`; renewals (password = a ticket) with `renewed`.
+async fn serve_logins(server: &MockServer, ticket: &str, renewed: &str) {
+    Mock::given(method("POST"))
+        .and(path(TICKET_PATH))
+        .and(body_string_contains("password=s3cret-pass"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(login_reply(ticket, "AAAA:csrf-login")),
+        )
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(TICKET_PATH))
+        .and(body_string_contains("password=PVE%3Aroot%40pam%3A"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(login_reply(renewed, "BBBB:csrf-renewed")),
+        )
+        .mount(server)
+        .await;
+}
+
+async fn logins(server: &MockServer) -> Vec<String> {
+    received(server, "POST", TICKET_PATH)
+        .await
+        .iter()
+        .map(body)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_ticket_is_sent_as_cookie_and_csrf_only_on_writes() {
+    let server = MockServer::start().await;
+    let t = ticket(0, "fresh");
+    serve_logins(&server, &t, "unused").await;
+    serve_version(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/api2/json/nodes/pve1/qemu/101/status/start"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"data":"UPID:pve1:00000001:00000002:00000003:qmstart:101:root@pam:"}),
+        ))
+        .mount(&server)
+        .await;
+    let client = password_client(&server);
+    client.version().await.expect("get");
+    client.node("pve1").qemu(101).start().await.expect("post");
+
+    let login = &logins(&server).await[0];
+    assert!(login.contains("username=root%40pam"), "{login}");
+    let get = &received(&server, "GET", "/api2/json/version").await[0];
+    assert_eq!(header(get, "cookie"), Some(format!("PVEAuthCookie={t}")));
+    assert_eq!(
+        header(get, "csrfpreventiontoken"),
+        None,
+        "GETs carry no CSRF token"
+    );
+    let post = &received(
+        &server,
+        "POST",
+        "/api2/json/nodes/pve1/qemu/101/status/start",
+    )
+    .await[0];
+    assert_eq!(
+        header(post, "csrfpreventiontoken").as_deref(),
+        Some("AAAA:csrf-login")
+    );
+    assert_eq!(header(post, "cookie"), Some(format!("PVEAuthCookie={t}")));
+    assert_eq!(logins(&server).await.len(), 1, "the ticket is reused");
+}
+
+#[tokio::test]
+async fn a_ticket_older_than_an_hour_is_renewed_with_itself_as_password() {
+    let server = MockServer::start().await;
+    let old = ticket(3700, "old");
+    let fresh = ticket(0, "fresh");
+    serve_logins(&server, &old, &fresh).await;
+    serve_version(&server).await;
+    let client = password_client(&server);
+
+    client.version().await.expect("first");
+    client.version().await.expect("second");
+
+    let bodies = logins(&server).await;
+    assert_eq!(bodies.len(), 2, "{bodies:?}");
+    assert!(bodies[0].contains("password=s3cret-pass"));
+    assert!(
+        bodies[1].contains("%3A%3Aold"),
+        "renewal sends the old ticket: {}",
+        bodies[1]
+    );
+    let gets = received(&server, "GET", "/api2/json/version").await;
+    assert_eq!(
+        header(&gets[0], "cookie"),
+        Some(format!("PVEAuthCookie={old}"))
+    );
+    assert_eq!(
+        header(&gets[1], "cookie"),
+        Some(format!("PVEAuthCookie={fresh}"))
+    );
+}
+
+#[tokio::test]
+async fn two_concurrent_requests_after_expiry_share_one_renewal() {
+    let server = MockServer::start().await;
+    serve_logins(&server, &ticket(3700, "old"), &ticket(0, "fresh")).await;
+    serve_version(&server).await;
+    let client = password_client(&server);
+    client.version().await.expect("first login");
+
+    let other = client.clone();
+    let (a, b) = tokio::join!(client.version(), other.version());
+    a.expect("a");
+    b.expect("b");
+
+    let bodies = logins(&server).await;
+    assert_eq!(
+        bodies.len(),
+        2,
+        "one login plus exactly one renewal: {bodies:?}"
+    );
+}
+
+#[tokio::test]
+async fn two_concurrent_first_requests_log_in_once() {
+    let server = MockServer::start().await;
+    serve_logins(&server, &ticket(0, "fresh"), "unused").await;
+    serve_version(&server).await;
+    let client = password_client(&server);
+    let (a, b) = tokio::join!(client.version(), client.version());
+    a.expect("a");
+    b.expect("b");
+    assert_eq!(logins(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_refused_ticket_triggers_one_fresh_login_and_the_request_succeeds() {
+    let server = MockServer::start().await;
+    let first = ticket(0, "first");
+    let second = ticket(0, "second");
+    Mock::given(method("POST"))
+        .and(path(TICKET_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(login_reply(&first, "C:1")))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(TICKET_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(login_reply(&second, "C:2")))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    // The server forgot the first ticket (e.g. its key was rotated): 401, empty body.
+    Mock::given(method("GET"))
+        .and(path("/api2/json/version"))
+        .and(header_is(
+            "cookie",
+            format!("PVEAuthCookie={first}").as_str(),
+        ))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api2/json/version"))
+        .and(header_is(
+            "cookie",
+            format!("PVEAuthCookie={second}").as_str(),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data":{"version":"9.2.0","release":"9.2","repoid":"x"}})),
+        )
+        .mount(&server)
+        .await;
+
+    let v = password_client(&server)
+        .version()
+        .await
+        .expect("re-login succeeds");
+    assert_eq!(v.release, "9.2");
+    let bodies = logins(&server).await;
+    assert_eq!(bodies.len(), 2);
+    assert!(
+        bodies.iter().all(|b| b.contains("password=s3cret-pass")),
+        "a refused ticket is not renewed: {bodies:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_second_401_is_reported_and_not_looped() {
+    let server = MockServer::start().await;
+    serve_logins(&server, &ticket(0, "t"), "unused").await;
+    Mock::given(method("GET"))
+        .and(path("/api2/json/version"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let err = password_client(&server)
+        .version()
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, Error::Authentication { .. }), "{err:?}");
+    assert_eq!(
+        received(&server, "GET", "/api2/json/version").await.len(),
+        2
+    );
+    assert_eq!(logins(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_an_authentication_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(TICKET_PATH))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let err = password_client(&server)
+        .version()
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, Error::Authentication { .. }), "{err:?}");
+    assert!(!err.to_string().contains("s3cret"), "{err}");
+    assert_eq!(
+        logins(&server).await.len(),
+        1,
+        "a refused login is not retried"
+    );
+}
+
+#[tokio::test]
+async fn a_token_refused_with_401_is_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api2/json/version"))
+        .respond_with(ResponseTemplate::new(401))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = token_client(&server).version().await.expect_err("refused");
+    assert!(matches!(err, Error::Authentication { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn debug_output_of_clients_never_shows_secrets() {
+    let server = MockServer::start().await;
+    let text = format!("{:?} {:?}", token_client(&server), password_client(&server));
+    assert!(!text.contains("6f1e2d3c"), "{text}");
+    assert!(!text.contains("s3cret-pass"), "{text}");
+    assert!(
+        text.contains("pvelab@pve!ci"),
+        "the token id is not secret: {text}"
+    );
+}

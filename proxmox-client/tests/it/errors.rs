@@ -1,0 +1,171 @@
+//! Error replies become actionable variants with the server's words.
+
+use pvelab_proxmox::{CloneParams, Error};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::*;
+
+async fn reply(server: &MockServer, verb: &str, p: &str, status: u16, body: serde_json::Value) {
+    Mock::given(method(verb))
+        .and(path(format!("/api2/json{p}")))
+        .respond_with(ResponseTemplate::new(status).set_body_json(body))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn a_400_with_an_errors_map_keeps_every_field() {
+    let server = MockServer::start().await;
+    reply(&server, "POST", "/nodes/pve1/qemu/9000/clone", 400, json!({"data":null,
+        "message":"Parameter verification failed.\n",
+        "errors":{"newid":"value must have a minimum value of 100","full":"type check ('boolean') failed - got 'yes'"}})).await;
+    let err = token_client(&server)
+        .node("pve1")
+        .qemu(9000)
+        .clone_vm(&CloneParams::new(5))
+        .await
+        .expect_err("400");
+    match &err {
+        Error::Parameter { errors, .. } => {
+            assert_eq!(errors["newid"], "value must have a minimum value of 100");
+            assert!(errors.contains_key("full"));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let text = err.to_string();
+    assert!(
+        text.contains("Parameter verification failed.") && text.contains("newid: value must"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_taken_vmid_is_already_exists() {
+    let server = MockServer::start().await;
+    reply(
+        &server,
+        "POST",
+        "/nodes/pve1/qemu/9000/clone",
+        500,
+        json!({"data":null,"message":"unable to create VM 218: config file already exists\n"}),
+    )
+    .await;
+    let err = token_client(&server)
+        .node("pve1")
+        .qemu(9000)
+        .clone_vm(&CloneParams::new(218))
+        .await
+        .expect_err("taken");
+    assert!(matches!(err, Error::AlreadyExists { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_locked_vm_names_its_lock_and_is_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api2/json/nodes/pve1/qemu/101/status/start"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"data":null,"message":"VM is locked (clone)\n"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = token_client(&server)
+        .node("pve1")
+        .qemu(101)
+        .start()
+        .await
+        .expect_err("locked");
+    match err {
+        Error::Locked { lock, .. } => assert_eq!(lock, "clone"),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_missing_vm_is_not_found_and_a_get_is_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api2/json/nodes/pve1/qemu/999/status/current"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"data":null,
+            "message":"Configuration file 'nodes/pve1/qemu-server/999.conf' does not exist\n"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = token_client(&server)
+        .node("pve1")
+        .qemu(999)
+        .status()
+        .await
+        .expect_err("missing");
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+    assert!(err.to_string().contains("999.conf"));
+}
+
+#[tokio::test]
+async fn a_403_is_permission_denied_with_the_servers_words() {
+    let server = MockServer::start().await;
+    reply(
+        &server,
+        "GET",
+        "/nodes",
+        403,
+        json!({"data":null,"message":"Permission check failed (/nodes, Sys.Audit)\n"}),
+    )
+    .await;
+    let err = token_client(&server).nodes().await.expect_err("403");
+    assert!(matches!(err, Error::PermissionDenied { .. }), "{err:?}");
+    assert!(err.to_string().contains("Sys.Audit"), "{err}");
+}
+
+#[tokio::test]
+async fn an_agent_that_is_not_running_is_an_api_error_with_the_message() {
+    let server = MockServer::start().await;
+    reply(
+        &server,
+        "GET",
+        "/nodes/pve1/qemu/101/agent/network-get-interfaces",
+        500,
+        json!({"data":null,"message":"QEMU guest agent is not running\n"}),
+    )
+    .await;
+    let err = token_client(&server)
+        .node("pve1")
+        .qemu(101)
+        .agent_network_interfaces()
+        .await
+        .expect_err("no agent");
+    match err {
+        Error::Api { status, message } => {
+            assert_eq!(status, 500);
+            assert!(
+                message.contains("QEMU guest agent is not running"),
+                "{message}"
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_task_is_not_found() {
+    let server = MockServer::start().await;
+    let upid: pvelab_proxmox::Upid = CLONE_UPID.parse().expect("upid");
+    reply(
+        &server,
+        "GET",
+        &format!("/nodes/pve1/tasks/{upid}/status"),
+        400,
+        json!({"data":null,"errors":{"upid":"no such task"}}),
+    )
+    .await;
+    let err = token_client(&server)
+        .task(&upid)
+        .status()
+        .await
+        .expect_err("unknown");
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+}

@@ -1,0 +1,143 @@
+//! Retries: GETs ride out transient failures; writes are repeated only when PVE did nothing.
+
+use pvelab_proxmox::{CloneParams, Error};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::*;
+
+const NODES: &str = "/api2/json/nodes";
+const CLONE: &str = "/api2/json/nodes/pve1/qemu/9000/clone";
+
+#[tokio::test]
+async fn a_get_that_meets_two_595s_then_succeeds_returns_the_data() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(NODES))
+        .respond_with(ResponseTemplate::new(595))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(NODES))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data":[{"node":"pve1","status":"online"}]})),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let nodes = token_client(&server)
+        .nodes()
+        .await
+        .expect("third attempt succeeds");
+    assert_eq!(nodes[0].node, "pve1");
+    assert_eq!(received(&server, "GET", NODES).await.len(), 3);
+}
+
+#[tokio::test]
+async fn a_get_that_keeps_failing_gives_up_after_the_retry_budget() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(NODES))
+        .respond_with(ResponseTemplate::new(596))
+        .mount(&server)
+        .await;
+    let err = token_client(&server).nodes().await.expect_err("node down");
+    assert!(
+        matches!(err, Error::NodeUnreachable { status: 596, .. }),
+        "{err:?}"
+    );
+    // fast_retry allows 3 retries after the first attempt.
+    assert_eq!(received(&server, "GET", NODES).await.len(), 4);
+}
+
+#[tokio::test]
+async fn a_post_that_meets_a_500_is_not_repeated() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(CLONE))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"data":null,"message":"can't clone VM to node 'pve3' (VM uses local storage)\n"})))
+        .mount(&server)
+        .await;
+    let err = token_client(&server)
+        .node("pve1")
+        .qemu(9000)
+        .clone_vm(&CloneParams::new(101).target("pve3"))
+        .await
+        .expect_err("500");
+    assert!(matches!(err, Error::Api { status: 500, .. }), "{err:?}");
+    assert_eq!(received(&server, "POST", CLONE).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_post_that_meets_a_595_is_not_repeated() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(CLONE))
+        .respond_with(ResponseTemplate::new(595))
+        .mount(&server)
+        .await;
+    let err = token_client(&server)
+        .node("pve1")
+        .qemu(9000)
+        .clone_vm(&CloneParams::new(101))
+        .await
+        .expect_err("595");
+    assert!(matches!(err, Error::NodeUnreachable { .. }), "{err:?}");
+    assert_eq!(received(&server, "POST", CLONE).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_post_that_meets_a_lock_timeout_is_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(CLONE))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"data":null,
+            "message":"can't lock file '/var/lock/pve-manager/pve-storage-local-lvm' - got timeout\n"})))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(CLONE))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": CLONE_UPID})))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let upid = token_client(&server)
+        .node("pve1")
+        .qemu(9000)
+        .clone_vm(&CloneParams::new(101).full(true))
+        .await
+        .expect("retried");
+    assert_eq!(upid.to_string(), CLONE_UPID);
+    assert_eq!(received(&server, "POST", CLONE).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_lock_timeout_that_persists_is_reported_as_lock_timeout() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/api2/json/nodes/pve1/qemu/203/config"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"data":null,
+            "message":"can't lock file '/var/lock/qemu-server/lock-203.conf' - got timeout\n"})))
+        .mount(&server)
+        .await;
+    let err = token_client(&server)
+        .node("pve1")
+        .qemu(203)
+        .update_config(&pvelab_proxmox::ConfigUpdate::new().set("memory", 2048))
+        .await
+        .expect_err("lock timeout");
+    assert!(matches!(err, Error::LockTimeout { .. }), "{err:?}");
+    assert!(err.is_transient());
+    assert_eq!(
+        received(&server, "PUT", "/api2/json/nodes/pve1/qemu/203/config")
+            .await
+            .len(),
+        4
+    );
+}
