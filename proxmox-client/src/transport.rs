@@ -143,22 +143,24 @@ pub(crate) fn transport_is_retryable(err: &reqwest::Error, idempotent: bool) -> 
 
 /// A certificate problem does not go away by retrying.
 pub(crate) fn is_tls_failure(err: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = source {
-        if e.downcast_ref::<rustls::Error>().is_some() {
+    chain_has_rustls_error(err)
+}
+
+/// Walk the error chain. `io::Error` hides its wrapped error from `source()` (it returns the
+/// wrapped error's source instead), so descend into it explicitly.
+fn chain_has_rustls_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    if e.downcast_ref::<rustls::Error>().is_some() {
+        return true;
+    }
+    if let Some(inner) = e
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
+        if chain_has_rustls_error(inner) {
             return true;
         }
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-            {
-                return true;
-            }
-        }
-        source = e.source();
     }
-    false
+    e.source().is_some_and(chain_has_rustls_error)
 }
 
 #[cfg(test)]
