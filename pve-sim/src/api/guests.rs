@@ -1,0 +1,447 @@
+//! Guest endpoints: lists, status, configuration, destroy, resize, convert to template.
+
+use axum::extract::State;
+use serde_json::{json, Value};
+
+use super::views::{guest_entry, guest_status};
+use super::{check_lock, guest_mut, S};
+use crate::http::call::Call;
+use crate::http::params::{check_bool, check_int};
+use crate::http::reply::{ApiError, ApiResult, Data};
+use crate::model::{format_size, parse_size, Kind};
+use crate::tasks;
+
+/// `GET /nodes/{node}/qemu|lxc`.
+pub(crate) async fn list(State(s): State<S>, c: Call, kind: Kind) -> ApiResult {
+    c.params.allow(&["full"])?;
+    c.params.bool("full")?;
+    let now = s.clock.now_f64();
+    let w = s.world();
+    let list: Vec<Value> = w
+        .guests
+        .values()
+        .filter(|g| g.kind == kind && g.node == c.node())
+        .map(|g| Value::Object(guest_entry(g, now)))
+        .collect();
+    Ok(Data::new(list))
+}
+
+/// `GET /nodes/{node}/qemu|lxc/{vmid}`: the directory index.
+pub(crate) async fn index(State(s): State<S>, c: Call, kind: Kind) -> ApiResult {
+    let mut w = s.world();
+    guest_mut(&mut w, kind, c.node(), c.vmid())?;
+    let subdirs = [
+        "config", "status", "snapshot", "rrddata", "clone", "template", "resize",
+    ];
+    Ok(Data::new(
+        subdirs
+            .iter()
+            .map(|d| json!({ "subdir": d }))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// `GET .../status/current`.
+pub(crate) async fn status(State(s): State<S>, c: Call, kind: Kind) -> ApiResult {
+    let now = s.clock.now_f64();
+    let mut w = s.world();
+    let g = guest_mut(&mut w, kind, c.node(), c.vmid())?;
+    Ok(Data::new(guest_status(g, now)))
+}
+
+/// `GET .../config`.
+pub(crate) async fn config(State(s): State<S>, c: Call, kind: Kind) -> ApiResult {
+    c.params.allow(&["current", "snapshot"])?;
+    c.params.bool("current")?;
+    let mut w = s.world();
+    let g = guest_mut(&mut w, kind, c.node(), c.vmid())?;
+    if let Some(name) = c.params.get("snapshot") {
+        let snap = g
+            .snapshots
+            .iter()
+            .find(|x| x.name == name)
+            .ok_or_else(|| ApiError::fail(format!("snapshot '{name}' does not exist")))?;
+        let mut m: serde_json::Map<String, Value> = snap.config.clone().into_iter().collect();
+        m.insert("digest".into(), g.digest().into());
+        return Ok(Data::new(Value::Object(m)));
+    }
+    Ok(Data::new(g.config_json()))
+}
+
+const QEMU_KEYS: &[&str] = &[
+    "name",
+    "memory",
+    "cores",
+    "sockets",
+    "cpu",
+    "cpulimit",
+    "cpuunits",
+    "balloon",
+    "description",
+    "tags",
+    "onboot",
+    "protection",
+    "agent",
+    "ostype",
+    "boot",
+    "vga",
+    "machine",
+    "bios",
+    "numa",
+    "hotplug",
+    "startup",
+    "kvm",
+    "ciuser",
+    "cipassword",
+    "sshkeys",
+    "nameserver",
+    "searchdomain",
+    "net*",
+    "scsi*",
+    "ide*",
+    "sata*",
+    "virtio*",
+    "serial*",
+    "ipconfig*",
+    "efidisk0",
+    "tpmstate0",
+    "scsihw",
+    "smbios1",
+    "vmgenid",
+    "meta",
+    "affinity",
+];
+const LXC_KEYS: &[&str] = &[
+    "hostname",
+    "memory",
+    "swap",
+    "cores",
+    "cpulimit",
+    "cpuunits",
+    "description",
+    "tags",
+    "onboot",
+    "protection",
+    "ostype",
+    "startup",
+    "nameserver",
+    "searchdomain",
+    "features",
+    "unprivileged",
+    "net*",
+    "mp*",
+    "rootfs",
+    "arch",
+    "console",
+    "tty",
+    "cmode",
+];
+const CONTROL_KEYS: &[&str] = &["delete", "digest", "revert", "skiplock", "background_delay"];
+const INT_KEYS: &[&str] = &[
+    "cores", "sockets", "balloon", "cpuunits", "swap", "numa", "kvm",
+];
+const BOOL_KEYS: &[&str] = &["onboot", "protection", "unprivileged"];
+
+fn valid_dns_name(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= 253
+        && v.split('.').all(|l| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+/// `PUT .../config` (synchronous) and `POST .../config` (PVE may answer with a UPID; the
+/// simulator applies it at once and answers `null`, which PVE also does).
+pub(crate) async fn set_config(State(s): State<S>, c: Call, kind: Kind, _post: bool) -> ApiResult {
+    let keys = match kind {
+        Kind::Qemu => QEMU_KEYS,
+        Kind::Lxc => LXC_KEYS,
+    };
+    let allowed: Vec<&str> = keys.iter().chain(CONTROL_KEYS).copied().collect();
+    c.params.allow(&allowed)?;
+    let mut updates = Vec::new();
+    for (k, v) in c.params.iter() {
+        if CONTROL_KEYS.contains(&k.as_str()) {
+            continue;
+        }
+        let value: Value = if INT_KEYS.contains(&k.as_str()) {
+            check_int(k, v)?.into()
+        } else if BOOL_KEYS.contains(&k.as_str()) {
+            u8::from(check_bool(k, v)?).into()
+        } else if k == "memory" {
+            let n = check_int(k, v.trim_start_matches("current="))?;
+            if n < 16 {
+                return Err(ApiError::param(k, "value must have a minimum value of 16"));
+            }
+            // qemu keeps memory as a (property) string; containers as an integer.
+            match kind {
+                Kind::Qemu => n.to_string().into(),
+                Kind::Lxc => n.into(),
+            }
+        } else if k == "name" || k == "hostname" {
+            if !valid_dns_name(v) {
+                return Err(ApiError::param(
+                    k,
+                    "invalid format - value does not look like a valid DNS name",
+                ));
+            }
+            v.clone().into()
+        } else if k == "cores" || k == "sockets" {
+            check_int(k, v)?.into()
+        } else {
+            v.clone().into()
+        };
+        updates.push((k.clone(), value));
+    }
+    let deletes: Vec<String> = c
+        .params
+        .get("delete")
+        .map(|d| {
+            d.split([',', ';', ' '])
+                .filter(|x| !x.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    for d in &deletes {
+        if !keys
+            .iter()
+            .any(|k| k == d || k.strip_suffix('*').is_some_and(|p| d.starts_with(p)))
+        {
+            return Err(ApiError::param(
+                "delete",
+                format!("invalid configuration key '{d}'"),
+            ));
+        }
+    }
+    let skiplock = c.params.bool("skiplock")?.unwrap_or(false);
+    let mut w = s.world();
+    let g = guest_mut(&mut w, kind, c.node(), c.vmid())?;
+    check_lock(g, skiplock)?;
+    if let Some(d) = c.params.get("digest") {
+        if d != g.digest() {
+            return Err(ApiError::fail(
+                "detected modified configuration - file changed by other user? Try again.",
+            ));
+        }
+    }
+    if updates.is_empty() && deletes.is_empty() {
+        return Err(ApiError::fail("no options specified"));
+    }
+    for d in deletes {
+        g.config.remove(&d);
+    }
+    for (k, v) in updates {
+        g.config.insert(k, v);
+    }
+    Ok(Data::new(Value::Null))
+}
+
+/// `DELETE /nodes/{node}/qemu|lxc/{vmid}`.
+pub(crate) async fn destroy(State(s): State<S>, c: Call, kind: Kind) -> ApiResult {
+    c.params
+        .allow(&["purge", "destroy-unreferenced-disks", "skiplock", "force"])?;
+    c.params.bool("purge")?;
+    c.params.bool("destroy-unreferenced-disks")?;
+    let skiplock = c.params.bool("skiplock")?.unwrap_or(false);
+    let vmid = c.vmid();
+    let upid = {
+        let mut w = s.world();
+        let g = guest_mut(&mut w, kind, c.node(), vmid)?;
+        check_lock(g, skiplock)?;
+        if g.running {
+            return Err(ApiError::fail(format!(
+                "{} {vmid} is running - destroy failed",
+                kind.noun()
+            )));
+        }
+        if g.config.get("protection").and_then(Value::as_i64) == Some(1) {
+            return Err(ApiError::fail(format!(
+                "can't remove {} {vmid} - protection mode enabled",
+                kind.noun()
+            )));
+        }
+        let node = g.node.clone();
+        tasks::new_task(
+            &s,
+            &mut w,
+            &node,
+            &format!("{}destroy", kind.task_prefix()),
+            &vmid.to_string(),
+            &c.user,
+        )
+    };
+    tasks::spawn(&s, upid.clone(), move |ctx| async move {
+        let base = format!(":base-{vmid}-disk-");
+        let in_use = {
+            let w = ctx.shared.world();
+            let g = w.guests.get(&vmid);
+            let disk = g
+                .and_then(|g| g.config.get(kind.disk_key()))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            let users = w.guests.values().any(|o| {
+                o.vmid != vmid
+                    && o.config
+                        .get(o.kind.disk_key())
+                        .and_then(Value::as_str)
+                        .is_some_and(|d| d.contains(&format!("{base}0/")))
+            });
+            users.then(|| disk.unwrap_or_default())
+        };
+        if let Some(disk) = in_use {
+            let vol = disk.split(',').next().unwrap_or_default().to_owned();
+            return Err(format!(
+                "base volume '{vol}' is still in use by linked clone"
+            ));
+        }
+        ctx.work(ctx.shared.cfg.timing.destroy_secs).await;
+        if let Some(e) = ctx.injected_failure() {
+            return Err(e);
+        }
+        let removed = ctx.shared.world().guests.remove(&vmid);
+        if let Some(g) = removed {
+            if let Some(d) = g.config.get(g.kind.disk_key()).and_then(Value::as_str) {
+                let vol = d.split(',').next().unwrap_or_default();
+                let name = vol.rsplit(['/', ':']).next().unwrap_or(vol);
+                ctx.log(format!("  Logical volume \"{name}\" successfully removed."));
+            }
+        }
+        Ok(0)
+    });
+    Ok(Data::new(upid))
+}
+
+/// `PUT .../resize` (disk, size `+NG` or `NG`): a task in PVE 9.
+pub(crate) async fn resize(State(s): State<S>, c: Call, kind: Kind) -> ApiResult {
+    c.params.allow(&["disk", "size", "digest", "skiplock"])?;
+    let disk = c.params.required("disk")?.to_owned();
+    let size = c.params.required("size")?.to_owned();
+    let (grow, amount) = match size.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, size.as_str()),
+    };
+    let bytes = parse_size(amount).ok_or_else(|| {
+        ApiError::param(
+            "size",
+            format!("value does not match the regex pattern - got '{size}'"),
+        )
+    })?;
+    let vmid = c.vmid();
+    let upid = {
+        let mut w = s.world();
+        let g = guest_mut(&mut w, kind, c.node(), vmid)?;
+        check_lock(g, c.params.bool("skiplock")?.unwrap_or(false))?;
+        let Some(current) = g
+            .config
+            .get(&disk)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
+            return Err(ApiError::fail(format!("disk '{disk}' does not exist")));
+        };
+        let old = current
+            .split(',')
+            .find_map(|p| p.strip_prefix("size="))
+            .and_then(parse_size)
+            .unwrap_or(0);
+        let new = if grow { old + bytes } else { bytes };
+        if new < old {
+            return Err(ApiError::fail("shrinking disks is not supported"));
+        }
+        let updated: Vec<String> = current
+            .split(',')
+            .map(|p| {
+                if p.starts_with("size=") {
+                    format!("size={}", format_size(new))
+                } else {
+                    p.to_owned()
+                }
+            })
+            .collect();
+        g.config.insert(disk.clone(), updated.join(",").into());
+        let node = g.node.clone();
+        tasks::new_task(
+            &s,
+            &mut w,
+            &node,
+            &format!("{}resize", kind.task_prefix()),
+            &vmid.to_string(),
+            &c.user,
+        )
+    };
+    tasks::spawn(&s, upid.clone(), move |ctx| async move {
+        ctx.log(format!("  Size of logical volume changed for disk {disk}."));
+        ctx.work(ctx.shared.cfg.timing.snapshot_secs / 2.0).await;
+        Ok(0)
+    });
+    Ok(Data::new(upid))
+}
+
+/// `POST .../template`: convert a stopped guest without snapshots into a template.
+pub(crate) async fn template(State(s): State<S>, c: Call, kind: Kind) -> ApiResult {
+    c.params.allow(&["disk"])?;
+    let vmid = c.vmid();
+    let upid = {
+        let mut w = s.world();
+        let g = guest_mut(&mut w, kind, c.node(), vmid)?;
+        check_lock(g, false)?;
+        if g.is_template() {
+            return Err(ApiError::fail("you can't convert a template to a template"));
+        }
+        if g.running {
+            return Err(ApiError::fail(format!(
+                "you can't convert a {} to template if {} is running",
+                kind.noun(),
+                kind.noun()
+            )));
+        }
+        if !g.snapshots.is_empty() {
+            return Err(ApiError::fail(format!(
+                "you can't convert a {} to template if {} has snapshots",
+                kind.noun(),
+                kind.noun()
+            )));
+        }
+        g.set_lock(Some("create"));
+        let node = g.node.clone();
+        tasks::new_task(
+            &s,
+            &mut w,
+            &node,
+            &format!("{}template", kind.task_prefix()),
+            &vmid.to_string(),
+            &c.user,
+        )
+    };
+    tasks::spawn(&s, upid.clone(), move |ctx| async move {
+        ctx.work(ctx.shared.cfg.timing.snapshot_secs).await;
+        let mut w = ctx.shared.world();
+        let Some(g) = w.guests.get_mut(&vmid) else {
+            return Err(format!("{} {vmid} does not exist", kind.noun()));
+        };
+        let key = kind.disk_key();
+        if let Some(d) = g.config.get(key).and_then(Value::as_str) {
+            let renamed = d.replacen(
+                &format!("vm-{vmid}-disk-"),
+                &format!("base-{vmid}-disk-"),
+                1,
+            );
+            let renamed = match renamed.split_once('/') {
+                // A linked clone's disk: after conversion it no longer names its parent.
+                Some((_, own)) => {
+                    format!("{}:{}", renamed.split(':').next().unwrap_or_default(), own)
+                }
+                None => renamed,
+            };
+            g.config.insert(key.into(), renamed.into());
+        }
+        g.config.insert("template".into(), 1.into());
+        g.set_lock(None);
+        Ok(0)
+    });
+    Ok(Data::new(upid))
+}

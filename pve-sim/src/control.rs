@@ -1,0 +1,318 @@
+//! Control and observation of a running simulator: faults, nodes, guests behind the product's
+//! back, the clock, and request counters. The same operations are methods of [`SimControl`]
+//! and HTTP calls under `/_sim/` (a path PVE never uses; no authentication, loopback only).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::capacity::{best_clone_time, CloneKind};
+use crate::error::{Error, Result};
+use crate::faults::FaultConfig;
+use crate::load::{AnchoredLoad, CpuLoad};
+use crate::state::Shared;
+
+/// How many requests one endpoint received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestCount {
+    /// HTTP method.
+    pub method: String,
+    /// Path template relative to `/api2/json`, e.g. `/nodes/{node}/qemu/{vmid}/clone`;
+    /// `(unknown)` for paths the API does not have.
+    pub path: String,
+    /// Requests since start or the last reset (failed and faulted ones included).
+    pub count: u64,
+}
+
+/// Operations on a running simulator; [`crate::SimHandle`] dereferences to it.
+#[derive(Clone)]
+pub struct SimControl {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for SimControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimControl").finish_non_exhaustive()
+    }
+}
+
+impl SimControl {
+    /// Requests per endpoint and method since start or the last [`Self::reset_counters`].
+    pub fn counters(&self) -> Vec<RequestCount> {
+        self.shared
+            .counters()
+            .into_iter()
+            .map(|((method, path), count)| RequestCount {
+                method,
+                path,
+                count,
+            })
+            .collect()
+    }
+
+    /// Requests to one endpoint, e.g. `count("GET", "/cluster/resources")`.
+    pub fn count(&self, method: &str, path_template: &str) -> u64 {
+        self.shared
+            .counters()
+            .get(&(method.to_owned(), path_template.to_owned()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// All API requests counted so far.
+    pub fn total_requests(&self) -> u64 {
+        self.shared.counters().values().sum()
+    }
+
+    /// Forget all counts.
+    pub fn reset_counters(&self) {
+        self.shared.reset_counters();
+    }
+
+    /// The faults in force.
+    pub fn faults(&self) -> FaultConfig {
+        self.shared.faults().config().clone()
+    }
+
+    /// Replace the faults in force; the fault generator restarts from the seed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidValue`] when a rate is not a probability.
+    pub fn set_faults(&self, faults: FaultConfig) -> Result<()> {
+        faults.validate()?;
+        self.shared.faults().set(faults, self.shared.cfg.seed);
+        Ok(())
+    }
+
+    /// Take a node offline (its API answers 595, its guests show `unknown`) or back online.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoSuchNode`].
+    pub fn set_node_online(&self, node: &str, online: bool) -> Result<()> {
+        let mut w = self.shared.world();
+        let n = w.node_mut(node).ok_or_else(|| Error::NoSuchNode {
+            node: node.to_owned(),
+        })?;
+        n.online = online;
+        Ok(())
+    }
+
+    /// Set a guest's CPU load (shown while it runs, in status, resources and rrddata).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoSuchGuest`], or [`Error::InvalidValue`] for a fraction outside 0..=1.
+    pub fn set_cpu_load(&self, vmid: u32, load: CpuLoad) -> Result<()> {
+        load.validate()?;
+        let anchor = self.shared.clock.now();
+        let mut w = self.shared.world();
+        let g = w.guests.get_mut(&vmid).ok_or(Error::NoSuchGuest { vmid })?;
+        g.load = AnchoredLoad { load, anchor };
+        Ok(())
+    }
+
+    /// Stop a guest at once, behind the product's back (as if someone used the console).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoSuchGuest`].
+    pub fn stop_guest(&self, vmid: u32) -> Result<()> {
+        let now = self.shared.clock.now_f64();
+        let mut w = self.shared.world();
+        let g = w.guests.get_mut(&vmid).ok_or(Error::NoSuchGuest { vmid })?;
+        if g.running {
+            g.set_running(false, now);
+        }
+        Ok(())
+    }
+
+    /// Start a guest at once, behind the product's back (its agent delay starts now).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoSuchGuest`].
+    pub fn start_guest(&self, vmid: u32) -> Result<()> {
+        let now = self.shared.clock.now_f64();
+        let mut w = self.shared.world();
+        let g = w.guests.get_mut(&vmid).ok_or(Error::NoSuchGuest { vmid })?;
+        if !g.running {
+            g.set_running(true, now);
+        }
+        Ok(())
+    }
+
+    /// Delete a guest at once, behind the product's back.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoSuchGuest`].
+    pub fn delete_guest(&self, vmid: u32) -> Result<()> {
+        self.shared
+            .world()
+            .guests
+            .remove(&vmid)
+            .map(|_| ())
+            .ok_or(Error::NoSuchGuest { vmid })
+    }
+
+    /// Whether a guest exists, and its `lock` if any: `Some(None)` exists unlocked.
+    pub fn guest_lock(&self, vmid: u32) -> Option<Option<String>> {
+        let w = self.shared.world();
+        w.guests.get(&vmid).map(|g| g.lock().map(str::to_owned))
+    }
+
+    /// Number of guests (templates and containers included).
+    pub fn guest_count(&self) -> usize {
+        self.shared.world().guests.len()
+    }
+
+    /// Move the simulated clock forward (ticket expiry, rrddata history, uptimes).
+    pub fn advance_clock(&self, secs: f64) {
+        self.shared.clock.advance(secs);
+    }
+
+    /// The simulated time, seconds since the Unix epoch.
+    pub fn now(&self) -> i64 {
+        self.shared.clock.now()
+    }
+
+    /// The best possible time for `n` clones over `nodes` nodes under this simulator's
+    /// capacity model (see [`best_clone_time`]).
+    pub fn best_clone_time(&self, n: usize, nodes: usize, kind: CloneKind) -> std::time::Duration {
+        best_clone_time(&self.shared.cfg, n, nodes, kind)
+    }
+}
+
+struct ControlError(Error);
+
+impl IntoResponse for ControlError {
+    fn into_response(self) -> Response {
+        let status = match self.0 {
+            Error::NoSuchGuest { .. } | Error::NoSuchNode { .. } => StatusCode::NOT_FOUND,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        (status, Json(json!({ "error": self.0.to_string() }))).into_response()
+    }
+}
+
+type S = Arc<Shared>;
+type Reply = std::result::Result<Json<serde_json::Value>, ControlError>;
+
+fn ctl(s: S) -> SimControl {
+    SimControl { shared: s }
+}
+
+fn done(r: Result<()>) -> Reply {
+    r.map(|()| Json(json!({ "ok": true })))
+        .map_err(ControlError)
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    secs: f64,
+}
+
+pub(crate) fn routes() -> Router<S> {
+    Router::new()
+        .route(
+            "/counters",
+            get(|State(s): State<S>| async move {
+                let list = ctl(s).counters();
+                let total: u64 = list.iter().map(|c| c.count).sum();
+                let map: BTreeMap<String, u64> = list
+                    .into_iter()
+                    .map(|c| (format!("{} {}", c.method, c.path), c.count))
+                    .collect();
+                Json(json!({ "total": total, "counts": map }))
+            }),
+        )
+        .route(
+            "/counters/reset",
+            post(|State(s): State<S>| async move {
+                ctl(s).reset_counters();
+                Json(json!({ "ok": true }))
+            }),
+        )
+        .route(
+            "/faults",
+            get(|State(s): State<S>| async move { Json(json!(ctl(s).faults())) }).put(
+                |State(s): State<S>, Json(f): Json<FaultConfig>| async move {
+                    done(ctl(s).set_faults(f))
+                },
+            ),
+        )
+        .route(
+            "/nodes/{node}/{state}",
+            post(
+                |State(s): State<S>, Path((node, state)): Path<(String, String)>| async move {
+                    let online = match state.as_str() {
+                        "online" => true,
+                        "offline" => false,
+                        other => {
+                            return done(Err(Error::InvalidValue {
+                                what: "node state",
+                                value: other.to_owned(),
+                                allowed: "online or offline",
+                            }))
+                        }
+                    };
+                    done(ctl(s).set_node_online(&node, online))
+                },
+            ),
+        )
+        .route(
+            "/guests/{vmid}/cpu",
+            put(
+                |State(s): State<S>, Path(vmid): Path<u32>, Json(l): Json<CpuLoad>| async move {
+                    done(ctl(s).set_cpu_load(vmid, l))
+                },
+            ),
+        )
+        .route(
+            "/guests/{vmid}/stop",
+            post(|State(s): State<S>, Path(vmid): Path<u32>| async move {
+                done(ctl(s).stop_guest(vmid))
+            }),
+        )
+        .route(
+            "/guests/{vmid}/start",
+            post(|State(s): State<S>, Path(vmid): Path<u32>| async move {
+                done(ctl(s).start_guest(vmid))
+            }),
+        )
+        .route(
+            "/guests/{vmid}",
+            delete(|State(s): State<S>, Path(vmid): Path<u32>| async move {
+                done(ctl(s).delete_guest(vmid))
+            }),
+        )
+        .route(
+            "/clock",
+            get(|State(s): State<S>| async move {
+                Json(json!({ "now": s.clock.now(), "offset_secs": s.clock.offset_secs() }))
+            }),
+        )
+        .route(
+            "/clock/advance",
+            post(|State(s): State<S>, Json(a): Json<Advance>| async move {
+                if !(a.secs >= 0.0 && a.secs < 1e9) {
+                    return done(Err(Error::InvalidValue {
+                        what: "secs",
+                        value: a.secs.to_string(),
+                        allowed: "0 or more seconds",
+                    }));
+                }
+                ctl(s.clone()).advance_clock(a.secs);
+                Ok(Json(json!({ "now": s.clock.now() })))
+            }),
+        )
+}

@@ -1,0 +1,204 @@
+//! Guest agent timing, CPU load and rrddata, nodes going offline, control over HTTP.
+
+use std::time::{Duration, Instant};
+
+use pvelab_pve_sim::{CpuLoad, LoadStep, SimConfig, TimingConfig};
+use reqwest::Method;
+
+use crate::support::Api;
+
+#[tokio::test]
+async fn the_agent_answers_only_after_its_delay_and_reports_addresses() {
+    let api = Api::start(SimConfig {
+        vms: 8,
+        timing: TimingConfig {
+            agent_delay_secs: 20.0,
+            ..TimingConfig::default()
+        },
+        ..SimConfig::fast()
+    })
+    .await; // agent delay 200 ms
+    let path = "/nodes/pve2/qemu/101/agent/network-get-interfaces";
+    let stopped = api.get(path).await;
+    assert_eq!(stopped.reason, "VM 101 is not running");
+    let start = api.post("/nodes/pve2/qemu/101/status/start", &[]).await;
+    assert_eq!(
+        api.wait_task(start.data().as_str().expect("a UPID")).await,
+        "OK"
+    );
+    let early = api.get(path).await;
+    assert_eq!(
+        (early.status.as_u16(), early.reason.as_str()),
+        (500, "QEMU guest agent is not running")
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let ready = loop {
+        let a = api.get(path).await;
+        if a.status.is_success() {
+            break a;
+        }
+        assert!(Instant::now() < deadline, "the agent never answered");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // VM 101 is the IPv6-only guest: no IPv4 address anywhere.
+    let text = ready.data().to_string();
+    assert!(!text.contains("\"ipv4\""), "{text}");
+    assert!(text.contains("fd00:5e11::65"), "{text}");
+    // VM 106 (running) has no agent configured.
+    let no_agent = api
+        .get("/nodes/pve1/qemu/106/agent/network-get-interfaces")
+        .await;
+    assert_eq!(no_agent.reason, "No QEMU guest agent configured");
+}
+
+#[tokio::test]
+async fn cpu_load_shows_in_status_resources_and_rrddata() {
+    let api = Api::fast().await;
+    api.sim
+        .set_cpu_load(
+            100,
+            CpuLoad::Schedule(vec![
+                LoadStep {
+                    after_secs: -1800,
+                    cpu: 0.9,
+                },
+                LoadStep {
+                    after_secs: -600,
+                    cpu: 0.02,
+                },
+            ]),
+        )
+        .expect("VM 100 exists");
+    let status = api.get("/nodes/pve1/qemu/100/status/current").await;
+    let cpu = status.data()["cpu"].as_f64().expect("cpu");
+    assert!(cpu < 0.05, "idle now: {cpu}");
+    let rrd = api
+        .call(
+            Method::GET,
+            "/nodes/pve1/qemu/100/rrddata",
+            &[("timeframe", "hour")],
+        )
+        .await;
+    let samples = rrd.data().as_array().expect("samples");
+    assert_eq!(samples.len(), 70);
+    let busy = samples
+        .iter()
+        .filter(|s| s["cpu"].as_f64().unwrap_or(0.0) > 0.8)
+        .count();
+    assert!(
+        (18..=21).contains(&busy),
+        "20 busy minutes half an hour ago: {busy}"
+    );
+    api.sim
+        .set_cpu_load(100, CpuLoad::Busy)
+        .expect("VM 100 exists");
+    let res = api
+        .call(Method::GET, "/cluster/resources", &[("type", "vm")])
+        .await;
+    let vm = res
+        .data()
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|r| r["vmid"] == 100)
+        .cloned()
+        .expect("VM 100");
+    assert!(vm["cpu"].as_f64().unwrap_or(0.0) > 0.8, "{vm}");
+    // A stopped VM shows no load, whatever its setting.
+    api.sim.stop_guest(100).expect("VM 100 exists");
+    let status = api.get("/nodes/pve1/qemu/100/status/current").await;
+    assert_eq!(status.data()["status"], "stopped");
+    assert_eq!(status.data()["cpu"], 0.0);
+}
+
+#[tokio::test]
+async fn an_offline_node_answers_595_and_its_guests_show_unknown() {
+    let api = Api::fast().await;
+    let ctl = |p: &str| api.http.post(format!("{}/_sim{p}", api.sim.base_url()));
+    assert!(ctl("/nodes/pve2/offline")
+        .send()
+        .await
+        .expect("control call")
+        .status()
+        .is_success());
+    let a = api.get("/nodes/pve2/qemu").await;
+    assert_eq!(
+        (a.status.as_u16(), a.reason.as_str()),
+        (595, "No route to host")
+    );
+    let nodes = api.get("/nodes").await;
+    assert!(nodes
+        .data()
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .any(|n| n["node"] == "pve2" && n["status"] == "offline"));
+    let res = api
+        .call(Method::GET, "/cluster/resources", &[("type", "vm")])
+        .await;
+    let vm101 = res
+        .data()
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|r| r["vmid"] == 101)
+        .cloned()
+        .expect("VM 101");
+    assert_eq!(vm101["status"], "unknown");
+    assert!(ctl("/nodes/pve2/online")
+        .send()
+        .await
+        .expect("control call")
+        .status()
+        .is_success());
+    assert!(api.get("/nodes/pve2/qemu").await.status.is_success());
+}
+
+#[tokio::test]
+async fn counters_count_per_endpoint_and_reset_over_http() {
+    let api = Api::fast().await;
+    for _ in 0..3 {
+        api.get("/cluster/resources").await;
+    }
+    api.get("/nodes/pve1/qemu/100/status/current").await;
+    api.get("/nodes/pve2/qemu/101/status/current").await;
+    let url = format!("{}/_sim/counters", api.sim.base_url());
+    let c: serde_json::Value = api
+        .http
+        .get(&url)
+        .send()
+        .await
+        .expect("counters")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(c["counts"]["GET /cluster/resources"], 3);
+    assert_eq!(
+        c["counts"]["GET /nodes/{node}/qemu/{vmid}/status/current"],
+        2
+    );
+    api.http
+        .post(format!("{url}/reset"))
+        .send()
+        .await
+        .expect("reset");
+    assert_eq!(api.sim.total_requests(), 0);
+}
+
+#[tokio::test]
+async fn a_vm_deleted_behind_the_products_back_is_gone_from_the_api() {
+    let api = Api::fast().await;
+    let url = format!("{}/_sim/guests/103", api.sim.base_url());
+    assert!(api
+        .http
+        .delete(&url)
+        .send()
+        .await
+        .expect("control call")
+        .status()
+        .is_success());
+    let a = api.get("/nodes/pve1/qemu/103/status/current").await;
+    assert_eq!(a.status, 500);
+    let again = api.http.delete(&url).send().await.expect("control call");
+    assert_eq!(again.status(), 404);
+}

@@ -1,0 +1,7 @@
+//! Integration tests of the simulator, speaking raw HTTP to a real server on loopback.
+
+mod auth_and_errors;
+mod behaviour;
+mod conformance;
+mod scenarios;
+mod support;
