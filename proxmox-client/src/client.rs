@@ -191,10 +191,7 @@ impl Client {
                             what: format!("{} {}", req.method, url),
                         });
                     }
-                    return Err(Error::Transport {
-                        url: url.to_string(),
-                        source: err,
-                    });
+                    return Err(Error::transport(url.as_str(), err));
                 }
             };
             if (200..300).contains(&reply.status) {

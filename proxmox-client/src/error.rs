@@ -94,13 +94,15 @@ pub enum Error {
         presented: String,
     },
     /// The connection failed (DNS, TCP, TLS, or a broken response).
-    #[error("transport error talking to {url}: {source}")]
+    #[error("transport error talking to {url}: {detail}")]
     Transport {
         /// The request URL (no credentials are ever part of it).
         url: String,
-        /// The underlying error.
-        #[source]
-        source: reqwest::Error,
+        /// The underlying causes in one line, outermost first, without repetitions.
+        detail: String,
+        /// The underlying error. Deliberately not exposed as `source()`: `detail` already
+        /// carries its text, and error reporters would print the chain twice.
+        cause: reqwest::Error,
     },
     /// A reply did not have the expected shape.
     #[error("cannot decode reply of {url} at `{path}`: {message}")]
@@ -143,7 +145,7 @@ impl Error {
             | Error::LockTimeout { .. }
             | Error::NodeUnreachable { .. }
             | Error::Timeout { .. } => true,
-            Error::Transport { source, .. } => source.is_connect() || source.is_timeout(),
+            Error::Transport { cause, .. } => cause.is_connect() || cause.is_timeout(),
             Error::Api { status, .. } => matches!(status, 502..=504),
             _ => false,
         }
@@ -156,6 +158,30 @@ impl Error {
             Error::PermissionDenied { .. } => Some(403),
             Error::NodeUnreachable { status, .. } | Error::Api { status, .. } => Some(*status),
             _ => None,
+        }
+    }
+}
+
+impl Error {
+    /// A transport error whose message lists the causes once each.
+    pub(crate) fn transport(url: &str, cause: reqwest::Error) -> Self {
+        let mut parts: Vec<String> = Vec::new();
+        let mut current: Option<&(dyn std::error::Error + 'static)> = Some(&cause);
+        while let Some(e) = current {
+            let text = e.to_string();
+            // reqwest repeats the URL in its outer messages; the variant already names it.
+            if !text.contains(url) && !parts.iter().any(|p| p.contains(&text)) {
+                parts.push(text);
+            }
+            current = e.source();
+        }
+        if parts.is_empty() {
+            parts.push(cause.to_string());
+        }
+        Error::Transport {
+            url: url.to_owned(),
+            detail: parts.join(": "),
+            cause,
         }
     }
 }

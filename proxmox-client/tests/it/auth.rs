@@ -272,3 +272,43 @@ async fn debug_output_of_clients_never_shows_secrets() {
         "the token id is not secret: {text}"
     );
 }
+
+#[tokio::test]
+async fn a_refused_renewal_falls_back_to_the_password() {
+    let server = MockServer::start().await;
+    let old = ticket(3700, "old");
+    let fresh = ticket(0, "fresh");
+    Mock::given(method("POST"))
+        .and(path(TICKET_PATH))
+        .and(body_string_contains("password=s3cret-pass"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(login_reply(&old, "A:1")))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(TICKET_PATH))
+        .and(body_string_contains("password=s3cret-pass"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(login_reply(&fresh, "A:2")))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    // The old ticket has expired on the server (e.g. the tool slept for 3 hours).
+    Mock::given(method("POST"))
+        .and(path(TICKET_PATH))
+        .and(body_string_contains("password=PVE%3A"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    serve_version(&server).await;
+    let client = password_client(&server);
+    client.version().await.expect("first");
+    client.version().await.expect("second, after a fresh login");
+    let bodies = logins(&server).await;
+    assert_eq!(bodies.len(), 3, "login, refused renewal, login: {bodies:?}");
+    let gets = received(&server, "GET", "/api2/json/version").await;
+    assert_eq!(
+        header(&gets[1], "cookie"),
+        Some(format!("PVEAuthCookie={fresh}"))
+    );
+}
