@@ -140,11 +140,13 @@ impl Session {
     /// Build a session from the login reply.
     ///
     /// # Errors
-    /// [`Error::Decode`]-like [`Error::Api`] when the ticket has no readable time.
+    /// [`Error::Decode`] when the ticket has no readable issue time (the ticket itself is not
+    /// put into the message: it is a credential).
     pub(crate) fn new(ticket: String, csrf: String) -> Result<Self> {
-        let issued_at = ticket_time(&ticket).ok_or_else(|| Error::Api {
-            status: 200,
-            message: "the login reply holds a ticket without a readable issue time".into(),
+        let issued_at = ticket_time(&ticket).ok_or_else(|| Error::Decode {
+            url: "access/ticket".into(),
+            path: "data.ticket".into(),
+            message: "expected PVE:<user>:<hex time>::<signature>".into(),
         })?;
         Ok(Session {
             ticket: SecretString::from(ticket),

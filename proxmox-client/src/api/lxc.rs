@@ -2,7 +2,7 @@ use reqwest::Method;
 
 use crate::client::{ApiRequest, Client};
 use crate::error::Result;
-use crate::models::{GuestSummary, LxcInterface, QemuConfig, ShutdownParams};
+use crate::models::{GuestConfig, GuestSummary, LxcInterface, ShutdownParams};
 use crate::upid::Upid;
 
 /// Calls under `/nodes/{node}/lxc/{vmid}`. Get one with [`crate::Node::lxc`].
@@ -40,7 +40,7 @@ impl Lxc {
     ///
     /// # Errors
     /// Any [`crate::Error`].
-    pub async fn config(&self) -> Result<QemuConfig> {
+    pub async fn config(&self) -> Result<GuestConfig> {
         self.client.call(self.at(Method::GET, &["config"])).await
     }
 

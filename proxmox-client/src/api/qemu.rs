@@ -3,7 +3,7 @@ use reqwest::Method;
 use crate::client::{ApiRequest, Client};
 use crate::error::{Error, Result};
 use crate::models::{
-    CloneParams, ConfigUpdate, DeleteParams, GuestSummary, QemuConfig, RrdCf, RrdPoint,
+    CloneParams, ConfigUpdate, DeleteParams, GuestConfig, GuestSummary, RrdCf, RrdPoint,
     RrdTimeframe, ShutdownParams,
 };
 use crate::upid::Upid;
@@ -50,7 +50,7 @@ impl Qemu {
     ///
     /// # Errors
     /// [`Error::NotFound`] when the VM does not exist; any other [`Error`].
-    pub async fn config(&self) -> Result<QemuConfig> {
+    pub async fn config(&self) -> Result<GuestConfig> {
         self.client.call(self.at(Method::GET, &["config"])).await
     }
 

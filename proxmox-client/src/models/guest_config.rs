@@ -12,16 +12,17 @@ const DISK_PREFIXES: &[&str] = &[
     "scsi", "virtio", "ide", "sata", "efidisk", "tpmstate", "unused", "mp",
 ];
 
-/// A guest configuration (`GET .../config`): a flat map in which property strings stay text.
+/// A VM or container configuration (`GET .../config`): a flat map in which property strings
+/// stay text.
 ///
-/// Typed accessors parse the parts the product needs; [`QemuConfig::get`] reads anything else.
+/// Typed accessors parse the parts the product needs; [`GuestConfig::get`] reads anything else.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(transparent)]
-pub struct QemuConfig {
+pub struct GuestConfig {
     entries: BTreeMap<String, Value>,
 }
 
-impl QemuConfig {
+impl GuestConfig {
     /// A value as text (numbers and booleans as PVE writes them), if present.
     pub fn get(&self, key: &str) -> Option<String> {
         match self.entries.get(key)? {
@@ -115,7 +116,7 @@ fn slot_index(key: &str, prefix: &str) -> Option<u32> {
 mod tests {
     use super::*;
 
-    fn config() -> QemuConfig {
+    fn config() -> GuestConfig {
         serde_json::from_str(
             r#"{"name":"lab-101","memory":"2048","cores":2,"digest":"abc",
                 "net0":"virtio=BC:24:11:2E:C5:4A,bridge=vmbr0,firewall=1",
