@@ -4,6 +4,7 @@
 
 use super::Lab;
 use crate::error::Result;
+use crate::rules::cluster_admin::{self, Identity};
 use crate::rules::permissions::{
     authorize, authorize_on_cluster, Action, Actor, ClassRelation, ClusterRelation,
 };
@@ -13,7 +14,7 @@ use crate::types::ClusterId;
 
 /// The relation of the actor to a cluster: `Admin` when their user name or external id is in
 /// the cluster's `admin_users`, or one of `groups` (as the front end maps them) is its
-/// `admin_group`.
+/// `admin_group` (the rule lives in [`crate::rules::cluster_admin`]).
 fn relation(
     tx: &rusqlite::Connection,
     actor: &Actor,
@@ -21,19 +22,17 @@ fn relation(
     groups: &[String],
 ) -> Result<ClusterRelation> {
     let user = users::get(tx, actor.user_id())?;
-    let named = [user.username.as_deref(), user.external_id.as_deref()]
-        .into_iter()
-        .flatten()
-        .any(|name| cluster.admin_users.iter().any(|a| a == name));
-    let in_group = cluster
-        .admin_group
-        .as_ref()
-        .is_some_and(|g| groups.iter().any(|m| m == g));
-    Ok(if named || in_group {
-        ClusterRelation::Admin
-    } else {
-        ClusterRelation::None
-    })
+    let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
+    let who = Identity {
+        username: user.username.as_deref(),
+        external_id: user.external_id.as_deref(),
+        groups: &groups,
+    };
+    Ok(cluster_admin::relation(
+        &cluster.admin_users.join("\n"),
+        cluster.admin_group.as_deref(),
+        &who,
+    ))
 }
 
 impl Lab {

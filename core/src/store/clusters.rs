@@ -10,6 +10,7 @@ use super::{execute, query_all, query_opt, stored, unique_violation, Cols};
 use crate::db::schema::Clusters;
 use crate::db::time::{now_sql, ts_from_sql};
 use crate::error::{Error, Result};
+use crate::rules::cluster_admin::admin_entries;
 use crate::seal::Sealer;
 use crate::types::ClusterId;
 
@@ -146,11 +147,7 @@ fn map(c: &mut Cols<'_, '_>) -> Result<Cluster> {
         is_active: c.flag()?,
         allow_vm_deployment: c.flag()?,
         priority: c.next()?,
-        admin_users: c
-            .next::<String>()?
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
+        admin_users: admin_entries(&c.next::<String>()?)
             .map(str::to_owned)
             .collect(),
         admin_group: c.next()?,

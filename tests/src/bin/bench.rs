@@ -1,0 +1,304 @@
+//! pvelab benchmarks: `cargo run --release -p pvelab-tests --bin bench -- <scenario> [--json]`.
+//!
+//! Every scenario prints its figures beside a reference measured in the same run on the same
+//! machine, and the ratio between them, so figures compare across noisy machines. Scenarios are
+//! subcommands; a new one (provision, inventory, commands) adds a variant to [`Scenario`] and a
+//! function returning a [`Report`].
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use pvelab_core::lab::{Lab, VmOutcome};
+use pvelab_core::rules::permissions::Actor;
+use pvelab_core::store::classes::NewClass;
+use pvelab_core::store::clusters::{ClusterCredential, NewCluster};
+use pvelab_core::store::pool::NewPoolVm;
+use pvelab_core::token::TokenExpiry;
+use pvelab_core::types::{ClassName, ClusterId, PoolSize, Role};
+use pvelab_core::{LabConfig, SealingKey};
+use serde::Serialize;
+use tokio::sync::Barrier;
+
+#[derive(Parser)]
+#[command(about = "pvelab benchmarks: figures beside a reference measured in the same run")]
+struct Cli {
+    #[command(subcommand)]
+    scenario: Scenario,
+    /// Print one JSON object instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// Many students joining one class at once through the core, against a file database.
+    JoinBurst(JoinBurstArgs),
+}
+
+#[derive(Args)]
+struct JoinBurstArgs {
+    /// Students joining at the same moment.
+    #[arg(long, default_value_t = 500)]
+    students: u16,
+    /// Student VMs in the class's pool (at most 998).
+    #[arg(long, default_value_t = 300)]
+    pool: u16,
+}
+
+/// What a scenario reports.
+#[derive(Serialize)]
+struct Report {
+    scenario: &'static str,
+    parameters: serde_json::Value,
+    measured: Throughput,
+    reference_name: &'static str,
+    reference: Throughput,
+    /// measured throughput / reference throughput.
+    ratio: f64,
+    /// Scenario-specific counts (e.g. assigned / waitlisted / duplicates).
+    counts: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Operations per second and latency percentiles of one burst.
+#[derive(Serialize, Clone, Copy)]
+struct Throughput {
+    operations: usize,
+    wall_ms: f64,
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+impl Throughput {
+    fn from(wall: Duration, mut latencies: Vec<Duration>) -> Self {
+        latencies.sort_unstable();
+        let pick = |q: f64| {
+            let n = latencies.len();
+            if n == 0 {
+                return 0.0;
+            }
+            let index = ((q * n as f64).ceil() as usize).clamp(1, n) - 1;
+            latencies[index].as_secs_f64() * 1000.0
+        };
+        let secs = wall.as_secs_f64().max(f64::EPSILON);
+        Self {
+            operations: latencies.len(),
+            wall_ms: secs * 1000.0,
+            per_second: latencies.len() as f64 / secs,
+            p50_ms: pick(0.50),
+            p99_ms: pick(0.99),
+        }
+    }
+}
+
+/// Runs `n` operations at once (released together by a barrier) and measures each one's latency
+/// and the wall time from release to the last completion. Both the scenario and its reference
+/// go through this, so they are "measured the same way".
+async fn burst<F, Fut, T>(n: usize, op: F) -> Result<(Throughput, Vec<T>)>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let barrier = Arc::new(Barrier::new(n + 1));
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
+        let (barrier, fut) = (Arc::clone(&barrier), op(i));
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let start = Instant::now();
+            let value = fut.await;
+            (start.elapsed(), Instant::now(), value)
+        }));
+    }
+    barrier.wait().await;
+    let released = Instant::now();
+    let mut latencies = Vec::with_capacity(n);
+    let mut values = Vec::with_capacity(n);
+    let mut last = released;
+    for task in tasks {
+        let (latency, done, value) = task.await.context("a burst task panicked")?;
+        latencies.push(latency);
+        last = last.max(done);
+        values.push(value?);
+    }
+    Ok((Throughput::from(last - released, latencies), values))
+}
+
+async fn join_burst(args: &JoinBurstArgs) -> Result<Report> {
+    let dir = tempfile::tempdir()?;
+    let students = usize::from(args.students);
+
+    // Arrange (not measured): a lab on a file, a cluster, a class with `pool` registered VMs,
+    // `students` users and a join token.
+    let lab = Lab::open(
+        LabConfig::file(dir.path().join("bench.db")).with_sealing_key(SealingKey::generate()),
+    )
+    .await?;
+    let admin_user = lab.ensure_user("bench:admin", None).await?;
+    let admin = lab.actor_with_role(admin_user.id, Role::Adminer);
+    let teacher_user = lab.ensure_user("bench:teacher", None).await?;
+    lab.set_role(&admin, teacher_user.id, Role::Teacher).await?;
+    let teacher = lab.actor(teacher_user.id).await?;
+    let cluster = ClusterId::parse("bench")?;
+    lab.add_cluster(
+        &admin,
+        NewCluster::new(
+            cluster.clone(),
+            "127.0.0.1",
+            "root@pam",
+            ClusterCredential::Password(secrecy::SecretString::from("x".to_owned())),
+        ),
+    )
+    .await?;
+    let class = lab
+        .create_class(
+            &teacher,
+            NewClass::new(
+                ClassName::parse("burst")?,
+                PoolSize::new(i64::from(args.pool))?,
+            ),
+        )
+        .await?;
+    for slot in 1..=args.pool {
+        let vmid = class
+            .scheme
+            .student_vmid(slot)
+            .context("slot outside the plan")?;
+        lab.register_vm(
+            &teacher,
+            class.id,
+            NewPoolVm {
+                cluster_id: cluster.clone(),
+                vmid,
+                manual: false,
+                node: None,
+                name: None,
+                mac_address: None,
+            },
+        )
+        .await?;
+    }
+    let mut actors: Vec<Actor> = Vec::with_capacity(students);
+    for i in 0..students {
+        let user = lab.ensure_user(&format!("bench:student:{i}"), None).await?;
+        actors.push(lab.actor(user.id).await?);
+    }
+    let token = Arc::new(
+        lab.rotate_token(&teacher, class.id, TokenExpiry::Never)
+            .await?
+            .token,
+    );
+
+    // Act: every student joins at once.
+    let actors = Arc::new(actors);
+    let (measured, outcomes) = burst(students, |i| {
+        let (lab, token, actors) = (lab.clone(), Arc::clone(&token), Arc::clone(&actors));
+        async move { Ok(lab.join(&actors[i], &token).await?.vm) }
+    })
+    .await?;
+
+    // Check: assigned / waitlisted as reported, and duplicates in the stored pool.
+    let assigned = outcomes
+        .iter()
+        .filter(|o| matches!(o, VmOutcome::Assigned(_)))
+        .count();
+    let waitlisted = outcomes
+        .iter()
+        .filter(|o| matches!(o, VmOutcome::Waitlisted { .. }))
+        .count();
+    let pool = lab.pool(&teacher, class.id).await?;
+    let holders: Vec<_> = pool.iter().filter_map(|vm| vm.assigned_to).collect();
+    let distinct: std::collections::HashSet<_> = holders.iter().collect();
+    let duplicates = holders.len() - distinct.len();
+
+    let reference = raw_write_transactions(&dir.path().join("reference.db"), students).await?;
+    let mut counts = serde_json::Map::new();
+    counts.insert("assigned".into(), assigned.into());
+    counts.insert("waitlisted".into(), waitlisted.into());
+    counts.insert("duplicates".into(), duplicates.into());
+    Ok(Report {
+        scenario: "join-burst",
+        parameters: serde_json::json!({ "students": args.students, "pool": args.pool }),
+        ratio: measured.per_second / reference.per_second.max(f64::EPSILON),
+        measured,
+        reference_name: "raw SQLite write transactions (BEGIN IMMEDIATE; one INSERT; COMMIT)",
+        reference,
+        counts,
+    })
+}
+
+/// The reference: the machine's raw SQLite write-transaction rate, measured the same way as the
+/// joins: `n` concurrent requests, each one write transaction on a WAL file database with the
+/// core's pragmas, run on the blocking pool over one connection.
+async fn raw_write_transactions(path: &Path, n: usize) -> Result<Throughput> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")?;
+    let conn = Arc::new(Mutex::new(conn));
+    let (throughput, _) = burst(n, |i| {
+        let conn = Arc::clone(&conn);
+        async move {
+            tokio::task::spawn_blocking(move || -> Result<()> {
+                let mut conn = conn.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                tx.execute("INSERT INTO t (v) VALUES (?1)", [format!("row {i}")])?;
+                tx.commit()?;
+                Ok(())
+            })
+            .await?
+        }
+    })
+    .await?;
+    Ok(throughput)
+}
+
+fn print_text(report: &Report) {
+    let line = |name: &str, t: &Throughput| {
+        println!(
+            "  {name:<10} {:>6} ops in {:>8.1} ms = {:>9.1} ops/s   p50 {:>7.2} ms   p99 {:>7.2} ms",
+            t.operations, t.wall_ms, t.per_second, t.p50_ms, t.p99_ms
+        );
+    };
+    println!("{} {}", report.scenario, report.parameters);
+    line("measured", &report.measured);
+    line("reference", &report.reference);
+    println!("  reference: {}", report.reference_name);
+    println!(
+        "  ratio (measured / reference throughput): {:.3}",
+        report.ratio
+    );
+    for (name, value) in &report.counts {
+        println!("  {name}: {value}");
+    }
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(async {
+        match &cli.scenario {
+            Scenario::JoinBurst(args) => {
+                ensure!(
+                    args.pool <= 998,
+                    "--pool is at most 998 (the wide VMID plan)"
+                );
+                join_burst(args).await
+            }
+        }
+    })?;
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_text(&report);
+    }
+    Ok(())
+}
