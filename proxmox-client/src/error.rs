@@ -60,6 +60,12 @@ pub enum Error {
         /// Reason, body message and errors combined.
         message: String,
     },
+    /// The VM's guest agent does not answer (yet): normal while a VM boots; poll again later.
+    #[error("guest agent not running: {message}")]
+    AgentNotRunning {
+        /// Full server text, e.g. "QEMU guest agent is not running".
+        message: String,
+    },
     /// The API proxy could not reach the node or its daemon (HTTP 595 / 596); transient.
     #[error("node unreachable ({status}): {message}")]
     NodeUnreachable {
@@ -143,6 +149,7 @@ impl Error {
         match self {
             Error::Locked { .. }
             | Error::LockTimeout { .. }
+            | Error::AgentNotRunning { .. }
             | Error::NodeUnreachable { .. }
             | Error::Timeout { .. } => true,
             Error::Transport { cause, .. } => cause.is_connect() || cause.is_timeout(),
@@ -281,6 +288,7 @@ impl ErrorReply {
             },
             _ if self.is_lock_timeout() => Error::LockTimeout { message },
             _ if lower.contains("already exists") => Error::AlreadyExists { message },
+            _ if lower.contains("guest agent is not running") => Error::AgentNotRunning { message },
             _ if lower.contains("does not exist") || lower.contains("no such") => {
                 Error::NotFound { message }
             }

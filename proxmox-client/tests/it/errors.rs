@@ -122,7 +122,7 @@ async fn a_403_is_permission_denied_with_the_servers_words() {
 }
 
 #[tokio::test]
-async fn an_agent_that_is_not_running_is_an_api_error_with_the_message() {
+async fn an_agent_that_is_not_running_is_agent_not_running() {
     let server = MockServer::start().await;
     reply(
         &server,
@@ -138,16 +138,14 @@ async fn an_agent_that_is_not_running_is_an_api_error_with_the_message() {
         .agent_network_interfaces()
         .await
         .expect_err("no agent");
-    match err {
-        Error::Api { status, message } => {
-            assert_eq!(status, 500);
-            assert!(
-                message.contains("QEMU guest agent is not running"),
-                "{message}"
-            );
-        }
+    match &err {
+        Error::AgentNotRunning { message } => assert!(
+            message.contains("QEMU guest agent is not running"),
+            "{message}"
+        ),
         other => panic!("unexpected {other:?}"),
     }
+    assert!(err.is_transient(), "a booting VM's agent comes up later");
 }
 
 #[tokio::test]

@@ -145,3 +145,74 @@ async fn a_task_that_never_stops_times_out() {
         .expect_err("timeout");
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
 }
+
+mod addresses {
+    use super::*;
+
+    const AGENT: &str = "/api2/json/nodes/pve1/qemu/101/agent/network-get-interfaces";
+
+    #[tokio::test]
+    async fn addresses_are_polled_until_the_agent_answers_with_one() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path(AGENT))
+            .respond_with(
+                ResponseTemplate::new(500).set_body_json(
+                    json!({"data":null,"message":"QEMU guest agent is not running\n"}),
+                ),
+            )
+            .up_to_n_times(2)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        // Agent up, DHCP not done yet: only loopback.
+        Mock::given(method("GET"))
+            .and(path(AGENT))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data":{"result":[
+                {"name":"lo","ip-addresses":[{"ip-address":"127.0.0.1","ip-address-type":"ipv4","prefix":8}]}]}})))
+            .up_to_n_times(1)
+            .with_priority(2)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(AGENT))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data":{"result":[
+                {"name":"ens18","ip-addresses":[{"ip-address":"10.20.0.17","ip-address-type":"ipv4","prefix":24}]}]}})))
+            .with_priority(3)
+            .mount(&server)
+            .await;
+        let addrs = token_client(&server)
+            .node("pve1")
+            .qemu(101)
+            .wait_for_addresses(fast_wait())
+            .await
+            .expect("address");
+        assert_eq!(
+            addrs,
+            vec!["10.20.0.17".parse::<std::net::IpAddr>().expect("ip")]
+        );
+        assert_eq!(received(&server, "GET", AGENT).await.len(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_vm_without_an_agent_fails_at_once() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path(AGENT))
+            .respond_with(
+                ResponseTemplate::new(500).set_body_json(
+                    json!({"data":null,"message":"No QEMU guest agent configured\n"}),
+                ),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = token_client(&server)
+            .node("pve1")
+            .qemu(101)
+            .wait_for_addresses(fast_wait())
+            .await
+            .expect_err("no agent");
+        assert!(matches!(err, Error::Api { .. }), "{err:?}");
+    }
+}
