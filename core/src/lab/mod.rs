@@ -3,9 +3,10 @@
 //! Every operation takes the acting user ([`Actor`]) and checks the permission table itself,
 //! computing the actor's relation to the class or cluster from the database INSIDE the same
 //! transaction as the change it guards, so a check can never go stale before the write. A
-//! refusal is [`Error::NotPermitted`](crate::Error::NotPermitted); nothing silently does nothing.
+//! refusal is [`Error::NotPermitted`]; nothing silently does nothing.
 //!
-//! All database work runs on blocking threads (see [`crate::db`]); the async methods never block
+//! All database work runs on tokio's blocking threads (one writer connection, a few readers);
+//! the async methods never block
 //! the runtime. `Lab` is cheap to clone and meant to be shared by all tasks of a front end.
 
 mod classes;

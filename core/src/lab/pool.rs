@@ -17,7 +17,7 @@ impl Lab {
     /// slot); a new student slot immediately serves the waitlist.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`]; [`Error::InvalidValue`](crate::Error::InvalidValue) for a VMID
+    /// [`Error::NotPermitted`]; [`Error::InvalidValue`] for a VMID
     /// outside the plan; [`Error::Conflict`] when already registered.
     pub async fn register_vm(
         &self,
@@ -175,7 +175,7 @@ impl Lab {
     /// The VMs the actor holds, across classes.
     ///
     /// # Errors
-    /// [`Error::Database`](crate::Error::Database) when SQLite fails.
+    /// [`Error::Database`] when SQLite fails.
     pub async fn my_vms(&self, actor: &Actor) -> Result<Vec<PoolVm>> {
         let user = actor.user_id();
         self.db().read(move |tx| pool::held_by_user(tx, user)).await

@@ -37,7 +37,7 @@ impl Lab {
     /// front end vouches for the identity. Roles are only ever raised through [`Lab::set_role`].
     ///
     /// # Errors
-    /// [`Error::InvalidValue`](crate::Error::InvalidValue) for an empty or over-long id.
+    /// [`Error::InvalidValue`] for an empty or over-long id.
     pub async fn ensure_user(&self, external_id: &str, display_name: Option<&str>) -> Result<User> {
         check_external_id(external_id)?;
         let external_id = external_id.to_owned();
@@ -50,7 +50,7 @@ impl Lab {
     /// A user by id.
     ///
     /// # Errors
-    /// [`Error::NotFound`](crate::Error::NotFound) when there is none.
+    /// [`Error::NotFound`] when there is none.
     pub async fn user(&self, id: UserId) -> Result<User> {
         self.db().read(move |tx| users::get(tx, id)).await
     }
@@ -58,8 +58,8 @@ impl Lab {
     /// Changes a user's stored role (adminers only).
     ///
     /// # Errors
-    /// [`Error::NotPermitted`](crate::Error::NotPermitted) unless the actor is an adminer;
-    /// [`Error::NotFound`](crate::Error::NotFound) for an unknown user.
+    /// [`Error::NotPermitted`] unless the actor is an adminer;
+    /// [`Error::NotFound`] for an unknown user.
     pub async fn set_role(&self, actor: &Actor, user: UserId, role: Role) -> Result<User> {
         authorize(actor, Action::ManageRoles, ClassRelation::None)?;
         self.db()
@@ -103,9 +103,9 @@ impl Lab {
     /// password is hashed with argon2 on a blocking thread; an empty password is refused.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`](crate::Error::NotPermitted);
-    /// [`Error::InvalidValue`](crate::Error::InvalidValue) for a bad name or password;
-    /// [`Error::Conflict`](crate::Error::Conflict) when the name is taken.
+    /// [`Error::NotPermitted`];
+    /// [`Error::InvalidValue`] for a bad name or password;
+    /// [`Error::Conflict`] when the name is taken.
     pub async fn create_local_user(
         &self,
         actor: &Actor,
@@ -127,7 +127,7 @@ impl Lab {
     /// takes no actor.
     ///
     /// # Errors
-    /// [`Error::LoginFailed`](crate::Error::LoginFailed) for an unknown name or a wrong (or
+    /// [`Error::LoginFailed`] for an unknown name or a wrong (or
     /// empty) password, without saying which.
     pub async fn login(&self, username: &str, password: &SecretString) -> Result<User> {
         let name = username.to_owned();
@@ -150,9 +150,9 @@ impl Lab {
     /// Sets a local user's password: the user themself or an adminer.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`](crate::Error::NotPermitted) for anyone else;
-    /// [`Error::InvalidValue`](crate::Error::InvalidValue) for an empty password;
-    /// [`Error::NotFound`](crate::Error::NotFound) for a user without a login name.
+    /// [`Error::NotPermitted`] for anyone else;
+    /// [`Error::InvalidValue`] for an empty password;
+    /// [`Error::NotFound`] for a user without a login name.
     pub async fn set_password(
         &self,
         actor: &Actor,

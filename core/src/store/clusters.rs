@@ -1,5 +1,6 @@
 //! Clusters: the Proxmox VE clusters the lab may use. Their credentials are stored sealed (see
-//! [`crate::seal`]); reading a cluster never returns a secret, only [`credential`] does.
+//! [`crate::seal`]); reading a cluster never returns a secret; only
+//! [`Lab::cluster_credential`](crate::Lab::cluster_credential) opens one.
 
 use jiff::Timestamp;
 use rusqlite::Connection;

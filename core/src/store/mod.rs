@@ -1,5 +1,5 @@
 //! Repositories: one file per aggregate, each a set of functions over a `rusqlite::Connection`
-//! (usually the open transaction of a [`Db`](crate::db::Db) call) that build their SQL with
+//! (usually the open transaction of one facade call) that build their SQL with
 //! sea-query and return domain records, never raw rows.
 //!
 //! They are synchronous and do no permission checks: the [`Lab`](crate::lab::Lab) facade checks

@@ -4,7 +4,7 @@ use jiff::SignedDuration;
 use pvelab_core::rules::quota::QuotaLevel;
 use pvelab_core::rules::start::{StartDecision, StartRefusal};
 use pvelab_core::store::classes::ClassSettings;
-use pvelab_core::types::{Role, UsageQuota};
+use pvelab_core::types::{HoursWindow, Role, UsageQuota};
 use pvelab_core::Error;
 
 use crate::support::{class_with_vms, cluster_id, user, world};
@@ -155,4 +155,43 @@ async fn a_student_may_not_start_someone_elses_vm() {
         decision,
         StartDecision::Refused(StartRefusal::NotPermitted { .. })
     ));
+}
+
+#[tokio::test]
+async fn starting_outside_the_class_hours_is_refused_with_the_window_and_local_time() {
+    let w = world().await;
+    let (class, token) = class_with_vms(&w, "c", 5, 1).await;
+    // A window that starts one hour from now (UTC, the default zone) never contains now.
+    let hour = i64::from(
+        jiff::Timestamp::now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .hour(),
+    );
+    let window = HoursWindow::new((hour + 1) % 24, (hour + 2) % 24).expect("window");
+    let change = ClassSettings {
+        hours: Some(Some(window)),
+        ..ClassSettings::default()
+    };
+    w.lab
+        .update_class(&w.teacher, class.id, change)
+        .await
+        .expect("hours");
+    let s = user(&w.lab, "s", Role::User).await;
+    w.lab.join(&s, &token).await.expect("join");
+    let vmid = class.scheme.student_vmid(1).expect("slot");
+
+    let decision = w.lab.may_start(&s, class.id, vmid).await.expect("decision");
+
+    let StartDecision::Refused(refusal) = decision else {
+        panic!("expected a refusal, got {decision:?}")
+    };
+    assert!(
+        matches!(refusal, StartRefusal::OutsideHours { .. }),
+        "{refusal:?}"
+    );
+    let text = refusal.to_string();
+    assert!(
+        text.contains(&window.to_string()) && text.contains("UTC"),
+        "{text}"
+    );
 }

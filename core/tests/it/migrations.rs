@@ -302,3 +302,44 @@ async fn the_schema_refuses_values_outside_the_enumerations() {
     );
     assert!(bad_type.is_err(), "a VM type outside qemu/lxc is refused");
 }
+
+/// The database itself, not only the code, refuses a second VM for one student in a class, a
+/// VM in two hands, and a teacher or base VM handed out.
+#[tokio::test]
+async fn the_schema_itself_refuses_double_assignment_and_handing_out_teacher_vms() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("lab.db");
+    let w = crate::support::world_on(LabConfig::file(&path)).await;
+    let (class, _) = crate::support::class_with_vms(&w, "c", 5, 2).await;
+    w.lab
+        .register_vm(
+            &w.teacher,
+            class.id,
+            crate::support::planned(class.scheme.teacher_vmid()),
+        )
+        .await
+        .expect("teacher vm");
+    let student = crate::support::user(&w.lab, "s", pvelab_core::types::Role::User).await;
+    let conn = Connection::open(&path).expect("open");
+    let assign = |vmid: u32| {
+        conn.execute(
+            "UPDATE vm_assignments SET status = 'assigned', assigned_user_id = ?1 \
+             WHERE class_id = ?2 AND proxmox_vmid = ?3",
+            (student.user_id().get(), class.id.get(), vmid),
+        )
+    };
+    let one = class.scheme.student_vmid(1).expect("slot").get();
+    let two = class.scheme.student_vmid(2).expect("slot").get();
+
+    assign(one).expect("the first VM");
+    let second = assign(two).expect_err("a second VM for the same student");
+    let teacher_vm = assign(class.scheme.teacher_vmid().get()).expect_err("the teacher VM");
+    let half = conn.execute(
+        "UPDATE vm_assignments SET status = 'assigned' WHERE proxmox_vmid = ?1",
+        [two],
+    );
+
+    assert!(second.to_string().contains("UNIQUE"), "{second}");
+    assert!(teacher_vm.to_string().contains("CHECK"), "{teacher_vm}");
+    assert!(half.is_err(), "'assigned' without a holder is refused");
+}
