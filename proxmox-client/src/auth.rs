@@ -132,8 +132,11 @@ impl fmt::Debug for Auth {
 pub(crate) struct Session {
     pub(crate) ticket: SecretString,
     pub(crate) csrf: SecretString,
-    /// Unix time read from the ticket (`PVE:<user>:<hex time>::<sig>`).
+    /// Unix time read from the ticket (`PVE:<user>:<hex time>::<sig>`), on the server's clock.
     pub(crate) issued_at: i64,
+    /// Server clock minus local clock in seconds, from the login reply's `Date` header, so
+    /// that a skewed local clock neither renews on every request nor never.
+    pub(crate) clock_offset: i64,
 }
 
 impl Session {
@@ -142,7 +145,8 @@ impl Session {
     /// # Errors
     /// [`Error::Decode`] when the ticket has no readable issue time (the ticket itself is not
     /// put into the message: it is a credential).
-    pub(crate) fn new(ticket: String, csrf: String) -> Result<Self> {
+    /// `server_now` is the reply's `Date` (unix seconds), if the server sent one.
+    pub(crate) fn new(ticket: String, csrf: String, server_now: Option<i64>) -> Result<Self> {
         let issued_at = ticket_time(&ticket).ok_or_else(|| Error::Decode {
             url: "access/ticket".into(),
             path: "data.ticket".into(),
@@ -152,12 +156,13 @@ impl Session {
             ticket: SecretString::from(ticket),
             csrf: SecretString::from(csrf),
             issued_at,
+            clock_offset: server_now.map_or(0, |server| server - unix_now()),
         })
     }
 
-    /// Whether the ticket is old enough to renew now.
+    /// Whether the ticket is old enough to renew now (`now` on the local clock).
     pub(crate) fn is_due(&self, now: i64) -> bool {
-        now - self.issued_at >= RENEW_AFTER_SECS
+        now + self.clock_offset - self.issued_at >= RENEW_AFTER_SECS
     }
 }
 
@@ -241,18 +246,32 @@ mod tests {
 
     #[test]
     fn a_ticket_becomes_due_after_one_hour() {
-        let s = Session::new(format!("PVE:root@pam:{:08X}::sig", 1000), "x".into())
+        let s = Session::new(format!("PVE:root@pam:{:08X}::sig", 1000), "x".into(), None)
             .expect("valid ticket");
         assert!(!s.is_due(1000 + 3599));
         assert!(s.is_due(1000 + 3600));
     }
 
     #[test]
+    fn age_is_measured_on_the_server_clock() {
+        // The server runs two hours behind us and has just issued the ticket.
+        let server_now = unix_now() - 7200;
+        let ticket = format!("PVE:root@pam:{server_now:08X}::sig");
+        let s = Session::new(ticket, "x".into(), Some(server_now)).expect("valid ticket");
+        assert!(!s.is_due(unix_now()));
+        assert!(s.is_due(unix_now() + 3600));
+    }
+
+    #[test]
     fn debug_output_never_shows_secrets() {
         let token = Auth::api_token("u@pve!t=supersecret-uuid").expect("valid");
         let pass = Auth::password("root@pam", "hunter2").expect("valid");
-        let s = Session::new("PVE:root@pam:00000001::topsig".into(), "1:csrfsig".into())
-            .expect("valid");
+        let s = Session::new(
+            "PVE:root@pam:00000001::topsig".into(),
+            "1:csrfsig".into(),
+            None,
+        )
+        .expect("valid");
         let text = format!("{token:?} {pass:?} {s:?}");
         for secret in ["supersecret", "hunter2", "topsig", "csrfsig"] {
             assert!(!text.contains(secret), "{text}");

@@ -105,7 +105,16 @@ impl ApiRequest {
 struct RawReply {
     status: u16,
     reason: String,
+    /// The `Date` header as unix seconds (the server's clock).
+    server_time: Option<i64>,
     body: Vec<u8>,
+}
+
+/// A decoded successful reply.
+struct Decoded<T> {
+    data: T,
+    total: Option<u64>,
+    server_time: Option<i64>,
 }
 
 impl Client {
@@ -121,7 +130,7 @@ impl Client {
 
     /// Send a request and return its `data`.
     pub(crate) async fn call<T: DeserializeOwned>(&self, req: ApiRequest) -> Result<T> {
-        Ok(self.execute(&req, true).await?.0)
+        Ok(self.execute(&req, true).await?.data)
     }
 
     /// Send a request and return its `data` and `total`.
@@ -129,7 +138,8 @@ impl Client {
         &self,
         req: ApiRequest,
     ) -> Result<(T, Option<u64>)> {
-        self.execute(&req, true).await
+        let reply = self.execute(&req, true).await?;
+        Ok((reply.data, reply.total))
     }
 
     fn url(&self, req: &ApiRequest) -> reqwest::Url {
@@ -149,7 +159,7 @@ impl Client {
         &self,
         req: &ApiRequest,
         authenticated: bool,
-    ) -> Result<(T, Option<u64>)> {
+    ) -> Result<Decoded<T>> {
         let url = self.url(req);
         let idempotent = req.method == Method::GET;
         let password_auth = matches!(self.inner.auth, Auth::Password { .. });
@@ -195,7 +205,12 @@ impl Client {
                 }
             };
             if (200..300).contains(&reply.status) {
-                return decode(url.as_str(), &reply.body);
+                let (data, total) = decode(url.as_str(), &reply.body)?;
+                return Ok(Decoded {
+                    data,
+                    total,
+                    server_time: reply.server_time,
+                });
             }
             let error = ErrorReply::new(reply.status, &reply.reason, &reply.body);
             if reply.status == 401 && session.is_some() && !relogged {
@@ -253,10 +268,18 @@ impl Client {
             .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
             .or_else(|| status.canonical_reason().map(str::to_owned))
             .unwrap_or_default();
+        let server_time = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs() as i64);
         let body = response.bytes().await?.to_vec();
         Ok(RawReply {
             status: status.as_u16(),
             reason,
+            server_time,
             body,
         })
     }
@@ -305,8 +328,8 @@ impl Client {
             ("password".to_owned(), password.to_owned()),
         ];
         // Boxed: `execute` may itself call this (to log in), a recursive future.
-        let (reply, _) = Box::pin(self.execute::<TicketReply>(&req, false)).await?;
+        let reply = Box::pin(self.execute::<TicketReply>(&req, false)).await?;
         tracing::debug!(username, "obtained a PVE ticket");
-        Session::new(reply.ticket, reply.csrf)
+        Session::new(reply.data.ticket, reply.data.csrf, reply.server_time)
     }
 }

@@ -388,6 +388,15 @@ mod tests {
     }
 
     #[test]
+    fn errors_and_clients_can_cross_threads() {
+        // Compile-time check: callers keep them in spawned tasks and anyhow chains.
+        fn check<T: Send + Sync + 'static>() {}
+        check::<Error>();
+        check::<crate::Client>();
+        check::<crate::Qemu>();
+    }
+
+    #[test]
     fn an_empty_401_keeps_the_reason_phrase() {
         let e = ErrorReply::new(401, "No ticket", b"").into_error();
         assert_eq!(e.to_string(), "authentication failed: No ticket");

@@ -312,3 +312,30 @@ async fn a_refused_renewal_falls_back_to_the_password() {
         Some(format!("PVEAuthCookie={fresh}"))
     );
 }
+
+#[tokio::test]
+async fn a_server_clock_hours_behind_ours_does_not_cause_a_renewal_per_request() {
+    let server = MockServer::start().await;
+    // The server's clock is two hours behind: its fresh tickets look two hours old to us.
+    let server_now = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    let t = ticket(7200, "skewed");
+    Mock::given(method("POST"))
+        .and(path(TICKET_PATH))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(login_reply(&t, "S:1"))
+                .insert_header("Date", httpdate::fmt_http_date(server_now).as_str()),
+        )
+        .mount(&server)
+        .await;
+    serve_version(&server).await;
+    let client = password_client(&server);
+    for _ in 0..3 {
+        client.version().await.expect("version");
+    }
+    assert_eq!(
+        logins(&server).await.len(),
+        1,
+        "the ticket is fresh on the server's clock"
+    );
+}
