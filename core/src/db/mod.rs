@@ -12,7 +12,9 @@
 //!
 //! Every call runs on tokio's blocking pool (`spawn_blocking`), so the async runtime is never
 //! blocked, and no mutex guard lives across an `.await` (the guards live inside the blocking
-//! closures). An in-memory database is a single connection (each `:memory:` connection would be
+//! closures). Callers first wait for an async permit (one for writes, a few for reads; tokio's
+//! semaphore is first come first served), so a burst of 500 joins queues as 500 cheap futures
+//! instead of 500 blocking threads parked on a mutex. An in-memory database is a single connection (each `:memory:` connection would be
 //! a separate database), used for reads and writes alike.
 
 pub(crate) mod migrate;
@@ -24,6 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
 
@@ -39,6 +42,10 @@ pub(crate) struct Db {
 }
 
 struct Inner {
+    /// One permit: the writer connection's queue, in arrival order.
+    write_gate: Semaphore,
+    /// As many permits as idle readers are kept.
+    read_gate: Semaphore,
     writer: Mutex<Connection>,
     /// `None` for an in-memory database: everything uses the writer.
     readers: Option<Readers>,
@@ -104,6 +111,8 @@ impl Db {
         migrate::run(&mut writer)?;
         Ok(Self {
             inner: Arc::new(Inner {
+                write_gate: Semaphore::new(1),
+                read_gate: Semaphore::new(MAX_IDLE_READERS),
                 writer: Mutex::new(writer),
                 readers: Some(Readers {
                     path: path.to_owned(),
@@ -123,6 +132,8 @@ impl Db {
         migrate::run(&mut conn)?;
         Ok(Self {
             inner: Arc::new(Inner {
+                write_gate: Semaphore::new(1),
+                read_gate: Semaphore::new(MAX_IDLE_READERS),
                 writer: Mutex::new(conn),
                 readers: None,
             }),
@@ -142,6 +153,7 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
     {
+        let _turn = self.inner.write_gate.acquire().await.map_err(closed)?;
         let inner = Arc::clone(&self.inner);
         run_blocking(move || {
             let mut conn = lock(&inner.writer);
@@ -162,6 +174,7 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
     {
+        let _turn = self.inner.read_gate.acquire().await.map_err(closed)?;
         let inner = Arc::clone(&self.inner);
         run_blocking(move || match &inner.readers {
             None => {
@@ -186,6 +199,13 @@ impl Db {
             }
         })
         .await
+    }
+}
+
+/// The gates are never closed; this only turns the impossible case into an error.
+fn closed(_: tokio::sync::AcquireError) -> Error {
+    Error::Storage {
+        reason: "the database is shutting down".into(),
     }
 }
 
