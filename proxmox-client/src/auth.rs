@@ -78,6 +78,14 @@ impl Auth {
                 "API token {token_id:?} has an empty secret"
             )));
         }
+        // Both go into an HTTP header; the secret is not echoed in the message.
+        if !token_id.chars().all(|c| c.is_ascii_graphic())
+            || !secret.trim().chars().all(|c| c.is_ascii_graphic())
+        {
+            return Err(Error::Config(format!(
+                "API token {token_id:?} may only contain printable ASCII without spaces"
+            )));
+        }
         Ok(Auth::ApiToken {
             token_id: token_id.to_owned(),
             secret: SecretString::from(secret.trim().to_owned()),
@@ -282,5 +290,6 @@ mod tests {
     fn a_token_without_a_secret_is_rejected() {
         assert!(Auth::api_token("u@pve!t=").is_err());
         assert!(Auth::api_token("u@pve=abc").is_err());
+        assert!(Auth::api_token("u@pve!t=s\u{e9}cret").is_err());
     }
 }

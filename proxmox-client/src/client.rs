@@ -110,6 +110,15 @@ struct RawReply {
     body: Vec<u8>,
 }
 
+/// A header value that HTTP libraries must not print (`Debug` shows "Sensitive").
+/// A value with bytes a header cannot carry becomes empty, which the server then refuses.
+fn sensitive(value: String) -> reqwest::header::HeaderValue {
+    let mut v = reqwest::header::HeaderValue::from_str(&value)
+        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
+    v.set_sensitive(true);
+    v
+}
+
 /// A decoded successful reply.
 struct Decoded<T> {
     data: T,
@@ -244,16 +253,19 @@ impl Client {
         let mut builder = self.inner.http.request(req.method.clone(), url.clone());
         if authenticated {
             if let Some(header) = self.inner.auth.token_header() {
-                builder = builder.header(reqwest::header::AUTHORIZATION, header);
+                builder = builder.header(reqwest::header::AUTHORIZATION, sensitive(header));
             }
         }
         if let Some(s) = session {
             builder = builder.header(
                 reqwest::header::COOKIE,
-                format!("PVEAuthCookie={}", s.ticket.expose_secret()),
+                sensitive(format!("PVEAuthCookie={}", s.ticket.expose_secret())),
             );
             if req.method != Method::GET {
-                builder = builder.header("CSRFPreventionToken", s.csrf.expose_secret());
+                builder = builder.header(
+                    "CSRFPreventionToken",
+                    sensitive(s.csrf.expose_secret().to_owned()),
+                );
             }
         }
         if !req.form.is_empty() {
