@@ -221,7 +221,7 @@ impl SimConfig {
             ("timing.agent_delay_secs", t.agent_delay_secs),
             ("timing.api_service_secs", t.api_service_secs),
         ] {
-            if !(v >= 0.0 && v < 86_400.0) {
+            if !(0.0..86_400.0).contains(&v) {
                 return bad(key, v.to_string(), "0 to 86400 seconds");
             }
         }

@@ -259,7 +259,7 @@ pub(crate) fn parse_size(s: &str) -> Option<u64> {
         'T' => 1 << 40,
         _ => return None,
     };
-    (n >= 0.0).then(|| (n * mul as f64) as u64)
+    (n >= 0.0).then_some((n * mul as f64) as u64)
 }
 
 /// Format bytes the way PVE writes them in `size=` (whole units, largest that fits).

@@ -69,10 +69,8 @@ pub(crate) fn guest_entry(g: &Guest, now: f64) -> Map<String, Value> {
         put(&mut m, "type", "lxc");
         put(&mut m, "maxswap", 512u64 << 20);
     }
-    if g.running {
-        if g.kind == Kind::Qemu {
-            put(&mut m, "pid", 10_000 + g.vmid);
-        }
+    if g.running && g.kind == Kind::Qemu {
+        put(&mut m, "pid", 10_000 + g.vmid);
     }
     if let Some(l) = g.lock() {
         put(&mut m, "lock", l);

@@ -86,6 +86,9 @@ fn check(schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
     }
 }
 
+/// One call of the walk: method, path template, concrete path, parameters.
+type Step<'a> = (Method, &'a str, String, Vec<(&'a str, &'a str)>);
+
 #[tokio::test]
 async fn every_endpoint_answers_as_the_pve_schema_says() {
     let schema = load_schema();
@@ -108,12 +111,12 @@ async fn every_endpoint_answers_as_the_pve_schema_says() {
     let clone_upid = upid_clone.data().as_str().unwrap_or_default().to_owned();
     assert_eq!(api.wait_task(&clone_upid).await, "OK");
     walked.push((
-        "POST",
+        "POST".to_owned(),
         "/nodes/{node}/qemu/{vmid}/clone".to_owned(),
         upid_clone.body.clone(),
     ));
 
-    let steps: Vec<(Method, &str, String, Vec<(&str, &str)>)> = vec![
+    let steps: Vec<Step> = vec![
         (Method::GET, "/version", "/version".into(), vec![]),
         (Method::GET, "/nodes", "/nodes".into(), vec![]),
         (
@@ -397,7 +400,7 @@ async fn every_endpoint_answers_as_the_pve_schema_says() {
             );
         }
         walked.push((
-            method.as_str().to_owned().leak(),
+            method.as_str().to_owned(),
             template.to_owned(),
             a.body.clone(),
         ));
@@ -405,7 +408,7 @@ async fn every_endpoint_answers_as_the_pve_schema_says() {
     // Task status and log of the clone task.
     let status_path = format!("/nodes/pve1/tasks/{clone_upid}/status");
     walked.push((
-        "GET",
+        "GET".to_owned(),
         "/nodes/{node}/tasks/{upid}/status".into(),
         api.get(&status_path).await.body,
     ));
@@ -416,7 +419,11 @@ async fn every_endpoint_answers_as_the_pve_schema_says() {
         "the clone task has a log: {}",
         log.raw
     );
-    walked.push(("GET", "/nodes/{node}/tasks/{upid}/log".into(), log.body));
+    walked.push((
+        "GET".to_owned(),
+        "/nodes/{node}/tasks/{upid}/log".into(),
+        log.body,
+    ));
 
     for (method, template, body) in &walked {
         let Some(info) = method_info(&schema, template, method) else {
