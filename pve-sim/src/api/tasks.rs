@@ -65,8 +65,8 @@ pub(crate) async fn log(State(s): State<S>, c: Call) -> ApiResult {
         .map(|(i, l)| json!({ "n": i + 1, "t": l }))
         .collect();
     Ok(Data {
-        data: lines.into(),
         total: Some(t.log.len() as u64),
+        ..Data::new(lines)
     })
 }
 

@@ -12,6 +12,8 @@ use serde_json::{json, Value};
 pub(crate) struct Data {
     pub(crate) data: Value,
     pub(crate) total: Option<u64>,
+    /// `data` already serialized (big lists skip the intermediate `Value` tree).
+    pub(crate) raw: Option<String>,
 }
 
 impl Data {
@@ -19,12 +21,30 @@ impl Data {
         Self {
             data: data.into(),
             total: None,
+            raw: None,
+        }
+    }
+
+    /// An answer whose `data` is the given JSON text.
+    pub(crate) fn raw(json_text: String) -> Self {
+        Self {
+            data: Value::Null,
+            total: None,
+            raw: Some(json_text),
         }
     }
 }
 
 impl IntoResponse for Data {
     fn into_response(self) -> Response {
+        if let Some(raw) = self.raw {
+            let mut r = (StatusCode::OK, format!("{{\"data\":{raw}}}")).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json;charset=UTF-8"),
+            );
+            return r;
+        }
         let body = match self.total {
             Some(total) => json!({ "data": self.data, "total": total }),
             None => json!({ "data": self.data }),
