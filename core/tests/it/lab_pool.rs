@@ -195,3 +195,35 @@ async fn starting_outside_the_class_hours_is_refused_with_the_window_and_local_t
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_vm_being_deleted_is_never_handed_out_and_a_held_vm_cannot_be_marked_for_deletion() {
+    let w = world().await;
+    let (class, token) = class_with_vms(&w, "c", 5, 2).await;
+    let first = user(&w.lab, "first", Role::User).await;
+    w.lab.join(&first, &token).await.expect("join");
+    let held = class.scheme.student_vmid(1).expect("slot");
+    let free = class.scheme.student_vmid(2).expect("slot");
+
+    let refused = w.lab.mark_deleting(&w.teacher, class.id, held).await;
+    let deleting = w
+        .lab
+        .mark_deleting(&w.teacher, class.id, free)
+        .await
+        .expect("mark");
+    let second = user(&w.lab, "second", Role::User).await;
+    let joined = w.lab.join(&second, &token).await.expect("join");
+
+    assert!(
+        matches!(refused, Err(Error::Conflict { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(
+        deleting.status,
+        pvelab_core::store::pool::VmStatus::Deleting
+    );
+    assert_eq!(
+        joined.vm,
+        pvelab_core::lab::VmOutcome::Waitlisted { position: 1 }
+    );
+}
