@@ -10,7 +10,7 @@ use crate::rules::permissions::{
 };
 use crate::store::clusters::{self, Cluster, ClusterCredential, NewCluster};
 use crate::store::users;
-use crate::types::ClusterId;
+use crate::types::{ClusterId, InvalidValue};
 
 /// The relation of the actor to a cluster: `Admin` when their user name or external id is in
 /// the cluster's `admin_users`, or one of `groups` (as the front end maps them) is its
@@ -35,15 +35,53 @@ fn relation(
     ))
 }
 
+/// Rejects cluster fields the database would refuse or Proxmox could never accept, naming them.
+fn check(new: &NewCluster) -> Result<(), InvalidValue> {
+    let host = new.host.trim();
+    if host.is_empty() || host.len() > 253 || host.chars().any(|c| c.is_whitespace() || c == '/') {
+        return Err(InvalidValue::new(
+            "cluster host",
+            &new.host,
+            "a host name or IP address without spaces, scheme or path",
+        ));
+    }
+    if new.port == 0 {
+        return Err(InvalidValue::new(
+            "cluster port",
+            new.port,
+            "a port from 1 to 65535",
+        ));
+    }
+    if new.user.trim().is_empty() || !new.user.contains('@') {
+        return Err(InvalidValue::new(
+            "cluster user",
+            &new.user,
+            "a Proxmox user with its realm, e.g. root@pam",
+        ));
+    }
+    if let ClusterCredential::ApiToken { id, .. } = &new.credential {
+        if !id.contains('!') {
+            return Err(InvalidValue::new(
+                "API token id",
+                id,
+                "user@realm!tokenname, e.g. root@pam!pvelab",
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Lab {
     /// Adds a cluster; its password or token secret is sealed before it is stored.
     ///
     /// # Errors
     /// [`Error::NotPermitted`](crate::Error::NotPermitted) unless the actor is an adminer;
-    /// [`Error::NoSealingKey`](crate::Error::NoSealingKey) when the lab has no sealing key;
+    /// [`Error::InvalidValue`](crate::Error::InvalidValue) naming a bad host, port, user or token
+    /// id; [`Error::NoSealingKey`](crate::Error::NoSealingKey) when the lab has no sealing key;
     /// [`Error::Conflict`](crate::Error::Conflict) when the id is taken.
     pub async fn add_cluster(&self, actor: &Actor, cluster: NewCluster) -> Result<Cluster> {
         authorize(actor, Action::ManageClusters, ClassRelation::None)?;
+        check(&cluster)?;
         let sealer = self.sealer()?;
         self.db()
             .write(move |tx| clusters::insert(tx, &sealer, &cluster))

@@ -170,3 +170,34 @@ async fn a_cluster_admin_by_name_or_group_may_read_its_credential_and_others_may
         .expect_err("outsider");
     assert!(matches!(refused, Error::NotPermitted { .. }), "{refused:?}");
 }
+
+#[tokio::test]
+async fn bad_cluster_fields_are_refused_by_name_before_anything_is_stored() {
+    let lab = Lab::open(LabConfig::in_memory().with_sealing_key(SealingKey::generate()))
+        .await
+        .expect("open");
+    let admin = user(&lab, "admin", Role::Adminer).await;
+    let password = || ClusterCredential::Password(SecretString::from(PASSWORD.to_owned()));
+    let mut no_host = cluster("a", password());
+    no_host.host = "https://pve.example:8006/".into();
+    let mut no_realm = cluster("b", password());
+    no_realm.user = "root".into();
+    let bad_token = cluster(
+        "c",
+        ClusterCredential::ApiToken {
+            id: "root@pam".into(),
+            secret: SecretString::from(TOKEN_SECRET.to_owned()),
+        },
+    );
+
+    for (field, new) in [
+        ("host", no_host),
+        ("user", no_realm),
+        ("token id", bad_token),
+    ] {
+        let refused = lab.add_cluster(&admin, new).await.expect_err(field);
+        assert!(matches!(refused, Error::InvalidValue(_)), "{refused:?}");
+        assert!(refused.to_string().contains(field), "{refused}");
+    }
+    assert!(lab.clusters(&admin).await.expect("list").is_empty());
+}
