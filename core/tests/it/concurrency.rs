@@ -88,5 +88,18 @@ fn five_hundred_students_joining_a_300_vm_class_get_300_vms_and_200_waitlist_pla
         assert!(view
             .iter()
             .all(|s| s.vm.is_some() != s.waitlist_position.is_some()));
+
+        // And the file itself is sound: no corruption, no dangling reference.
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        let integrity: String = conn
+            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+            .expect("integrity check");
+        assert_eq!(integrity, "ok");
+        let dangling: i64 = conn
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |row| {
+                row.get(0)
+            })
+            .expect("foreign key check");
+        assert_eq!(dangling, 0);
     });
 }
