@@ -43,12 +43,18 @@ impl Lab {
     /// # Errors
     /// [`Error::NotPermitted`](crate::Error::NotPermitted) for students;
     /// [`Error::Conflict`](crate::Error::Conflict) when the name is taken in the scope or the
-    /// requested prefix overlaps another class.
+    /// requested prefix overlaps another class; [`Error::NotFound`](crate::Error::NotFound) for
+    /// an unknown deployment cluster.
     pub async fn create_class(&self, actor: &Actor, new: NewClass) -> Result<Class> {
         authorize(actor, Action::CreateClass, ClassRelation::None)?;
         let teacher = actor.user_id();
         self.db()
-            .write(move |tx| classes::insert(tx, teacher, &new))
+            .write(move |tx| {
+                if let Some(cluster) = &new.deployment_cluster {
+                    crate::store::clusters::get(tx, cluster)?;
+                }
+                classes::insert(tx, teacher, &new)
+            })
             .await
     }
 
@@ -106,6 +112,9 @@ impl Lab {
             .write(move |tx| {
                 classes::get(tx, class)?;
                 authorize_class(tx, &actor, action, class)?;
+                if let Some(Some(cluster)) = &change.deployment_cluster {
+                    crate::store::clusters::get(tx, cluster)?;
+                }
                 classes::update(tx, class, &change)
             })
             .await

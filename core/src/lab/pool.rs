@@ -18,7 +18,8 @@ impl Lab {
     ///
     /// # Errors
     /// [`Error::NotPermitted`]; [`Error::InvalidValue`] for a VMID
-    /// outside the plan; [`Error::Conflict`] when already registered.
+    /// outside the plan; [`Error::Conflict`] when already registered; [`Error::NotFound`] for an
+    /// unknown cluster.
     pub async fn register_vm(
         &self,
         actor: &Actor,
@@ -31,6 +32,7 @@ impl Lab {
             .write(move |tx| {
                 let stored = classes::get(tx, class)?;
                 authorize_class(tx, &actor, Action::ResizePool, class)?;
+                crate::store::clusters::get(tx, &vm.cluster_id)?;
                 let registered = pool::register(tx, class, stored.scheme, &vm)?;
                 let promoted = promote_waitlist(tx, class)?;
                 let registered = pool::in_class(tx, class, registered.vmid)?;

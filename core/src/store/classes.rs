@@ -340,6 +340,11 @@ pub(crate) fn insert(conn: &Connection, teacher: UserId, new: &NewClass) -> Resu
                 what: format!("a class named {:?} exists", new.name.as_str()),
             })
         }
+        Err(e) if unique_violation(&e).is_some_and(|m| m.contains("vmid")) => {
+            return Err(Error::Conflict {
+                what: format!("{scheme} is used by another class"),
+            })
+        }
         Err(e) => return Err(e),
     }
     let id = ClassId::new(conn.last_insert_rowid());

@@ -227,3 +227,21 @@ async fn a_vm_being_deleted_is_never_handed_out_and_a_held_vm_cannot_be_marked_f
         pvelab_core::lab::VmOutcome::Waitlisted { position: 1 }
     );
 }
+
+#[tokio::test]
+async fn a_vm_on_an_unknown_cluster_or_outside_the_plan_is_refused_by_name() {
+    let w = world().await;
+    let (class, _) = class_with_vms(&w, "c", 5, 0).await;
+    let mut elsewhere = crate::support::planned(class.scheme.student_vmid(1).expect("slot"));
+    elsewhere.cluster_id = pvelab_core::types::ClusterId::parse("nowhere").expect("id");
+    let outside = crate::support::planned(pvelab_core::types::VmId::new(99_999).expect("vmid"));
+
+    let unknown = w.lab.register_vm(&w.teacher, class.id, elsewhere).await;
+    let beyond = w.lab.register_vm(&w.teacher, class.id, outside).await;
+
+    assert!(
+        matches!(&unknown, Err(Error::NotFound { what }) if what.contains("nowhere")),
+        "{unknown:?}"
+    );
+    assert!(matches!(beyond, Err(Error::InvalidValue(_))), "{beyond:?}");
+}
