@@ -118,6 +118,9 @@ pub(crate) struct Guest {
     /// Power transitions (simulated time, running after it), oldest first, for rrddata.
     pub(crate) power_log: Vec<(i64, bool)>,
     pub(crate) disk_bytes: u64,
+    /// Changes PVE cannot apply to a running VM (cores, memory, ...): applied at its next
+    /// stop or start; `None` deletes the key.
+    pub(crate) pending: BTreeMap<String, Option<Value>>,
 }
 
 impl Guest {
@@ -192,6 +195,9 @@ impl Guest {
     }
 
     pub(crate) fn set_running(&mut self, running: bool, now: f64) {
+        if running != self.running {
+            self.apply_pending();
+        }
         if running && !self.running {
             self.started_at = now;
         }
@@ -201,6 +207,28 @@ impl Guest {
             // Keep the first entry: it is when the guest's history starts.
             self.power_log.remove(1);
         }
+    }
+
+    /// Apply pending changes (PVE does so when the VM stops or starts).
+    pub(crate) fn apply_pending(&mut self) {
+        for (k, v) in std::mem::take(&mut self.pending) {
+            match v {
+                Some(v) => self.config.insert(k, v),
+                None => self.config.remove(&k),
+            };
+        }
+    }
+
+    /// The configuration with pending changes applied (what `GET config` shows by default).
+    pub(crate) fn config_with_pending(&self) -> BTreeMap<String, Value> {
+        let mut c = self.config.clone();
+        for (k, v) in &self.pending {
+            match v {
+                Some(v) => c.insert(k.clone(), v.clone()),
+                None => c.remove(k),
+            };
+        }
+        c
     }
 
     /// Whether the guest was running at simulated time `t`.
@@ -221,11 +249,19 @@ impl Guest {
             h.update(v.to_string().as_bytes());
             h.update(b"\n");
         }
+        for (k, v) in &self.pending {
+            h.update(format!("[PENDING]{k}={v:?}\n").as_bytes());
+        }
         hex::encode(h.finalize())[..40].to_owned()
     }
 
-    pub(crate) fn config_json(&self) -> Value {
-        let mut m: Map<String, Value> = self.config.clone().into_iter().collect();
+    pub(crate) fn config_json(&self, current: bool) -> Value {
+        let config = if current {
+            self.config.clone()
+        } else {
+            self.config_with_pending()
+        };
+        let mut m: Map<String, Value> = config.into_iter().collect();
         m.insert("digest".into(), Value::from(self.digest()));
         Value::Object(m)
     }

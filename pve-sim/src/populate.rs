@@ -138,6 +138,7 @@ fn guest(
         agent_net: AgentNet::DualStack,
         power_log: vec![(created, false)],
         disk_bytes: 0,
+        pending: BTreeMap::new(),
     }
 }
 

@@ -209,6 +209,8 @@ pub(crate) async fn clone(State(s): State<S>, c: Call, kind: Kind) -> ApiResult 
                 agent_net,
                 power_log: vec![(t, false)],
                 disk_bytes: 1 << 30,
+                // The clone takes the current configuration; pending changes stay behind.
+                pending: std::collections::BTreeMap::new(),
             },
         );
         let ttype = format!("{}clone", kind.task_prefix());

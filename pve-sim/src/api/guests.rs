@@ -49,10 +49,36 @@ pub(crate) async fn status(State(s): State<S>, c: Call, kind: Kind) -> ApiResult
     Ok(Data::new(guest_status(g, now)))
 }
 
+/// `GET /nodes/{node}/qemu/{vmid}/pending`: every key with its current and pending value.
+pub(crate) async fn pending(State(s): State<S>, c: Call, kind: Kind) -> ApiResult {
+    let mut w = s.world();
+    let g = guest_mut(&mut w, kind, c.node(), c.vmid())?;
+    let mut keys: std::collections::BTreeSet<&String> = g.config.keys().collect();
+    keys.extend(g.pending.keys());
+    let list: Vec<Value> = keys
+        .into_iter()
+        .map(|k| {
+            let mut e = json!({ "key": k });
+            // The schema declares both values as strings.
+            let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            if let Some(v) = g.config.get(k) {
+                e["value"] = text(v).into();
+            }
+            match g.pending.get(k) {
+                Some(Some(p)) => e["pending"] = text(p).into(),
+                Some(None) => e["delete"] = 1.into(),
+                None => {}
+            }
+            e
+        })
+        .collect();
+    Ok(Data::new(list))
+}
+
 /// `GET .../config`.
 pub(crate) async fn config(State(s): State<S>, c: Call, kind: Kind) -> ApiResult {
     c.params.allow(&["current", "snapshot"])?;
-    c.params.bool("current")?;
+    let current = c.params.bool("current")?.unwrap_or(false);
     let mut w = s.world();
     let g = guest_mut(&mut w, kind, c.node(), c.vmid())?;
     if let Some(name) = c.params.get("snapshot") {
@@ -65,7 +91,7 @@ pub(crate) async fn config(State(s): State<S>, c: Call, kind: Kind) -> ApiResult
         m.insert("digest".into(), g.digest().into());
         return Ok(Data::new(Value::Object(m)));
     }
-    Ok(Data::new(g.config_json()))
+    Ok(Data::new(g.config_json(current)))
 }
 
 const QEMU_KEYS: &[&str] = &[
@@ -139,6 +165,10 @@ const LXC_KEYS: &[&str] = &[
 const CONTROL_KEYS: &[&str] = &["delete", "digest", "revert", "skiplock", "background_delay"];
 const INT_KEYS: &[&str] = &[
     "cores", "sockets", "balloon", "cpuunits", "swap", "numa", "kvm",
+];
+const PENDING_KEYS: &[&str] = &[
+    "cores", "sockets", "memory", "cpu", "agent", "ostype", "bios", "machine", "vga", "scsihw",
+    "numa", "kvm",
 ];
 const BOOL_KEYS: &[&str] = &["onboot", "protection", "unprivileged"];
 
@@ -231,11 +261,22 @@ pub(crate) async fn set_config(State(s): State<S>, c: Call, kind: Kind, _post: b
     if updates.is_empty() && deletes.is_empty() {
         return Err(ApiError::fail("no options specified"));
     }
+    // A running VM cannot take these changes live (no CPU/memory hotplug by default): PVE
+    // keeps them pending until the VM stops or starts.
+    let pends = |k: &str| kind == Kind::Qemu && g.running && PENDING_KEYS.contains(&k);
     for d in deletes {
-        g.config.remove(&d);
+        if pends(&d) {
+            g.pending.insert(d, None);
+        } else {
+            g.config.remove(&d);
+        }
     }
     for (k, v) in updates {
-        g.config.insert(k, v);
+        if pends(&k) {
+            g.pending.insert(k, Some(v));
+        } else {
+            g.config.insert(k, v);
+        }
     }
     Ok(Data::new(Value::Null))
 }

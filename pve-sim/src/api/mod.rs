@@ -108,6 +108,7 @@ pub(crate) fn routes() -> Router<S> {
                     .put(h!(guests::set_config, kind, false))
                     .post(h!(guests::set_config, kind, true)),
             )
+            .route(&format!("{one}/pending"), get(h!(guests::pending, kind)))
             .route(
                 &format!("{one}/resize"),
                 axum::routing::put(h!(guests::resize, kind)),

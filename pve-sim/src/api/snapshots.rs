@@ -167,6 +167,7 @@ pub(crate) async fn rollback(State(s): State<S>, c: Call, kind: Kind) -> ApiResu
             g.set_running(false, now);
         }
         g.config = snap.config;
+        g.pending.clear();
         g.config.insert("parent".into(), name.into());
         if start {
             g.set_running(true, now);

@@ -202,3 +202,92 @@ async fn a_vm_deleted_behind_the_products_back_is_gone_from_the_api() {
     let again = api.http.delete(&url).send().await.expect("control call");
     assert_eq!(again.status(), 404);
 }
+
+#[tokio::test]
+async fn cores_changed_on_a_running_vm_stay_pending_until_it_stops() {
+    let api = Api::fast().await;
+    let put = api
+        .call(
+            Method::PUT,
+            "/nodes/pve1/qemu/100/config",
+            &[("cores", "4"), ("memory", "4096")],
+        )
+        .await;
+    assert!(put.status.is_success(), "{}", put.raw);
+    let shown = api.get("/nodes/pve1/qemu/100/config").await;
+    assert_eq!(
+        shown.data()["cores"],
+        4,
+        "GET config shows pending values by default"
+    );
+    assert_eq!(shown.data()["memory"], "4096", "qemu memory is a string");
+    let current = api
+        .call(
+            Method::GET,
+            "/nodes/pve1/qemu/100/config",
+            &[("current", "1")],
+        )
+        .await;
+    assert_eq!(current.data()["cores"], 2);
+    let pending = api.get("/nodes/pve1/qemu/100/pending").await;
+    let cores = pending
+        .data()
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|e| e["key"] == "cores")
+        .cloned();
+    assert_eq!(cores.expect("cores listed")["pending"], "4");
+    assert_eq!(
+        api.get("/nodes/pve1/qemu/100/status/current").await.data()["cpus"],
+        2
+    );
+    let stop = api.post("/nodes/pve1/qemu/100/status/stop", &[]).await;
+    assert_eq!(
+        api.wait_task(stop.data().as_str().expect("a UPID")).await,
+        "OK"
+    );
+    let after = api
+        .call(
+            Method::GET,
+            "/nodes/pve1/qemu/100/config",
+            &[("current", "1")],
+        )
+        .await;
+    assert_eq!(after.data()["cores"], 4);
+    assert_eq!(
+        api.get("/nodes/pve1/qemu/100/status/current").await.data()["maxmem"],
+        4096u64 << 20
+    );
+}
+
+#[tokio::test]
+async fn a_stale_digest_is_refused_as_modified_by_another_user() {
+    let api = Api::fast().await;
+    let before = api.get("/nodes/pve2/qemu/101/config").await;
+    let digest = before.data()["digest"]
+        .as_str()
+        .expect("a digest")
+        .to_owned();
+    assert_eq!(digest.len(), 40);
+    let first = api
+        .call(
+            Method::PUT,
+            "/nodes/pve2/qemu/101/config",
+            &[("cores", "3"), ("digest", &digest)],
+        )
+        .await;
+    assert!(first.status.is_success(), "{}", first.raw);
+    let second = api
+        .call(
+            Method::PUT,
+            "/nodes/pve2/qemu/101/config",
+            &[("cores", "5"), ("digest", &digest)],
+        )
+        .await;
+    assert_eq!(second.status, 500);
+    assert_eq!(
+        second.reason,
+        "detected modified configuration - file changed by other user? Try again."
+    );
+}

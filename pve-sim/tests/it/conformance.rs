@@ -193,6 +193,18 @@ async fn every_endpoint_answers_as_the_pve_schema_says() {
             vec![],
         ),
         (
+            Method::PUT,
+            "/nodes/{node}/qemu/{vmid}/config",
+            "/nodes/pve1/qemu/100/config".into(),
+            vec![("cores", "3"), ("delete", "vga")],
+        ),
+        (
+            Method::GET,
+            "/nodes/{node}/qemu/{vmid}/pending",
+            "/nodes/pve1/qemu/100/pending".into(),
+            vec![],
+        ),
+        (
             Method::GET,
             "/nodes/{node}/qemu/{vmid}/config",
             "/nodes/pve1/qemu/100/config".into(),
