@@ -5,10 +5,11 @@ use jiff::Timestamp;
 use super::{authorize_class, Lab};
 use crate::error::Result;
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
-use crate::store::classes::{self, Class, ClassSettings, NewClass};
+use crate::store::class_settings::{self, ClassSettings};
+use crate::store::classes::{self, Class, NewClass};
 use crate::store::pool::{self, PoolVm};
 use crate::store::users::{self, User};
-use crate::store::{enrollment, waitlist};
+use crate::store::{enrollment, tokens, waitlist};
 use crate::token::{JoinToken, TokenExpiry};
 use crate::types::{ClassId, ClassName, Role, UserId};
 
@@ -115,7 +116,7 @@ impl Lab {
                 if let Some(Some(cluster)) = &change.deployment_cluster {
                     crate::store::clusters::get(tx, cluster)?;
                 }
-                classes::update(tx, class, &change)
+                class_settings::update(tx, class, &change)
             })
             .await
     }
@@ -243,7 +244,7 @@ impl Lab {
             .write(move |tx| {
                 classes::get(tx, class)?;
                 authorize_class(tx, &actor, Action::ManageJoinToken, class)?;
-                classes::set_token(tx, class, Some(&hash), expiry)
+                tokens::set_token(tx, class, Some(&hash), expiry)
             })
             .await?;
         Ok(TokenRotation { token, expiry })
@@ -259,7 +260,7 @@ impl Lab {
             .write(move |tx| {
                 classes::get(tx, class)?;
                 authorize_class(tx, &actor, Action::ManageJoinToken, class)?;
-                classes::set_token(tx, class, None, TokenExpiry::Never)
+                tokens::set_token(tx, class, None, TokenExpiry::Never)
             })
             .await
     }

@@ -9,7 +9,7 @@ use crate::rules::permissions::{Action, Actor};
 use crate::store::classes::{self, Class};
 use crate::store::enrollment::{self, Enrollment};
 use crate::store::pool::{self, PoolVm};
-use crate::store::{settings, waitlist};
+use crate::store::{settings, tokens, waitlist};
 use crate::token::JoinToken;
 use crate::types::{ClassId, UserId};
 
@@ -87,7 +87,7 @@ impl Lab {
         let (outcome, promoted) = self
             .db()
             .write(move |tx| {
-                let class = classes::by_token_hash(tx, &hash)?.ok_or(Error::TokenInvalid)?;
+                let class = tokens::by_token_hash(tx, &hash)?.ok_or(Error::TokenInvalid)?;
                 // Found through the hash index: timing can only tell about hashes, and finding a
                 // token from its hash's prefix is a SHA-256 preimage problem.
                 if let Some(expiry) = class.token {

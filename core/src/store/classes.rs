@@ -1,15 +1,15 @@
 //! Classes: a course with its pool settings, its VMID plan (allocated race-free through
-//! `vmid_blocks`), its join token (hash only) and its teachers.
+//! `vmid_blocks`) and its primary teacher. Its join token lives in [`super::tokens`].
 
 use jiff::Timestamp;
 use rusqlite::Connection;
-use sea_query::{Expr, ExprTrait, Order, Query, SimpleExpr};
+use sea_query::{Expr, ExprTrait, Order, Query};
 
 use super::{execute, query_all, query_opt, stored, unique_violation, Cols};
 use crate::db::schema::{Classes, VmidBlocks};
-use crate::db::time::{now_sql, opt_ts_from_sql, ts_from_sql, ts_to_sql};
+use crate::db::time::{now_sql, opt_ts_from_sql, ts_from_sql};
 use crate::error::{Error, Result};
-use crate::token::{JoinTokenHash, TokenExpiry};
+use crate::token::TokenExpiry;
 use crate::types::{
     ClassId, ClassName, ClassTimeZone, ClusterId, Cores, DiskGb, HoursWindow, IdleMinutes,
     IdleThreshold, MemoryMb, NodeName, PoolSize, SchemeKind, UsageQuota, UserId, VmidScheme,
@@ -120,35 +120,6 @@ impl NewClass {
     }
 }
 
-/// Changes to a class's settings; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default)]
-pub struct ClassSettings {
-    /// New description (`Some(None)` clears it).
-    pub description: Option<Option<String>>,
-    /// New desired pool size; must fit the class's VMID plan.
-    pub pool_size: Option<PoolSize>,
-    /// New CPU cores.
-    pub cpu_cores: Option<Cores>,
-    /// New memory.
-    pub memory_mb: Option<MemoryMb>,
-    /// New disk size.
-    pub disk_gb: Option<DiskGb>,
-    /// New deployment node (`Some(None)` lets placement decide).
-    pub deployment_node: Option<Option<NodeName>>,
-    /// New deployment cluster.
-    pub deployment_cluster: Option<Option<ClusterId>>,
-    /// New auto-shutdown settings.
-    pub auto_shutdown: Option<AutoShutdown>,
-    /// New hours (`Some(None)` lifts the restriction).
-    pub hours: Option<Option<HoursWindow>>,
-    /// New time zone (`Some(None)` = system default).
-    pub time_zone: Option<Option<ClassTimeZone>>,
-    /// New usage quota.
-    pub max_usage: Option<UsageQuota>,
-    /// New template.
-    pub template_id: Option<Option<i64>>,
-}
-
 const COLUMNS: [Classes; 27] = [
     Classes::Id,
     Classes::Name,
@@ -179,7 +150,7 @@ const COLUMNS: [Classes; 27] = [
     Classes::UpdatedAt,
 ];
 
-fn map(c: &mut Cols<'_, '_>) -> Result<Class> {
+pub(crate) fn map(c: &mut Cols<'_, '_>) -> Result<Class> {
     let id = ClassId::new(c.next()?);
     let name = stored(ClassName::parse(&c.next::<String>()?))?;
     let description = c.next()?;
@@ -244,7 +215,7 @@ fn map(c: &mut Cols<'_, '_>) -> Result<Class> {
     })
 }
 
-fn select() -> sea_query::SelectStatement {
+pub(crate) fn select() -> sea_query::SelectStatement {
     Query::select()
         .columns(COLUMNS.map(|c| (Classes::Table, c)))
         .from(Classes::Table)
@@ -407,87 +378,6 @@ pub(crate) fn list(conn: &Connection, scope: Option<&str>) -> Result<Vec<Class>>
     query_all(conn, &select, map)
 }
 
-/// Applies a settings change.
-///
-/// # Errors
-/// [`Error::InvalidValue`] when a new pool size does not fit the class's VMID plan;
-/// [`Error::NotFound`] when the class does not exist.
-pub(crate) fn update(conn: &Connection, id: ClassId, change: &ClassSettings) -> Result<Class> {
-    let class = get(conn, id)?;
-    let mut values: Vec<(Classes, SimpleExpr)> = Vec::new();
-    if let Some(d) = &change.description {
-        values.push((Classes::Description, d.clone().into()));
-    }
-    if let Some(size) = change.pool_size {
-        if size.get() > class.scheme.student_slots() {
-            return Err(crate::types::InvalidValue::new(
-                "pool size",
-                size.get(),
-                format!(
-                    "at most {} for this class ({}); a larger pool needs a new class",
-                    class.scheme.student_slots(),
-                    class.scheme
-                ),
-            )
-            .into());
-        }
-        values.push((Classes::PoolSize, i64::from(size.get()).into()));
-    }
-    if let Some(v) = change.cpu_cores {
-        values.push((Classes::CpuCores, i64::from(v.get()).into()));
-    }
-    if let Some(v) = change.memory_mb {
-        values.push((Classes::MemoryMb, i64::from(v.get()).into()));
-    }
-    if let Some(v) = change.disk_gb {
-        values.push((Classes::DiskSizeGb, i64::from(v.get()).into()));
-    }
-    if let Some(v) = &change.deployment_node {
-        let v = v.as_ref().map(|n| n.as_str().to_owned());
-        values.push((Classes::DeploymentNode, v.into()));
-    }
-    if let Some(v) = &change.deployment_cluster {
-        let v = v.as_ref().map(|n| n.as_str().to_owned());
-        values.push((Classes::DeploymentCluster, v.into()));
-    }
-    if let Some(a) = change.auto_shutdown {
-        values.push((Classes::AutoShutdownEnabled, a.enabled.into()));
-        values.push((
-            Classes::AutoShutdownCpuThreshold,
-            i64::from(a.threshold.get()).into(),
-        ));
-        values.push((
-            Classes::AutoShutdownIdleMinutes,
-            i64::from(a.idle_minutes.get()).into(),
-        ));
-    }
-    if let Some(h) = change.hours {
-        values.push((Classes::RestrictHours, h.is_some().into()));
-        if let Some(w) = h {
-            values.push((Classes::HoursStart, i64::from(w.start()).into()));
-            values.push((Classes::HoursEnd, i64::from(w.end()).into()));
-        }
-    }
-    if let Some(z) = &change.time_zone {
-        let z = z.as_ref().map(|z| z.name().to_owned());
-        values.push((Classes::TimeZone, z.into()));
-    }
-    if let Some(q) = change.max_usage {
-        values.push((Classes::MaxUsageHours, i64::from(q.get()).into()));
-    }
-    if let Some(t) = change.template_id {
-        values.push((Classes::TemplateId, t.into()));
-    }
-    values.push((Classes::UpdatedAt, now_sql().into()));
-    let update = Query::update()
-        .table(Classes::Table)
-        .values(values)
-        .and_where(Expr::col(Classes::Id).eq(id.get()))
-        .to_owned();
-    execute(conn, &update)?;
-    get(conn, id)
-}
-
 /// Deletes a class; its VMID blocks, pool rows, enrollments, co-owners and waitlist go with it.
 ///
 /// # Errors
@@ -503,50 +393,6 @@ pub(crate) fn delete(conn: &Connection, id: ClassId) -> Result<()> {
         });
     }
     Ok(())
-}
-
-/// Stores a new token hash and expiry, replacing (and so revoking) the previous token.
-///
-/// # Errors
-/// [`Error::NotFound`] when the class does not exist.
-pub(crate) fn set_token(
-    conn: &Connection,
-    id: ClassId,
-    hash: Option<&JoinTokenHash>,
-    expiry: TokenExpiry,
-) -> Result<()> {
-    let never = hash.is_some() && expiry == TokenExpiry::Never;
-    let expires_at = match (hash, expiry) {
-        (Some(_), TokenExpiry::At(at)) => Some(ts_to_sql(at)),
-        _ => None,
-    };
-    let update = Query::update()
-        .table(Classes::Table)
-        .values([
-            (Classes::JoinToken, hash.map(JoinTokenHash::to_hex).into()),
-            (Classes::TokenNeverExpires, never.into()),
-            (Classes::TokenExpiresAt, expires_at.into()),
-            (Classes::UpdatedAt, now_sql().into()),
-        ])
-        .and_where(Expr::col(Classes::Id).eq(id.get()))
-        .to_owned();
-    if execute(conn, &update)? == 0 {
-        return Err(Error::NotFound {
-            what: format!("class {id}"),
-        });
-    }
-    Ok(())
-}
-
-/// The class whose current token has this hash, if any.
-///
-/// # Errors
-/// [`Error::Database`] when SQLite fails.
-pub(crate) fn by_token_hash(conn: &Connection, hash: &JoinTokenHash) -> Result<Option<Class>> {
-    let select = select()
-        .and_where(Expr::col((Classes::Table, Classes::JoinToken)).eq(hash.to_hex()))
-        .to_owned();
-    query_opt(conn, &select, map)
 }
 
 #[cfg(test)]

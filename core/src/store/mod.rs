@@ -6,11 +6,13 @@
 //! permissions and calls several of them inside ONE transaction, so a check and the change it
 //! guards can never be separated by another writer.
 
+pub mod class_settings;
 pub mod classes;
 pub mod clusters;
 pub mod enrollment;
 pub mod pool;
 pub mod settings;
+pub mod tokens;
 pub mod usage;
 pub mod users;
 pub mod waitlist;

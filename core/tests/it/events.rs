@@ -3,7 +3,7 @@
 use jiff::SignedDuration;
 use pvelab_core::events::LabEvent;
 use pvelab_core::lab::VmOutcome;
-use pvelab_core::store::classes::ClassSettings;
+use pvelab_core::store::class_settings::ClassSettings;
 use pvelab_core::types::{Role, UsageQuota};
 
 use crate::support::{class_with_vms, cluster_id, register_slot, user, world};

@@ -1,7 +1,8 @@
 //! Classes through the facade: VMID allocation, names, settings, tokens, co-owners, deletion.
 
 use jiff::{SignedDuration, Timestamp};
-use pvelab_core::store::classes::{ClassSettings, NewClass};
+use pvelab_core::store::class_settings::ClassSettings;
+use pvelab_core::store::classes::NewClass;
 use pvelab_core::token::{JoinToken, TokenExpiry};
 use pvelab_core::types::{HoursWindow, Role, SchemeKind};
 use pvelab_core::Error;

@@ -3,7 +3,7 @@
 use jiff::SignedDuration;
 use pvelab_core::rules::quota::QuotaLevel;
 use pvelab_core::rules::start::{StartDecision, StartRefusal};
-use pvelab_core::store::classes::ClassSettings;
+use pvelab_core::store::class_settings::ClassSettings;
 use pvelab_core::types::{HoursWindow, Role, UsageQuota};
 use pvelab_core::Error;
 

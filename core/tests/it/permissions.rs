@@ -2,7 +2,8 @@
 //! typed error naming the missing right, whatever the front end did.
 
 use pvelab_core::rules::permissions::Actor;
-use pvelab_core::store::classes::{Class, ClassSettings, NewClass};
+use pvelab_core::store::class_settings::ClassSettings;
+use pvelab_core::store::classes::{Class, NewClass};
 use pvelab_core::token::TokenExpiry;
 use pvelab_core::types::Role;
 use pvelab_core::{Error, Result};
