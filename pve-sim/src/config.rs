@@ -5,6 +5,7 @@
 //! would take); the simulator multiplies them by [`SimConfig::time_scale`].
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
@@ -26,6 +27,9 @@ use crate::faults::FaultConfig;
 pub struct SimConfig {
     /// Address to listen on; port 0 picks a free port. Loopback only is recommended.
     pub listen: SocketAddr,
+    /// Folder holding `cert.pem` and `key.pem`; generated there on first start so that later
+    /// starts keep the same fingerprint. A fresh certificate per start when absent.
+    pub cert_dir: Option<PathBuf>,
     /// Number of nodes, named `pve1`..`pveN`.
     pub nodes: usize,
     /// Number of ordinary VMs to populate besides the templates (spread round-robin over nodes).
@@ -130,6 +134,7 @@ impl Default for SimConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            cert_dir: None,
             nodes: 3,
             vms: 6,
             containers: 2,

@@ -85,7 +85,7 @@ impl Sim {
         })?;
         let mut names = vec!["localhost".to_owned(), addr.ip().to_string()];
         names.extend((1..=config.nodes).map(|i| format!("pve{i}")));
-        let tls = http::server::make_tls(names)?;
+        let tls = http::server::make_tls(names, config.cert_dir.as_deref())?;
 
         let random_secret = || {
             let b: [u8; 16] = rand::thread_rng().gen();

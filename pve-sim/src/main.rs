@@ -27,6 +27,9 @@ struct Args {
     /// Seed of every random choice.
     #[arg(long)]
     seed: Option<u64>,
+    /// Folder for cert.pem/key.pem: made on first start, reused later (stable fingerprint).
+    #[arg(long)]
+    cert_dir: Option<PathBuf>,
     /// TOML file with any other setting (see the README); flags win over it.
     #[arg(long)]
     config: Option<PathBuf>,
@@ -53,6 +56,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if let Some(n) = args.vms {
         cfg.vms = n;
+    }
+    if let Some(d) = args.cert_dir {
+        cfg.cert_dir = Some(d);
     }
     if let Some(s) = args.seed {
         cfg.seed = s;

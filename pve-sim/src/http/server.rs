@@ -7,7 +7,10 @@ use std::time::Duration;
 use axum::Router;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use std::path::Path;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -30,11 +33,44 @@ pub(crate) fn fingerprint_of(der: &[u8]) -> String {
         .join(":")
 }
 
-pub(crate) fn make_tls(names: Vec<String>) -> Result<Tls> {
+/// The certificate and key: loaded from `cert_dir` (`cert.pem`, `key.pem`) when both exist
+/// there, else generated (and written there when a folder is given, so the next start keeps
+/// the same fingerprint).
+fn cert_and_key(
+    names: Vec<String>,
+    cert_dir: Option<&Path>,
+) -> Result<(CertificateDer<'static>, PrivateKeyDer<'static>)> {
+    let tls_err = |what: &str, e: &dyn std::fmt::Display| Error::Tls(format!("{what}: {e}"));
+    if let Some(dir) = cert_dir {
+        let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+        if cert_path.exists() && key_path.exists() {
+            let read =
+                |p: &Path| std::fs::read(p).map_err(|e| tls_err(&p.display().to_string(), &e));
+            let cert = CertificateDer::from_pem_slice(&read(&cert_path)?)
+                .map_err(|e| tls_err(&cert_path.display().to_string(), &e))?;
+            let key = PrivateKeyDer::from_pem_slice(&read(&key_path)?)
+                .map_err(|e| tls_err(&key_path.display().to_string(), &e))?;
+            return Ok((cert, key));
+        }
+    }
     let ck = rcgen::generate_simple_self_signed(names).map_err(|e| Error::Tls(e.to_string()))?;
-    let der = ck.cert.der().clone();
-    let fingerprint = fingerprint_of(&der);
+    if let Some(dir) = cert_dir {
+        std::fs::create_dir_all(dir).map_err(|e| tls_err(&dir.display().to_string(), &e))?;
+        for (file, text) in [
+            ("cert.pem", ck.cert.pem()),
+            ("key.pem", ck.key_pair.serialize_pem()),
+        ] {
+            let path = dir.join(file);
+            std::fs::write(&path, text).map_err(|e| tls_err(&path.display().to_string(), &e))?;
+        }
+    }
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.key_pair.serialize_der()));
+    Ok((ck.cert.der().clone(), key))
+}
+
+pub(crate) fn make_tls(names: Vec<String>, cert_dir: Option<&Path>) -> Result<Tls> {
+    let (der, key) = cert_and_key(names, cert_dir)?;
+    let fingerprint = fingerprint_of(&der);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

@@ -3,5 +3,6 @@
 mod auth_and_errors;
 mod behaviour;
 mod conformance;
+mod faults_and_capacity;
 mod scenarios;
 mod support;

@@ -11,6 +11,7 @@ use crate::support::{Answer, Api};
 #[tokio::test]
 async fn twenty_linked_clones_of_one_template_run_in_parallel_and_all_succeed() {
     let api = Api::fast().await;
+    let started = Instant::now();
     let posts = (0..20u32).map(|i| {
         let id = (1000 + i).to_string();
         let name = format!("student-{i}");
@@ -56,6 +57,15 @@ async fn twenty_linked_clones_of_one_template_run_in_parallel_and_all_succeed() 
         .iter()
         .all(|c| c.get("lock").is_none() && c["node"] == "pve1"));
     assert_eq!(api.sim.count("POST", "/nodes/{node}/qemu/{vmid}/clone"), 20);
+    // Four clone slots on pve1: five waves at least, never faster than the capacity model.
+    let best = api
+        .sim
+        .best_clone_time(20, 1, pvelab_pve_sim::CloneKind::Linked);
+    assert!(
+        started.elapsed() >= best,
+        "{:?} < best possible {best:?}",
+        started.elapsed()
+    );
 }
 
 pub async fn futures_join_all<F: std::future::Future>(
