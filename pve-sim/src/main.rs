@@ -82,10 +82,26 @@ async fn main() -> anyhow::Result<()> {
         sim.api_token(),
         sim.base_url()
     );
-    println!("Press Ctrl-C to stop.");
+    println!("Press Ctrl-C to stop (SIGTERM works too).");
+    wait_for_stop().await?;
+    sim.shutdown().await;
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM on Unix (what `kill` and service managers send).
+async fn wait_for_stop() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C")?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-C")?;
-    sim.shutdown().await;
     Ok(())
 }
