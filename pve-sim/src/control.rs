@@ -31,6 +31,16 @@ pub struct RequestCount {
     pub count: u64,
 }
 
+/// How the cluster behaves during a simulated outage (the control API stays reachable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutageMode {
+    /// Every API request gets its connection closed without an answer.
+    Refuse,
+    /// Every API request waits, unanswered, until the outage ends (callers time out).
+    Hang,
+}
+
 /// Operations on a running simulator; [`crate::SimHandle`] dereferences to it.
 #[derive(Clone)]
 pub struct SimControl {
@@ -104,6 +114,11 @@ impl SimControl {
         })?;
         n.online = online;
         Ok(())
+    }
+
+    /// Start (`Some`) or end (`None`) an outage of the whole cluster's API.
+    pub fn set_outage(&self, mode: Option<OutageMode>) {
+        self.shared.outage.send_replace(mode);
     }
 
     /// Set a guest's CPU load (shown while it runs, in status, resources and rrddata).
@@ -266,6 +281,15 @@ pub(crate) fn routes() -> Router<S> {
                         }
                     };
                     done(ctl(s).set_node_online(&node, online))
+                },
+            ),
+        )
+        .route(
+            "/outage",
+            put(
+                |State(s): State<S>, Json(mode): Json<Option<OutageMode>>| async move {
+                    ctl(s).set_outage(mode);
+                    Json(json!({ "ok": true }))
                 },
             ),
         )

@@ -54,7 +54,7 @@ mod tasks;
 
 pub use capacity::{best_clone_time, CloneKind};
 pub use config::{CapacityConfig, SimConfig, TimingConfig};
-pub use control::{RequestCount, SimControl};
+pub use control::{OutageMode, RequestCount, SimControl};
 pub use error::{Error, Result};
 pub use faults::FaultConfig;
 pub use load::{CpuLoad, LoadStep, BUSY_CPU, IDLE_CPU};
@@ -132,7 +132,10 @@ impl Sim {
         ));
         let app = http::app(shared.clone());
         let (stop_tx, stop_rx) = watch::channel(false);
-        let server = tokio::spawn(http::server::serve(listener, tls.config, app, stop_rx));
+        let outage = shared.outage.subscribe();
+        let server = tokio::spawn(http::server::serve(
+            listener, tls.config, app, outage, stop_rx,
+        ));
         Ok(SimHandle {
             addr,
             control: SimControl { shared },

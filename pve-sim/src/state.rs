@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use secrecy::SecretString;
-use tokio::sync::Semaphore;
+use tokio::sync::{watch, Semaphore};
+
+use crate::control::OutageMode;
 
 use crate::capacity::Capacity;
 use crate::clock::SimClock;
@@ -34,6 +36,8 @@ pub(crate) struct Shared {
     pub(crate) creds: Credentials,
     /// SHA-256 fingerprint of the TLS certificate, colon-separated upper-case hex.
     pub(crate) fingerprint: String,
+    /// A whole-cluster outage, watched by every connection.
+    pub(crate) outage: watch::Sender<Option<OutageMode>>,
     /// Per node: the API workers (PVE runs 3).
     pub(crate) workers: HashMap<String, Arc<Semaphore>>,
 }
@@ -62,6 +66,7 @@ impl Shared {
             counters: Mutex::new(BTreeMap::new()),
             creds,
             fingerprint,
+            outage: watch::Sender::new(None),
             workers,
             cfg,
         }

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use hyper_util::service::TowerToHyperService;
 use std::path::Path;
+use tower::ServiceExt;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -16,7 +17,20 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
+use crate::control::OutageMode;
 use crate::error::{Error, Result};
+
+/// The service error that makes hyper close a connection without answering.
+#[derive(Debug)]
+struct Unreachable;
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("simulated outage")
+    }
+}
+
+impl std::error::Error for Unreachable {}
 
 /// TLS configuration and the certificate's fingerprint.
 pub(crate) struct Tls {
@@ -90,6 +104,7 @@ pub(crate) async fn serve(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
     app: Router,
+    outage: watch::Receiver<Option<OutageMode>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let acceptor = TlsAcceptor::from(tls);
@@ -106,6 +121,7 @@ pub(crate) async fn serve(
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let app = app.clone();
+        let outage = outage.clone();
         let mut stop = shutdown.clone();
         tokio::spawn(async move {
             let Ok(Ok(stream)) =
@@ -113,7 +129,29 @@ pub(crate) async fn serve(
             else {
                 return;
             };
-            let svc = TowerToHyperService::new(app);
+            let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                let app = app.clone();
+                let mut outage = outage.clone();
+                async move {
+                    // The control API stays reachable during an outage so tests can end it.
+                    if !req.uri().path().starts_with("/_sim") {
+                        let mode = *outage.borrow();
+                        match mode {
+                            // An error from the service makes hyper drop the connection
+                            // without an answer, as when a node goes away mid-request.
+                            Some(OutageMode::Refuse) => return Err(Unreachable),
+                            Some(OutageMode::Hang) => {
+                                let _ = outage.wait_for(Option::is_none).await;
+                            }
+                            None => {}
+                        }
+                    }
+                    match app.oneshot(req).await {
+                        Ok(resp) => Ok(resp),
+                        Err(never) => match never {},
+                    }
+                }
+            });
             let conn = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), svc);
             tokio::pin!(conn);

@@ -107,3 +107,84 @@ async fn a_certificate_folder_keeps_the_fingerprint_across_restarts() {
         .all(|c| c == ':' || c.is_ascii_digit() || c.is_ascii_uppercase()));
     second.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_outage_drops_api_connections_until_it_ends_and_control_stays_reachable() {
+    let api = Api::fast().await;
+    let ctl = format!("{}/_sim/outage", api.sim.base_url());
+    let put = api
+        .http
+        .put(&ctl)
+        .json(&serde_json::json!("refuse"))
+        .send()
+        .await;
+    assert!(put.expect("the control API answers").status().is_success());
+    let during = api
+        .http
+        .get(api.url("/version"))
+        .header("Authorization", api.token_header())
+        .send()
+        .await;
+    assert!(
+        during.is_err(),
+        "the connection is dropped without an answer"
+    );
+    api.sim.set_outage(Some(pvelab_pve_sim::OutageMode::Hang));
+    let hanging = api
+        .http
+        .get(api.url("/version"))
+        .header("Authorization", api.token_header())
+        .timeout(Duration::from_millis(200))
+        .send()
+        .await;
+    assert!(
+        hanging.is_err_and(|e| e.is_timeout()),
+        "no answer while hanging"
+    );
+    let put = api
+        .http
+        .put(&ctl)
+        .json(&serde_json::Value::Null)
+        .send()
+        .await;
+    assert!(put.expect("the control API answers").status().is_success());
+    assert!(api.get("/version").await.status.is_success());
+}
+
+#[tokio::test]
+async fn faults_set_over_http_take_effect_and_can_be_read_back() {
+    let api = Api::fast().await;
+    let url = format!("{}/_sim/faults", api.sim.base_url());
+    let body = serde_json::json!({ "error_595_rate": 1.0, "seed": 3 });
+    let put = api
+        .http
+        .put(&url)
+        .json(&body)
+        .send()
+        .await
+        .expect("control call");
+    assert!(put.status().is_success());
+    let a = api.get("/nodes").await;
+    assert_eq!(
+        (a.status.as_u16(), a.reason.as_str()),
+        (595, "No route to host")
+    );
+    let read: serde_json::Value = api
+        .http
+        .get(&url)
+        .send()
+        .await
+        .expect("control call")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(read["error_595_rate"], 1.0);
+    let bad = api
+        .http
+        .put(&url)
+        .json(&serde_json::json!({ "error_500_rate": 2.0 }))
+        .send()
+        .await
+        .expect("control call");
+    assert_eq!(bad.status(), 400);
+}
