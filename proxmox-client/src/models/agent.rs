@@ -61,7 +61,6 @@ pub struct LxcInterface {
     /// Interface name (`lo`, `eth0`).
     pub name: String,
     /// MAC address.
-    #[serde(alias = "hardware-address")]
     pub hwaddr: Option<String>,
     /// IPv4 address with prefix (`10.0.0.5/24`).
     pub inet: Option<String>,
