@@ -1,0 +1,10 @@
+//! The client's behaviours against a real simulator: every endpoint the product uses, both
+//! kinds of authentication, TLS pinning, the error shapes the simulator sends as PVE does, and
+//! retries under injected faults.
+
+mod agent_and_lxc;
+mod auth;
+mod errors;
+mod faults;
+mod lifecycle;
+mod reads;

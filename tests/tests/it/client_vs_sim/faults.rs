@@ -1,0 +1,131 @@
+//! Retries under injected faults: with one request in ten answered 500 (lock request timeout),
+//! 595 or 596 before it runs, reads converge through the client's retries while writes are
+//! never re-sent by the client; the simulator's request counters show both.
+
+use pvelab_proxmox::{CloneParams, ConfigUpdate, Error};
+use pvelab_pve_sim::FaultConfig;
+
+use crate::support::{self, TEMPLATE};
+
+/// Ten per cent of all requests fail before they run.
+fn ten_percent() -> FaultConfig {
+    FaultConfig {
+        seed: Some(10),
+        error_500_rate: 0.04,
+        error_595_rate: 0.03,
+        error_596_rate: 0.03,
+        ..FaultConfig::default()
+    }
+}
+
+/// An injected fault, which the simulator draws before running the request: nothing happened.
+fn injected(e: &Error) -> bool {
+    match e {
+        Error::NodeUnreachable { .. } => true,
+        Error::Api {
+            status: 500,
+            message,
+        } => message.contains("got lock request timeout"),
+        _ => false,
+    }
+}
+
+#[tokio::test]
+async fn reads_converge_through_retries_under_ten_percent_faults() {
+    let sim = support::sim().await;
+    let client = support::token_client(&sim);
+    sim.set_faults(ten_percent()).expect("faults");
+    const READS: u64 = 200;
+
+    for _ in 0..READS {
+        let vms = client.cluster().vms().await.expect("every read converges");
+        assert!(!vms.is_empty());
+    }
+
+    let sent = sim.count("GET", "/cluster/resources");
+    assert!(
+        sent > READS,
+        "faulted reads were retried: {sent} requests for {READS} reads"
+    );
+    // About one in ten is retried; far more would mean retries without a fault.
+    assert!(sent < READS * 3 / 2, "{sent} requests for {READS} reads");
+}
+
+#[tokio::test]
+async fn writes_are_sent_once_by_the_client_and_converge_when_the_caller_repeats_them() {
+    let sim = support::sim().await;
+    let client = support::token_client(&sim);
+    let vm = client.node("pve1").qemu(100);
+    sim.set_faults(ten_percent()).expect("faults");
+    const WRITES: u32 = 100;
+
+    let mut attempts = 0u64;
+    let mut refused = 0u64;
+    for i in 0..WRITES {
+        let update = ConfigUpdate::new().set("description", format!("revision {i}"));
+        loop {
+            attempts += 1;
+            match vm.update_config(&update).await {
+                Ok(()) => break,
+                Err(e) if injected(&e) => refused += 1,
+                Err(e) => panic!("unexpected error: {e}"),
+            }
+        }
+    }
+
+    let sent = sim.count("PUT", "/nodes/{node}/qemu/{vmid}/config");
+    assert_eq!(
+        sent, attempts,
+        "the client never re-sent a write on its own"
+    );
+    assert!(refused > 0, "some writes met a fault (seeded, 10 %)");
+    assert_eq!(attempts, u64::from(WRITES) + refused);
+    let config = vm.config().await.expect("config");
+    assert_eq!(
+        config.get("description").as_deref(),
+        Some(format!("revision {}", WRITES - 1).as_str())
+    );
+}
+
+#[tokio::test]
+async fn clones_under_faults_create_every_vm_exactly_once() {
+    let sim = support::sim().await;
+    let client = support::token_client(&sim);
+    let template = client.node("pve1").qemu(TEMPLATE);
+    let before = sim.guest_count();
+    sim.set_faults(ten_percent()).expect("faults");
+    let ids: Vec<u32> = (200..215).collect();
+
+    let mut attempts = 0u64;
+    for &id in &ids {
+        let upid = loop {
+            attempts += 1;
+            match template.clone_vm(&CloneParams::new(id)).await {
+                Ok(upid) => break upid,
+                Err(e) if injected(&e) => {
+                    // A refused clone did nothing: the id is still free (a read, retried).
+                    assert!(client.cluster().is_vmid_free(id).await.expect("probe"));
+                }
+                Err(e) => panic!("unexpected error: {e}"),
+            }
+        };
+        // Task polling meets faults too; the client retries those reads.
+        client
+            .wait_for_task(&upid)
+            .await
+            .expect("the clone finishes");
+    }
+
+    assert_eq!(
+        sim.count("POST", "/nodes/{node}/qemu/{vmid}/clone"),
+        attempts,
+        "no clone request was duplicated"
+    );
+    assert_eq!(sim.guest_count(), before + ids.len());
+    let vms = client.cluster().vms().await.expect("vms");
+    for id in ids {
+        let found: Vec<_> = vms.iter().filter(|r| r.vmid == Some(id)).collect();
+        assert_eq!(found.len(), 1, "VM {id} exists once");
+        assert_eq!(found[0].lock, None, "VM {id} is unlocked");
+    }
+}

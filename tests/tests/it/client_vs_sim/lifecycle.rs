@@ -1,0 +1,326 @@
+//! Writes and tasks: linked and full clones, power actions, disk resize, template conversion,
+//! snapshots, task status and log, deletion.
+
+use pvelab_proxmox::{
+    CloneParams, DeleteParams, Error, ExitStatus, GuestStatus, ShutdownParams, SnapshotParams,
+    TaskState,
+};
+
+use crate::support::{self, run_task, TEMPLATE};
+
+#[tokio::test]
+async fn a_linked_clone_then_a_full_clone_of_the_template_finish_and_differ_in_their_disks() {
+    let sim = support::sim().await;
+    let client = support::token_client(&sim);
+    let template = client.node("pve1").qemu(TEMPLATE);
+    let linked_id = client.free_vmid(Some(200)).await.expect("free id");
+
+    let upid = template
+        .clone_vm(&CloneParams::new(linked_id).name("lab-linked"))
+        .await
+        .expect("linked clone accepted");
+    assert_eq!(upid.node(), "pve1");
+    assert_eq!(upid.task_type(), "qmclone");
+    assert_eq!(upid.id(), TEMPLATE.to_string(), "the UPID names the source");
+    run_task(&client, upid).await;
+
+    let full_id = client
+        .free_vmid(Some(linked_id + 1))
+        .await
+        .expect("free id");
+    let upid = template
+        .clone_vm(&CloneParams::new(full_id).name("lab-full").full(true))
+        .await
+        .expect("full clone accepted");
+    run_task(&client, upid).await;
+
+    let linked = client
+        .node("pve1")
+        .qemu(linked_id)
+        .config()
+        .await
+        .expect("config");
+    let full = client
+        .node("pve1")
+        .qemu(full_id)
+        .config()
+        .await
+        .expect("config");
+    assert_eq!(linked.name().as_deref(), Some("lab-linked"));
+    assert_eq!(full.name().as_deref(), Some("lab-full"));
+    assert_eq!(linked.lock(), None, "the clone lock is gone after the task");
+    let disk = |c: &pvelab_proxmox::GuestConfig| {
+        c.disks()
+            .expect("disks parse")
+            .into_iter()
+            .find(|(k, _)| k == "scsi0")
+            .map(|(_, d)| d)
+            .expect("scsi0")
+    };
+    let linked_disk = disk(&linked);
+    let full_disk = disk(&full);
+    assert!(
+        linked_disk.volume().contains("base-9000"),
+        "a linked clone shares the template's base volume: {linked_disk:?}"
+    );
+    assert!(
+        !full_disk.volume().contains("base-9000")
+            && full_disk.volume().contains(&format!("vm-{full_id}-disk")),
+        "a full clone has its own volume: {full_disk:?}"
+    );
+    let template_mac = template
+        .config()
+        .await
+        .expect("config")
+        .nets()
+        .expect("nets")[0]
+        .1
+        .mac()
+        .map(str::to_owned);
+    let clone_mac = linked.nets().expect("nets")[0].1.mac().map(str::to_owned);
+    assert!(
+        clone_mac.is_some() && clone_mac != template_mac,
+        "a clone gets a new MAC"
+    );
+    assert_eq!(
+        sim.count("POST", "/nodes/{node}/qemu/{vmid}/clone"),
+        2,
+        "each clone was sent once"
+    );
+}
+
+#[tokio::test]
+async fn power_actions_move_a_vm_through_its_states() {
+    let sim = support::sim().await;
+    let client = support::token_client(&sim);
+    let id = client.free_vmid(Some(300)).await.expect("free id");
+    run_task(
+        &client,
+        client
+            .node("pve1")
+            .qemu(TEMPLATE)
+            .clone_vm(&CloneParams::new(id))
+            .await
+            .expect("clone"),
+    )
+    .await;
+    let vm = client.node("pve1").qemu(id);
+    assert_eq!(
+        vm.status().await.expect("status").status,
+        GuestStatus::Stopped
+    );
+
+    run_task(&client, vm.start().await.expect("start")).await;
+    let status = vm.status().await.expect("status");
+    assert_eq!(status.status, GuestStatus::Running);
+    assert_eq!(status.qmpstatus.as_deref(), Some("running"));
+
+    run_task(&client, vm.reboot().await.expect("reboot")).await;
+    assert_eq!(
+        vm.status().await.expect("status").status,
+        GuestStatus::Running
+    );
+    run_task(&client, vm.reset().await.expect("reset")).await;
+    assert_eq!(
+        vm.status().await.expect("status").status,
+        GuestStatus::Running
+    );
+
+    run_task(
+        &client,
+        vm.shutdown(&ShutdownParams::forced_after(60))
+            .await
+            .expect("shutdown"),
+    )
+    .await;
+    assert_eq!(
+        vm.status().await.expect("status").status,
+        GuestStatus::Stopped
+    );
+
+    run_task(&client, vm.start().await.expect("start")).await;
+    run_task(&client, vm.stop().await.expect("stop")).await;
+    assert_eq!(
+        vm.status().await.expect("status").status,
+        GuestStatus::Stopped
+    );
+}
+
+#[tokio::test]
+async fn a_disk_grows_and_a_vm_becomes_a_template() {
+    let sim = support::sim().await;
+    let client = support::token_client(&sim);
+    let id = client.free_vmid(Some(400)).await.expect("free id");
+    run_task(
+        &client,
+        client
+            .node("pve1")
+            .qemu(TEMPLATE)
+            .clone_vm(&CloneParams::new(id).full(true))
+            .await
+            .expect("clone"),
+    )
+    .await;
+    let vm = client.node("pve1").qemu(id);
+    let size_of = |c: &pvelab_proxmox::GuestConfig| {
+        c.disks()
+            .expect("disks parse")
+            .into_iter()
+            .find(|(k, _)| k == "scsi0")
+            .and_then(|(_, d)| d.size_bytes())
+            .expect("scsi0 has a size")
+    };
+    let before = size_of(&vm.config().await.expect("config"));
+
+    if let Some(upid) = vm.resize_disk("scsi0", "+2G").await.expect("resize") {
+        run_task(&client, upid).await;
+    }
+    let after = size_of(&vm.config().await.expect("config"));
+    assert_eq!(after, before + 2 * 1024 * 1024 * 1024);
+
+    assert!(matches!(
+        vm.resize_disk("scsi0", "2 gigs").await,
+        Err(Error::InvalidInput(_))
+    ));
+
+    if let Some(upid) = vm.convert_to_template().await.expect("template") {
+        run_task(&client, upid).await;
+    }
+    assert!(vm.config().await.expect("config").is_template());
+    assert!(vm.status().await.expect("status").template);
+}
+
+#[tokio::test]
+async fn snapshots_are_taken_listed_rolled_back_and_deleted() {
+    let sim = support::sim().await;
+    let client = support::token_client(&sim);
+    let id = client.free_vmid(Some(500)).await.expect("free id");
+    run_task(
+        &client,
+        client
+            .node("pve1")
+            .qemu(TEMPLATE)
+            .clone_vm(&CloneParams::new(id))
+            .await
+            .expect("clone"),
+    )
+    .await;
+    let vm = client.node("pve1").qemu(id);
+    let names = |list: Vec<pvelab_proxmox::SnapshotEntry>| -> Vec<String> {
+        list.into_iter().map(|s| s.name).collect()
+    };
+    assert_eq!(names(vm.snapshots().await.expect("list")), ["current"]);
+
+    run_task(
+        &client,
+        vm.create_snapshot(&SnapshotParams::new("before-lab").description("clean state"))
+            .await
+            .expect("snapshot"),
+    )
+    .await;
+    let list = vm.snapshots().await.expect("list");
+    let snap = list
+        .iter()
+        .find(|s| s.name == "before-lab")
+        .expect("the snapshot is listed");
+    assert_eq!(snap.description.as_deref(), Some("clean state"));
+    assert!(snap.snaptime.is_some());
+    assert!(
+        list.last().is_some_and(|s| s.is_current()),
+        "current comes last"
+    );
+    assert_eq!(
+        list.last().and_then(|s| s.parent.as_deref()),
+        Some("before-lab")
+    );
+
+    run_task(
+        &client,
+        vm.rollback_snapshot("before-lab").await.expect("rollback"),
+    )
+    .await;
+    run_task(
+        &client,
+        vm.delete_snapshot("before-lab").await.expect("delete"),
+    )
+    .await;
+    assert_eq!(names(vm.snapshots().await.expect("list")), ["current"]);
+}
+
+#[tokio::test]
+async fn a_finished_task_reports_its_status_and_log() {
+    let sim = support::sim().await;
+    let client = support::token_client(&sim);
+    let id = client.free_vmid(Some(600)).await.expect("free id");
+    let upid = client
+        .node("pve1")
+        .qemu(TEMPLATE)
+        .clone_vm(&CloneParams::new(id))
+        .await
+        .expect("clone");
+
+    let waited = client.wait_for_task(&upid).await.expect("task ends");
+    let task = client.task(&upid);
+    let status = task.status().await.expect("task status");
+    let (log, total) = task.log(0, 50).await.expect("task log");
+
+    assert_eq!(waited.status, TaskState::Stopped);
+    assert_eq!(status.exit(), Some(ExitStatus::Ok));
+    assert_eq!(status.kind.as_deref(), Some("qmclone"));
+    assert_eq!(status.id.as_deref(), Some("9000"));
+    assert_eq!(status.node.as_deref(), Some("pve1"));
+    assert_eq!(status.user.as_deref(), Some(upid.user()));
+    assert!(upid.user().starts_with("root@pam"), "{upid}");
+    assert!(!log.is_empty());
+    assert_eq!(total, Some(log.len() as u64));
+    assert!(
+        log.windows(2).all(|w| w[1].n == w[0].n + 1),
+        "numbered lines"
+    );
+    assert_eq!(log.last().map(|l| l.t.as_str()), Some("TASK OK"));
+}
+
+#[tokio::test]
+async fn a_deleted_vm_is_gone_and_a_running_one_refuses_deletion() {
+    let sim = support::sim().await;
+    let client = support::token_client(&sim);
+    let id = client.free_vmid(Some(700)).await.expect("free id");
+    run_task(
+        &client,
+        client
+            .node("pve1")
+            .qemu(TEMPLATE)
+            .clone_vm(&CloneParams::new(id))
+            .await
+            .expect("clone"),
+    )
+    .await;
+    let vm = client.node("pve1").qemu(id);
+    run_task(&client, vm.start().await.expect("start")).await;
+
+    let refused = vm.delete(&DeleteParams::purge_all()).await;
+    match refused {
+        Err(Error::Api {
+            status: 500,
+            message,
+        }) => {
+            assert!(message.contains("is running - destroy failed"), "{message}")
+        }
+        other => panic!("deleting a running VM must fail: {other:?}"),
+    }
+
+    run_task(&client, vm.stop().await.expect("stop")).await;
+    run_task(
+        &client,
+        vm.delete(&DeleteParams::purge_all()).await.expect("delete"),
+    )
+    .await;
+
+    assert!(matches!(vm.status().await, Err(Error::NotFound { .. })));
+    assert!(client.cluster().is_vmid_free(id).await.expect("probe"));
+    assert_eq!(
+        sim.count("DELETE", "/nodes/{node}/qemu/{vmid}"),
+        2,
+        "the refused and the accepted delete, each sent once"
+    );
+}
