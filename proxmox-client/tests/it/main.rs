@@ -4,6 +4,7 @@
 mod auth;
 mod endpoints;
 mod errors;
+mod example_cli;
 mod load;
 mod raw_server;
 mod retry;
