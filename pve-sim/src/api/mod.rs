@@ -14,6 +14,7 @@ mod agent;
 mod clone;
 mod cluster;
 mod guests;
+mod lifecycle;
 mod power;
 mod rrd;
 mod snapshots;
@@ -96,7 +97,7 @@ pub(crate) fn routes() -> Router<S> {
             .route(&base, get(h!(guests::list, kind)))
             .route(
                 &one,
-                get(h!(guests::index, kind)).delete(h!(guests::destroy, kind)),
+                get(h!(guests::index, kind)).delete(h!(lifecycle::destroy, kind)),
             )
             .route(
                 &format!("{one}/status/current"),
@@ -111,9 +112,12 @@ pub(crate) fn routes() -> Router<S> {
             .route(&format!("{one}/pending"), get(h!(guests::pending, kind)))
             .route(
                 &format!("{one}/resize"),
-                axum::routing::put(h!(guests::resize, kind)),
+                axum::routing::put(h!(lifecycle::resize, kind)),
             )
-            .route(&format!("{one}/template"), post(h!(guests::template, kind)))
+            .route(
+                &format!("{one}/template"),
+                post(h!(lifecycle::template, kind)),
+            )
             .route(&format!("{one}/rrddata"), get(h!(rrd::rrddata, kind)))
             .route(&format!("{one}/clone"), post(h!(clone::clone, kind)))
             .route(

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use super::S;
 use crate::http::call::Call;
 use crate::http::reply::{ApiError, ApiResult, Data};
+use crate::model::Kind;
 
 /// `GET /nodes/{node}/storage[?content=iso&storage=..&enabled=1]`.
 pub(crate) async fn list(State(s): State<S>, c: Call) -> ApiResult {
@@ -67,19 +68,12 @@ pub(crate) async fn content(State(s): State<S>, c: Call) -> ApiResult {
                 volid.starts_with(&format!("{}:", st.id)) && (st.shared || g.node == c.node());
             if on_this {
                 let mut v = json!({
-                    "volid": volid, "content": if g.kind.as_str() == "lxc" { "rootdir" } else { "images" },
+                    "volid": volid, "content": match g.kind { Kind::Lxc => "rootdir", Kind::Qemu => "images" },
                     "format": "raw", "size": g.maxdisk(), "vmid": g.vmid, "ctime": g.created,
                 });
-                if let Some((_, child)) = volid.split_once('/') {
-                    let _ = child;
-                    v["parent"] = volid
-                        .split('/')
-                        .next()
-                        .unwrap_or_default()
-                        .split(':')
-                        .nth(1)
-                        .unwrap_or_default()
-                        .into();
+                // A linked clone's volume names its base volume: PVE lists it as `parent`.
+                if let Some((base, _)) = volid.split_once('/') {
+                    v["parent"] = base.split_once(':').map_or(base, |(_, b)| b).into();
                 }
                 out.push(v);
             }
