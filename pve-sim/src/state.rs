@@ -3,6 +3,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use secrecy::SecretString;
 use tokio::sync::{watch, Semaphore};
 
@@ -31,6 +33,8 @@ pub(crate) struct Shared {
     pub(crate) clock: SimClock,
     world: Mutex<World>,
     faults: Mutex<FaultInjector>,
+    /// Random choices made at run time (MAC addresses of clones), seeded from `seed`.
+    rng: Mutex<StdRng>,
     counters: Mutex<BTreeMap<(String, String), u64>>,
     pub(crate) capacity: Capacity,
     pub(crate) creds: Credentials,
@@ -63,6 +67,7 @@ impl Shared {
             clock: SimClock::default(),
             world: Mutex::new(world),
             faults: Mutex::new(faults),
+            rng: Mutex::new(StdRng::seed_from_u64(cfg.seed ^ 0x5EED_C10E)),
             counters: Mutex::new(BTreeMap::new()),
             creds,
             fingerprint,
@@ -80,6 +85,10 @@ impl Shared {
 
     pub(crate) fn faults(&self) -> MutexGuard<'_, FaultInjector> {
         self.faults.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn rng(&self) -> MutexGuard<'_, StdRng> {
+        self.rng.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn count(&self, method: &str, template: &str) {

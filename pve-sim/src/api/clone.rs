@@ -5,7 +5,6 @@
 
 use axum::extract::State;
 use rand::rngs::StdRng;
-use rand::SeedableRng;
 use serde_json::Value;
 
 use super::{check_lock, guest_mut, S};
@@ -157,7 +156,8 @@ pub(crate) async fn clone(State(s): State<S>, c: Call, kind: Kind) -> ApiResult 
             return Err(ApiError::fail(format!("pool '{p}' does not exist")));
         }
         // Build the new guest's configuration from the source's.
-        let mut rng = StdRng::seed_from_u64(s.cfg.seed ^ (u64::from(newid) << 20) ^ now.to_bits());
+        // Seeded per simulator: the same sequence of clones gets the same MAC addresses.
+        let mut rng = s.rng();
         let mut config = g.config.clone();
         for k in ["template", "lock", "parent", "protection"] {
             config.remove(k);
