@@ -4,6 +4,7 @@
 
 mod agent_and_lxc;
 mod auth;
+mod contention;
 mod errors;
 mod faults;
 mod lifecycle;
