@@ -146,7 +146,9 @@ pub(crate) async fn clone(State(s): State<S>, c: Call, kind: Kind) -> ApiResult 
             }
             None => src_shared,
         };
-        if target_node != g.node && !(src_shared && (dest_shared || storage.is_none())) {
+        // PVE runs the clone on the source node: it can reach another node only through
+        // shared source disks (a full clone may then write to the target's local storage).
+        if target_node != g.node && !src_shared {
             return Err(ApiError::fail(format!(
                 "can't clone {noun} to node '{target_node}' ({noun} uses local storage)"
             )));

@@ -230,6 +230,32 @@ async fn semantic_errors_are_500s_with_pves_texts() {
         "a template on shared storage clones anywhere: {}",
         shared.raw
     );
+    let replica = api
+        .post(
+            "/nodes/pve1/qemu/9010/clone",
+            &[
+                ("newid", "903"),
+                ("target", "pve3"),
+                ("full", "1"),
+                ("storage", "local-lvm"),
+            ],
+        )
+        .await;
+    let exit = api
+        .wait_task(replica.data().as_str().expect("a UPID"))
+        .await;
+    assert_eq!(
+        exit, "OK",
+        "a full copy of a shared template may land on another node's disk"
+    );
+    let config = api.get("/nodes/pve3/qemu/903/config").await;
+    assert!(
+        config.data()["scsi0"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("local-lvm:vm-903-disk-0")),
+        "{}",
+        config.raw
+    );
     let running = api.call(Method::DELETE, "/nodes/pve1/qemu/100", &[]).await;
     assert_eq!(running.reason, "VM 100 is running - destroy failed");
 }
