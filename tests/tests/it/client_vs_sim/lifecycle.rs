@@ -324,3 +324,66 @@ async fn a_deleted_vm_is_gone_and_a_running_one_refuses_deletion() {
         "the refused and the accepted delete, each sent once"
     );
 }
+
+#[tokio::test]
+async fn a_task_that_ends_with_warnings_counts_as_success() {
+    let sim = support::sim().await;
+    let client = support::token_client(&sim);
+    sim.set_faults(pvelab_pve_sim::FaultConfig {
+        task_warning_rate: 1.0,
+        ..Default::default()
+    })
+    .expect("faults");
+    let id = client.free_vmid(Some(800)).await.expect("free id");
+
+    let upid = client
+        .node("pve1")
+        .qemu(TEMPLATE)
+        .clone_vm(&CloneParams::new(id))
+        .await
+        .expect("clone");
+    let status = client
+        .wait_for_task(&upid)
+        .await
+        .expect("warnings are success");
+
+    assert_eq!(status.exit(), Some(ExitStatus::Warnings(1)));
+    assert_eq!(status.exitstatus.as_deref(), Some("WARNINGS: 1"));
+    let (log, _) = client.task(&upid).log(0, 50).await.expect("log");
+    assert_eq!(log.last().map(|l| l.t.as_str()), Some("TASK WARNINGS: 1"));
+    assert!(
+        client.node("pve1").qemu(id).config().await.is_ok(),
+        "the VM exists"
+    );
+}
+
+#[tokio::test]
+async fn configuration_changes_apply_through_put_and_through_post() {
+    let sim = support::sim().await;
+    let client = support::token_client(&sim);
+    let vm = client.node("pve1").qemu(100);
+
+    vm.update_config(
+        &pvelab_proxmox::ConfigUpdate::new()
+            .set("memory", 4096)
+            .set("cores", 4),
+    )
+    .await
+    .expect("PUT config");
+    let background = vm
+        .update_config_async(&pvelab_proxmox::ConfigUpdate::new().set("name", "renamed-100"))
+        .await
+        .expect("POST config");
+    if let Some(upid) = background {
+        run_task(&client, upid).await;
+    }
+    let config = vm.config().await.expect("config");
+
+    assert_eq!(config.memory_mib(), Some(4096));
+    assert_eq!(config.cores(), Some(4));
+    assert_eq!(config.name().as_deref(), Some("renamed-100"));
+    let listed = client.cluster().vms().await.expect("vms");
+    let entry = listed.iter().find(|r| r.vmid == Some(100)).expect("VM 100");
+    // (Memory is not compared here: on a running VM it stays pending until a reboot, as in PVE.)
+    assert_eq!(entry.name.as_deref(), Some("renamed-100"));
+}
