@@ -250,3 +250,43 @@ async fn containers_are_listed_configured_powered_and_show_their_interfaces() {
         GuestStatus::Stopped
     );
 }
+
+#[tokio::test]
+async fn an_agent_that_never_answers_ends_the_wait_with_its_timeout_text() {
+    let sim = support::sim().await;
+    let client = support::token_client(&sim);
+    let node = node_of(&client, 100).await;
+    ensure_running(&client, &node, 100).await;
+    sim.set_faults(pvelab_pve_sim::FaultConfig {
+        agent_never_answers: true,
+        ..Default::default()
+    })
+    .expect("faults");
+    sim.reset_counters();
+
+    let waited = client
+        .node(&node)
+        .qemu(100)
+        .wait_for_addresses(short_wait(Duration::from_secs(30)))
+        .await;
+
+    match waited {
+        Err(Error::Api {
+            status: 500,
+            message,
+        }) => assert!(
+            message.contains("qmp command 'guest-network-get-interfaces' failed - got timeout"),
+            "{message}"
+        ),
+        other => panic!("expected the agent's timeout, got {other:?}"),
+    }
+    // A timed-out read is retried like any transient GET, then the wait gives up at once.
+    let retries = u64::from(support::fast_retry().max_retries);
+    assert_eq!(
+        sim.count(
+            "GET",
+            "/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces"
+        ),
+        1 + retries
+    );
+}

@@ -36,6 +36,10 @@ async fn a_password_client_logs_in_once_and_its_writes_carry_the_csrf_token() {
         sim.username(),
         "the task runs as the logged-in user"
     );
+    assert!(
+        !format!("{client:?}").contains(&sim.password()),
+        "{client:?}"
+    );
 }
 
 #[tokio::test]
