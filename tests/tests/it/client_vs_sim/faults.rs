@@ -1,6 +1,9 @@
 //! Retries under injected faults: with one request in ten answered 500 (lock request timeout),
 //! 595 or 596 before it runs, reads converge through the client's retries while writes are
-//! never re-sent by the client; the simulator's request counters show both.
+//! never re-sent by the client; the simulator's request counters show both. Timeouts from
+//! injected latency follow the same rule.
+
+use std::time::Duration;
 
 use pvelab_proxmox::{CloneParams, ConfigUpdate, Error};
 use pvelab_pve_sim::FaultConfig;
@@ -128,4 +131,44 @@ async fn clones_under_faults_create_every_vm_exactly_once() {
         assert_eq!(found.len(), 1, "VM {id} exists once");
         assert_eq!(found[0].lock, None, "VM {id} is unlocked");
     }
+}
+
+#[tokio::test]
+async fn a_slow_server_times_reads_out_after_retries_and_writes_after_one_attempt() {
+    let sim = support::sim().await;
+    let client = support::builder(&sim)
+        .api_token(&sim.api_token())
+        .request_timeout(Duration::from_millis(50))
+        .build()
+        .expect("client");
+    // Every request waits two seconds in the simulator before it is served.
+    sim.set_faults(FaultConfig {
+        latency_ms: 2_000,
+        ..FaultConfig::default()
+    })
+    .expect("faults");
+
+    let read = client.version().await;
+    let write = client.node("pve1").qemu(100).start().await;
+
+    for (result, what) in [(read.map(|_| ()), "GET"), (write.map(|_| ()), "POST")] {
+        match result {
+            Err(e @ Error::Timeout { .. }) => {
+                assert!(e.to_string().contains(what), "{e}");
+                assert!(e.is_transient());
+            }
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+    }
+    let retries = u64::from(support::fast_retry().max_retries);
+    assert_eq!(
+        sim.count("GET", "/version"),
+        1 + retries,
+        "reads are retried"
+    );
+    assert_eq!(
+        sim.count("POST", "/nodes/{node}/qemu/{vmid}/status/start"),
+        1,
+        "a write that timed out may have happened: it is not sent again"
+    );
 }
