@@ -31,6 +31,8 @@ pub struct Outcome {
     pub waitlisted: Vec<(String, u32)>,
     /// Students handed a VM later from the waitlist, with its VMID.
     pub promoted: Vec<(String, u32)>,
+    /// Why the core refused a student who tried to manage the class.
+    pub refusal: Option<String>,
 }
 
 /// The walk-through: a lab in the SQLite file `db`, narrated to `out`.
@@ -124,6 +126,16 @@ pub async fn run(db: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             VmOutcome::NoVmFree => writeln!(out, "{name} joined; no VM is free")?,
         }
         students.push(student);
+    }
+
+    // The core checks permissions itself: a student may not manage the class, whatever the
+    // front end let through. The refusal says why.
+    if let Err(refused) = lab
+        .rotate_token(&students[0], class.id, TokenExpiry::Never)
+        .await
+    {
+        writeln!(out, "Ana tried to rotate the token: {refused}")?;
+        outcome.refusal = Some(refused.to_string());
     }
 
     // Ben leaves. His VM is held back until it was reimaged, then the waitlist is served first.

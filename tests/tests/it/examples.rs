@@ -33,6 +33,11 @@ async fn the_embedding_example_assigns_two_students_waitlists_the_third_and_prom
         text.contains("Cleo joined and waits at position 1"),
         "{text}"
     );
+    let refusal = outcome.refusal.expect("a student may not manage the token");
+    assert!(
+        refusal.contains("you may not manage the join token"),
+        "{refusal}"
+    );
     assert!(db.is_file(), "the lab lives in the given SQLite file");
 }
 
