@@ -195,3 +195,29 @@ async fn a_client_without_a_pin_refuses_the_self_signed_certificate() {
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert_eq!(sim.total_requests(), 0);
 }
+
+#[tokio::test]
+async fn a_write_refused_for_an_expired_ticket_is_sent_again_after_login_and_happens_once() {
+    let cfg = SimConfig {
+        ticket_lifetime_secs: 600,
+        ..support::config()
+    };
+    let sim = support::start(cfg).await;
+    let client = support::password_client(&sim);
+    let id = client.free_vmid(Some(200)).await.expect("free id");
+    let before = sim.guest_count();
+    sim.advance_clock(601.0);
+
+    let upid = client
+        .node("pve1")
+        .qemu(TEMPLATE)
+        .clone_vm(&CloneParams::new(id))
+        .await
+        .expect("the clone succeeds after a fresh login");
+    run_task(&client, upid).await;
+
+    // A 401 is answered before anything runs, so sending the write again is safe.
+    assert_eq!(sim.count("POST", "/nodes/{node}/qemu/{vmid}/clone"), 2);
+    assert_eq!(sim.count(LOGIN.0, LOGIN.1), 2);
+    assert_eq!(sim.guest_count(), before + 1);
+}
