@@ -278,6 +278,11 @@ async fn a_finished_task_reports_its_status_and_log() {
         "numbered lines"
     );
     assert_eq!(log.last().map(|l| l.t.as_str()), Some("TASK OK"));
+    // `start` counts lines from 0 while `n` counts from 1; the log tail relies on that.
+    let (page, _) = task.log(1, 1).await.expect("one line");
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].n, 2);
+    assert_eq!(page[0].t, log[1].t);
 }
 
 #[tokio::test]

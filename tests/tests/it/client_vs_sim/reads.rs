@@ -184,6 +184,19 @@ async fn storages_are_listed_and_isos_come_from_the_iso_store() {
     assert!(isos
         .iter()
         .all(|i| i.format.as_deref() == Some("iso") && i.size.is_some_and(|s| s > 0)));
+
+    // The image store of pve1 holds the template's base disk, owned by VMID 9000.
+    let images = client
+        .node("pve1")
+        .storage("local-lvm")
+        .content(None)
+        .await
+        .expect("content");
+    let base = images
+        .iter()
+        .find(|c| c.vmid == Some(TEMPLATE))
+        .expect("the template's disk is listed");
+    assert!(base.volid.starts_with("local-lvm:base-9000"), "{base:?}");
 }
 
 #[tokio::test]
@@ -225,4 +238,14 @@ async fn rrddata_reflects_the_cpu_load_set_on_the_simulator() {
         .expect("rrddata");
     let last = idle.last().expect("a sample");
     assert!(last.cpu.is_some_and(|c| c < 0.1), "{last:?}");
+
+    let day = vm
+        .rrddata(RrdTimeframe::Day, RrdCf::Max)
+        .await
+        .expect("a day of maxima");
+    let times: Vec<u64> = day.iter().filter_map(|p| p.time).collect();
+    assert!(
+        times.windows(2).all(|w| w[1] - w[0] == 1800),
+        "30-minute steps"
+    );
 }
