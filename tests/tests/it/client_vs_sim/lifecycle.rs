@@ -392,3 +392,48 @@ async fn configuration_changes_apply_through_put_and_through_post() {
     // (Memory is not compared here: on a running VM it stays pending until a reboot, as in PVE.)
     assert_eq!(entry.name.as_deref(), Some("renamed-100"));
 }
+
+#[tokio::test]
+async fn a_clone_to_another_node_needs_shared_storage_and_its_task_stays_on_the_source_node() {
+    let sim = support::sim().await;
+    let client = support::token_client(&sim);
+    let id = client.free_vmid(Some(900)).await.expect("free id");
+
+    let local = client
+        .node("pve1")
+        .qemu(TEMPLATE)
+        .clone_vm(&CloneParams::new(id).target("pve2"))
+        .await;
+    match local {
+        Err(Error::Api {
+            status: 500,
+            message,
+        }) => assert!(
+            message.contains("can't clone VM to node 'pve2' (VM uses local storage)"),
+            "{message}"
+        ),
+        other => panic!("a local-storage template cannot be cloned elsewhere: {other:?}"),
+    }
+
+    // 9010 lives on shared storage: its linked clones may land on any node.
+    let upid = client
+        .node("pve1")
+        .qemu(9010)
+        .clone_vm(&CloneParams::new(id).target("pve2"))
+        .await
+        .expect("clone to pve2");
+    assert_eq!(upid.node(), "pve1", "the task runs where the source is");
+    run_task(&client, upid).await;
+
+    let moved = client
+        .node("pve2")
+        .qemu(id)
+        .status()
+        .await
+        .expect("on pve2");
+    assert_eq!(moved.vmid, Some(id));
+    assert!(matches!(
+        client.node("pve1").qemu(id).status().await,
+        Err(Error::NotFound { .. })
+    ));
+}
