@@ -263,6 +263,11 @@ async fn a_failed_clone_task_is_task_failed_with_the_log_tail_and_leaves_no_vm()
         }
         other => panic!("expected TaskFailed, got {other:?}"),
     }
+    assert_eq!(
+        sim.count("GET", "/nodes/{node}/tasks/{upid}/log"),
+        1,
+        "a short log is read once for its tail"
+    );
     let gone = client.node("pve1").qemu(id).status().await;
     assert!(matches!(gone, Err(Error::NotFound { .. })), "{gone:?}");
 }

@@ -260,6 +260,11 @@ async fn a_finished_task_reports_its_status_and_log() {
         .expect("clone");
 
     let waited = client.wait_for_task(&upid).await.expect("task ends");
+    assert_eq!(
+        sim.count("GET", "/nodes/{node}/tasks/{upid}/log"),
+        0,
+        "a successful wait reads no log"
+    );
     let task = client.task(&upid);
     let status = task.status().await.expect("task status");
     let (log, total) = task.log(0, 50).await.expect("task log");
