@@ -80,7 +80,7 @@ pub fn password_client(sim: &SimHandle) -> Client {
         .expect("a valid password client")
 }
 
-/// Run a task-starting call and wait until the task ends successfully.
+/// Wait for the task `upid` and fail the test unless it ends with OK or WARNINGS.
 pub async fn run_task(client: &Client, upid: Upid) {
     let status = client
         .wait_for_task(&upid)
