@@ -6,8 +6,9 @@
 //! - templates 9000 `debian-13-tmpl` (pve1, local-lvm), 9001 `ubuntu-24.04-tmpl` (pve1,
 //!   local-lvm), 9002 `win11-tmpl` (last node, local-lvm), 9010 `debian-13-shared-tmpl` (pve1,
 //!   shared-nfs: linked clones may target any node);
-//! - `vms` VMs from VMID 100, round-robin over nodes, every second one running; the VM at offset
-//!   1 reports only IPv6 through its agent; every VM at offset 7k+6 has no agent;
+//! - `vms` VMs from VMID 100 (stepping over the template ids), round-robin over nodes, every
+//!   second one running; the VM at offset 1 reports only IPv6 through its agent; every VM at
+//!   offset 7k+6 has no agent;
 //! - `containers` containers after the VMs; pool `lab` holding the first ten VMs.
 
 use std::collections::BTreeMap;
@@ -257,8 +258,17 @@ pub(crate) fn populate(cfg: &SimConfig, now: i64) -> World {
             comment: "populated by the simulator".into(),
         },
     );
+    // VMIDs count up from 100 and step over the templates' ids (large populations reach them).
+    let mut next_id = 100u32;
+    let mut take_id = |w: &World| {
+        while w.guests.contains_key(&next_id) {
+            next_id += 1;
+        }
+        next_id += 1;
+        next_id - 1
+    };
     for k in 0..cfg.vms {
-        let vmid = 100 + k as u32;
+        let vmid = take_id(&w);
         let node = format!("pve{}", k % cfg.nodes + 1);
         let name = format!("lab-vm-{vmid}");
         let spec = QemuSpec {
@@ -287,9 +297,8 @@ pub(crate) fn populate(cfg: &SimConfig, now: i64) -> World {
         }
         w.guests.insert(vmid, g);
     }
-    let first_ct = 100 + cfg.vms as u32;
     for k in 0..cfg.containers {
-        let vmid = first_ct + k as u32;
+        let vmid = take_id(&w);
         let node = format!("pve{}", k % cfg.nodes + 1);
         let config = lxc_config(vmid, &format!("ct-{vmid}"), &mut rng);
         let mut g = guest(Kind::Lxc, vmid, &node, config, created);

@@ -308,3 +308,29 @@ async fn a_retrying_caller_converges_under_ten_percent_injected_faults() {
     let posts = api.sim.count("POST", "/nodes/{node}/qemu/{vmid}/clone");
     assert!(posts > 15, "retries cost extra clone calls: {posts}");
 }
+
+#[tokio::test]
+async fn ten_thousand_vms_over_ten_nodes_list_in_one_call() {
+    let api = Api::start(SimConfig {
+        nodes: 10,
+        vms: 10_000,
+        ..SimConfig::fast()
+    })
+    .await;
+    let res = api
+        .call(Method::GET, "/cluster/resources", &[("type", "vm")])
+        .await;
+    let list = res.data().as_array().expect("a list");
+    assert_eq!(list.len(), 10_000 + 4 + 2, "VMs, templates and containers");
+    let on_pve10 = list
+        .iter()
+        .filter(|r| r["node"] == "pve10" && r["type"] == "qemu" && r["template"] == 0)
+        .count();
+    assert_eq!(on_pve10, 1_000, "round-robin placement");
+    assert_eq!(api.sim.count("GET", "/cluster/resources"), 1);
+    assert_eq!(
+        api.sim.total_requests(),
+        1,
+        "the whole inventory costs one call"
+    );
+}
