@@ -59,19 +59,28 @@ impl Lab {
             .await
     }
 
-    /// A class by id (any known user may look a class up; its token is never shown).
+    /// A class by id. Any user may look a class up (a student needs its name, hours and quota);
+    /// the join token is never part of a [`Class`], only its expiry.
     ///
     /// # Errors
-    /// [`Error::NotFound`](crate::Error::NotFound).
-    pub async fn class(&self, id: ClassId) -> Result<Class> {
+    /// [`Error::NotFound`](crate::Error::NotFound) when there is no such class.
+    pub async fn class(&self, actor: &Actor, id: ClassId) -> Result<Class> {
+        authorize(actor, Action::ViewClass, ClassRelation::None)?;
         self.db().read(move |tx| classes::get(tx, id)).await
     }
 
-    /// A class by its name in a front-end scope.
+    /// A class by its name in a front-end scope (e.g. a Discord server); open to any user, as
+    /// [`Lab::class`].
     ///
     /// # Errors
-    /// [`Error::NotFound`](crate::Error::NotFound).
-    pub async fn class_by_name(&self, scope: &str, name: &ClassName) -> Result<Class> {
+    /// [`Error::NotFound`](crate::Error::NotFound) when the scope has no class of that name.
+    pub async fn class_by_name(
+        &self,
+        actor: &Actor,
+        scope: &str,
+        name: &ClassName,
+    ) -> Result<Class> {
+        authorize(actor, Action::ViewClass, ClassRelation::None)?;
         let (scope, name) = (scope.to_owned(), name.clone());
         self.db()
             .read(move |tx| classes::by_name(tx, &scope, &name))

@@ -5,6 +5,11 @@
 //! transaction as the change it guards, so a check can never go stale before the write. A
 //! refusal is [`Error::NotPermitted`]; nothing silently does nothing.
 //!
+//! Three calls take no actor because they are how a front end identifies people in the first
+//! place: [`Lab::ensure_user`] (a person the front end already knows, e.g. by Discord id),
+//! [`Lab::login`] (a local user name and password) and [`Lab::actor`] (the stored role of an
+//! identified user). Everything else, reads included, takes the [`Actor`].
+//!
 //! All database work runs on tokio's blocking threads (one writer connection, a few readers);
 //! the async methods never block
 //! the runtime. `Lab` is cheap to clone and meant to be shared by all tasks of a front end.
@@ -158,7 +163,8 @@ impl Lab {
         db::migrate::latest_version()
     }
 
-    /// The acting user as stored: their id and their stored role.
+    /// The acting user as stored: their id and their stored role. Takes no actor: it is how a
+    /// front end turns a person it identified ([`Lab::ensure_user`], [`Lab::login`]) into one.
     ///
     /// # Errors
     /// [`Error::NotFound`] when the user does not exist.

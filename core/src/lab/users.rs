@@ -47,11 +47,17 @@ impl Lab {
             .await
     }
 
-    /// A user by id.
+    /// A user by id. Everyone may read their own record; reading someone else's needs the
+    /// teacher role (teachers look up the students they assign and the co-owners they add), so
+    /// a student cannot list other people's names and external ids.
     ///
     /// # Errors
-    /// [`Error::NotFound`] when there is none.
-    pub async fn user(&self, id: UserId) -> Result<User> {
+    /// [`Error::NotPermitted`] when a student asks for someone else;
+    /// [`Error::NotFound`] when there is no such user.
+    pub async fn user(&self, actor: &Actor, id: UserId) -> Result<User> {
+        if actor.user_id() != id {
+            authorize(actor, Action::ViewOtherUsers, ClassRelation::None)?;
+        }
         self.db().read(move |tx| users::get(tx, id)).await
     }
 

@@ -2,8 +2,8 @@
 //!
 //! | operation | user | teacher, own or co-owned class | teacher, other class | adminer |
 //! |---|---|---|---|---|
-//! | join a class, see and control own VMs, leave a class | yes | yes | yes | yes |
-//! | create a class | no | yes | yes | yes |
+//! | join a class, look a class up, see oneself, see and control own VMs, leave a class | yes | yes | yes | yes |
+//! | create a class, see other users | no | yes | yes | yes |
 //! | class settings, tokens, pool size, assign / unassign, reset usage, publish template, list students and their VMs, control students' VMs | no | yes | no | yes |
 //! | delete a class, add / remove co-owners | no | primary teacher only | no | yes |
 //! | clusters, system settings, users' roles, templates and ISOs of all clusters | no | no | no | yes |
@@ -26,12 +26,17 @@ pub enum Action {
     JoinClass,
     /// See one's own VMs.
     ViewOwnVms,
+    /// Look a class up by id or name (its join token is never shown).
+    ViewClass,
     /// Start, stop, restart, revert or reimage one's own VM.
     ControlOwnVm,
     /// Leave a class (and release its VM).
     LeaveClass,
     /// Create a class.
     CreateClass,
+    /// See another user's record (a teacher picking a student or a co-owner); everyone may see
+    /// their own.
+    ViewOtherUsers,
     /// Change a class's settings (hours, quota, idle shutdown, sizes, description).
     EditClassSettings,
     /// Create, rotate or revoke a class's join token.
@@ -66,12 +71,14 @@ pub enum Action {
 
 impl Action {
     /// Every action, in table order.
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 22] = [
         Action::JoinClass,
         Action::ViewOwnVms,
+        Action::ViewClass,
         Action::ControlOwnVm,
         Action::LeaveClass,
         Action::CreateClass,
+        Action::ViewOtherUsers,
         Action::EditClassSettings,
         Action::ManageJoinToken,
         Action::ResizePool,
@@ -93,8 +100,8 @@ impl Action {
     pub fn requirement(self) -> Requirement {
         use Action::*;
         match self {
-            JoinClass | ViewOwnVms | ControlOwnVm | LeaveClass => Requirement::AnyUser,
-            CreateClass => Requirement::TeacherRole,
+            JoinClass | ViewOwnVms | ViewClass | ControlOwnVm | LeaveClass => Requirement::AnyUser,
+            CreateClass | ViewOtherUsers => Requirement::TeacherRole,
             EditClassSettings | ManageJoinToken | ResizePool | AssignVm | ResetUsage
             | PublishTemplate | ListStudents | ControlStudentVm => Requirement::ClassTeacher,
             DeleteClass | ManageCoOwners => Requirement::PrimaryTeacher,
@@ -118,9 +125,11 @@ impl Action {
         match self {
             JoinClass => "join a class",
             ViewOwnVms => "see your own VMs",
+            ViewClass => "look up a class",
             ControlOwnVm => "control your own VM",
             LeaveClass => "leave a class",
             CreateClass => "create a class",
+            ViewOtherUsers => "see other users",
             EditClassSettings => "change class settings",
             ManageJoinToken => "manage the join token",
             ResizePool => "resize the pool",

@@ -12,9 +12,11 @@ use ClusterRelation as K;
 const TABLE: &[(Action, &str, bool)] = &[
     (Action::JoinClass, "YYYYY", false),
     (Action::ViewOwnVms, "YYYYY", false),
+    (Action::ViewClass, "YYYYY", false),
     (Action::ControlOwnVm, "YYYYY", false),
     (Action::LeaveClass, "YYYYY", false),
     (Action::CreateClass, ".YYYY", false),
+    (Action::ViewOtherUsers, ".YYYY", false),
     (Action::EditClassSettings, ".YY.Y", false),
     (Action::ManageJoinToken, ".YY.Y", false),
     (Action::ResizePool, ".YY.Y", false),
@@ -75,16 +77,18 @@ fn every_row_of_the_permission_table_holds_for_every_role_and_relation() {
 fn administering_a_cluster_grants_only_that_clusters_actions() {
     for &(action, row, cluster_admin_grants) in TABLE {
         let everyone = row == "YYYYY";
-        let creating = action == Action::CreateClass;
+        // Rows open to the teacher role (creating a class, seeing other users).
+        let teacher_role = row == ".YYYY";
         for role in [Role::User, Role::Teacher] {
             let got = authorize_on_cluster(&actor(role), action, K::Admin).is_ok();
-            let expected = cluster_admin_grants || everyone || (creating && role == Role::Teacher);
+            let expected =
+                cluster_admin_grants || everyone || (teacher_role && role == Role::Teacher);
             assert_eq!(
                 got, expected,
                 "{role} administering the cluster, {action:?}"
             );
             let got = authorize_on_cluster(&actor(role), action, K::None).is_ok();
-            let expected = everyone || (creating && role == Role::Teacher);
+            let expected = everyone || (teacher_role && role == Role::Teacher);
             assert_eq!(
                 got, expected,
                 "{role} not administering the cluster, {action:?}"

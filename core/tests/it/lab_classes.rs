@@ -93,7 +93,7 @@ async fn deleting_a_class_frees_its_vmid_range() {
         .expect("again");
     assert_eq!(again.scheme, first.scheme);
     assert!(matches!(
-        w.lab.class(first.id).await,
+        w.lab.class(&w.teacher, first.id).await,
         Err(Error::NotFound { .. })
     ));
 }
@@ -120,7 +120,7 @@ async fn class_names_are_unique_within_a_scope_only() {
         .expect("other scope");
     let found = w
         .lab
-        .class_by_name("guild-2", &name("net101"))
+        .class_by_name(&w.teacher, "guild-2", &name("net101"))
         .await
         .expect("by name");
     assert_eq!(found.scope, "guild-2");
@@ -250,7 +250,10 @@ async fn rotating_revokes_the_old_token_and_revoking_stops_joins() {
         w.lab.join(&student, &new.token).await,
         Err(Error::TokenInvalid)
     ));
-    assert_eq!(w.lab.class(class.id).await.expect("class").token, None);
+    assert_eq!(
+        w.lab.class(&student, class.id).await.expect("class").token,
+        None
+    );
 }
 
 #[tokio::test]

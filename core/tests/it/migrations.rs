@@ -54,7 +54,11 @@ async fn opening_the_database_again_applies_nothing_and_keeps_the_data() {
     let again = Lab::open(LabConfig::file(&path)).await.expect("reopen");
 
     assert_eq!(ledger(&path), before, "no migration ran twice");
-    assert_eq!(again.user(user.id).await.expect("user kept").id, user.id);
+    let reader = again.actor(user.id).await.expect("actor");
+    assert_eq!(
+        again.user(&reader, user.id).await.expect("user kept").id,
+        user.id
+    );
 }
 
 #[tokio::test]

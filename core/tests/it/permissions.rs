@@ -66,6 +66,60 @@ async fn joining_seeing_own_vms_and_leaving_are_open_to_everyone() {
 }
 
 #[tokio::test]
+async fn anyone_may_look_a_class_up_by_id_or_name() {
+    let w = world().await;
+    let (class, _) = class_with_vms(&w, "c", 5, 0).await;
+    let c = cast(&w, &class).await;
+    for (who, actor) in actors(&c) {
+        let by_id = w.lab.class(&actor, class.id).await.expect(who);
+        let by_name = w
+            .lab
+            .class_by_name(&actor, &class.scope, &class.name)
+            .await
+            .expect(who);
+        assert_eq!(
+            (by_id.id, &by_id.name),
+            (class.id, &class.name),
+            "{who} by id"
+        );
+        assert_eq!(by_name, by_id, "{who} by name");
+    }
+}
+
+#[tokio::test]
+async fn everyone_reads_themselves_but_only_teachers_and_adminers_read_others() {
+    let w = world().await;
+    let (class, _) = class_with_vms(&w, "c", 5, 0).await;
+    let c = cast(&w, &class).await;
+    let expected = [false, true, true, true, true];
+    let someone = user(&w.lab, "someone", Role::User).await.user_id();
+    for (i, (who, actor)) in actors(&c).into_iter().enumerate() {
+        let me = w.lab.user(&actor, actor.user_id()).await.expect(who);
+        assert_eq!(me.id, actor.user_id(), "{who} reads themselves");
+        assert_eq!(
+            verdict(w.lab.user(&actor, someone).await),
+            expected[i],
+            "{who} reads someone else"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_student_reading_another_user_is_told_it_needs_the_teacher_role() {
+    let w = world().await;
+    let student = user(&w.lab, "s", Role::User).await;
+    let refused = w
+        .lab
+        .user(&student, w.teacher.user_id())
+        .await
+        .expect_err("refused");
+    assert_eq!(
+        refused.to_string(),
+        "you may not see other users: that needs the teacher role"
+    );
+}
+
+#[tokio::test]
 async fn creating_a_class_needs_the_teacher_role() {
     let w = world().await;
     let (class, _) = class_with_vms(&w, "c", 5, 0).await;
