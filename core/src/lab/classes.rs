@@ -11,7 +11,7 @@ use crate::store::pool::{self, PoolVm};
 use crate::store::users::{self, User};
 use crate::store::{enrollment, tokens, waitlist};
 use crate::token::{JoinToken, TokenExpiry};
-use crate::types::{ClassId, ClassName, Role, UserId};
+use crate::types::{ClassId, ClassName, UserId};
 
 /// A student of a class as a teacher sees them.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,14 +87,18 @@ impl Lab {
             .await
     }
 
-    /// The classes of a scope; `None` lists every scope, which only adminers may do.
+    /// The classes of a scope, by name, open to any user; `None` lists every scope at once,
+    /// which only adminers may do ([`Action::ListAllClasses`]): a front end serving one scope
+    /// (a Discord server) shows only that scope's classes.
     ///
     /// # Errors
     /// [`Error::NotPermitted`](crate::Error::NotPermitted) for `None` without the adminer role.
     pub async fn classes(&self, actor: &Actor, scope: Option<&str>) -> Result<Vec<Class>> {
-        if scope.is_none() && actor.role() != Role::Adminer {
-            authorize(actor, Action::ManageSettings, ClassRelation::None)?;
-        }
+        let action = match scope {
+            Some(_) => Action::ViewClass,
+            None => Action::ListAllClasses,
+        };
+        authorize(actor, action, ClassRelation::None)?;
         let scope = scope.map(str::to_owned);
         self.db()
             .read(move |tx| classes::list(tx, scope.as_deref()))

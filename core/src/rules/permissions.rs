@@ -6,7 +6,7 @@
 //! | create a class, see other users | no | yes | yes | yes |
 //! | class settings, tokens, pool size, assign / unassign, reset usage, publish template, list students and their VMs, control students' VMs | no | yes | no | yes |
 //! | delete a class, add / remove co-owners | no | primary teacher only | no | yes |
-//! | clusters, system settings, users' roles, templates and ISOs of all clusters | no | no | no | yes |
+//! | clusters, system settings, users' roles, templates and ISOs of all clusters, listing the classes of every scope | no | no | no | yes |
 //!
 //! A cluster's `admin_users` / `admin_group` make a person an administrator of that one cluster
 //! ([`ClusterRelation::Admin`]): they may manage that cluster, its templates and its ISOs, but not
@@ -61,6 +61,8 @@ pub enum Action {
     ManageClusters,
     /// Read or change system settings.
     ManageSettings,
+    /// List the classes of every front-end scope at once (one scope's classes are open to all).
+    ListAllClasses,
     /// Change users' roles.
     ManageRoles,
     /// Sync and manage templates of a cluster.
@@ -71,7 +73,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in table order.
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::JoinClass,
         Action::ViewOwnVms,
         Action::ViewClass,
@@ -91,6 +93,7 @@ impl Action {
         Action::ManageCoOwners,
         Action::ManageClusters,
         Action::ManageSettings,
+        Action::ListAllClasses,
         Action::ManageRoles,
         Action::ManageTemplates,
         Action::ManageIsos,
@@ -105,9 +108,8 @@ impl Action {
             EditClassSettings | ManageJoinToken | ResizePool | AssignVm | ResetUsage
             | PublishTemplate | ListStudents | ControlStudentVm => Requirement::ClassTeacher,
             DeleteClass | ManageCoOwners => Requirement::PrimaryTeacher,
-            ManageClusters | ManageSettings | ManageRoles | ManageTemplates | ManageIsos => {
-                Requirement::Adminer
-            }
+            ManageClusters | ManageSettings | ListAllClasses | ManageRoles | ManageTemplates
+            | ManageIsos => Requirement::Adminer,
         }
     }
 
@@ -142,6 +144,7 @@ impl Action {
             ManageCoOwners => "add or remove co-owners",
             ManageClusters => "manage clusters",
             ManageSettings => "manage system settings",
+            ListAllClasses => "list the classes of every scope",
             ManageRoles => "change users' roles",
             ManageTemplates => "manage templates",
             ManageIsos => "manage ISO images",

@@ -29,6 +29,7 @@ const TABLE: &[(Action, &str, bool)] = &[
     (Action::ManageCoOwners, ".Y..Y", false),
     (Action::ManageClusters, "....Y", true),
     (Action::ManageSettings, "....Y", false),
+    (Action::ListAllClasses, "....Y", false),
     (Action::ManageRoles, "....Y", false),
     (Action::ManageTemplates, "....Y", true),
     (Action::ManageIsos, "....Y", true),

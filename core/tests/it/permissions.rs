@@ -1,7 +1,7 @@
 //! The permission table of issue 4, row by row, through the facade: the core refuses with a
 //! typed error naming the missing right, whatever the front end did.
 
-use pvelab_core::rules::permissions::Actor;
+use pvelab_core::rules::permissions::{Action, Actor};
 use pvelab_core::store::class_settings::ClassSettings;
 use pvelab_core::store::classes::{Class, NewClass};
 use pvelab_core::token::TokenExpiry;
@@ -246,6 +246,28 @@ async fn clusters_roles_and_usage_feeds_are_for_adminers_only() {
             "{who}: all classes"
         );
     }
+}
+
+#[tokio::test]
+async fn a_teacher_listing_every_scope_is_told_it_needs_the_adminer_role() {
+    let w = world().await;
+    let refused = w.lab.classes(&w.teacher, None).await.expect_err("refused");
+    assert!(
+        matches!(
+            refused,
+            Error::NotPermitted {
+                action: Action::ListAllClasses,
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(
+        refused.to_string(),
+        "you may not list the classes of every scope: that needs the adminer role"
+    );
+    let own_scope = w.lab.classes(&w.teacher, Some("guild-1")).await;
+    assert!(own_scope.is_ok(), "one scope is open: {own_scope:?}");
 }
 
 #[tokio::test]
