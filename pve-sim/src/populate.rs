@@ -309,3 +309,42 @@ pub(crate) fn populate(cfg: &SimConfig, now: i64) -> World {
     }
     w
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn macs(seed: u64) -> Vec<String> {
+        let cfg = SimConfig {
+            seed,
+            vms: 20,
+            ..SimConfig::default()
+        };
+        populate(&cfg, 1_800_000_000)
+            .guests
+            .values()
+            .filter_map(Guest::mac)
+            .collect()
+    }
+
+    #[test]
+    fn the_same_seed_populates_the_same_mac_addresses() {
+        assert_eq!(macs(7), macs(7));
+        assert_ne!(macs(7), macs(8));
+        assert!(macs(7).iter().all(|m| m.starts_with("BC:24:11:")));
+    }
+
+    #[test]
+    fn a_large_population_keeps_every_template() {
+        let cfg = SimConfig {
+            vms: 9_000,
+            ..SimConfig::default()
+        };
+        let w = populate(&cfg, 1_800_000_000);
+        assert!(TEMPLATE_VMIDS.iter().all(|id| w.guests[id].is_template()));
+        assert_eq!(
+            w.guests.len(),
+            9_000 + TEMPLATE_VMIDS.len() + cfg.containers
+        );
+    }
+}
