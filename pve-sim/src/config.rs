@@ -53,6 +53,9 @@ pub struct SimConfig {
     pub ticket_lifetime_secs: u64,
     /// Delay every 401 by 3 seconds (times `time_scale`), as a real node does.
     pub delay_401: bool,
+    /// How stale `GET /cluster/resources` may be, in nominal seconds (PVE: a few seconds;
+    /// default 0 = always fresh).
+    pub resources_lag_secs: f64,
     /// Send error bodies without the `message` member, as PVE did before 2025.
     pub legacy_error_body: bool,
     /// CPU cores of every node.
@@ -146,6 +149,7 @@ impl Default for SimConfig {
             ticket_lifetime_secs: 7200,
             delay_401: false,
             legacy_error_body: false,
+            resources_lag_secs: 0.0,
             node_cores: 32,
             node_memory_gib: 256,
             capacity: CapacityConfig::default(),
@@ -225,6 +229,7 @@ impl SimConfig {
             ("timing.snapshot_secs", t.snapshot_secs),
             ("timing.agent_delay_secs", t.agent_delay_secs),
             ("timing.api_service_secs", t.api_service_secs),
+            ("resources_lag_secs", self.resources_lag_secs),
         ] {
             if !(0.0..86_400.0).contains(&v) {
                 return bad(key, v.to_string(), "0 to 86400 seconds");

@@ -40,6 +40,8 @@ pub(crate) struct Shared {
     pub(crate) creds: Credentials,
     /// SHA-256 fingerprint of the TLS certificate, colon-separated upper-case hex.
     pub(crate) fingerprint: String,
+    /// Lagging `cluster/resources` snapshots per type filter (see `resources_lag_secs`).
+    resources_cache: Mutex<HashMap<String, (std::time::Instant, String)>>,
     /// A whole-cluster outage, watched by every connection.
     pub(crate) outage: watch::Sender<Option<OutageMode>>,
     /// Per node: the API workers (PVE runs 3).
@@ -72,6 +74,7 @@ impl Shared {
             creds,
             fingerprint,
             outage: watch::Sender::new(None),
+            resources_cache: Mutex::new(HashMap::new()),
             workers,
             cfg,
         }
@@ -85,6 +88,14 @@ impl Shared {
 
     pub(crate) fn faults(&self) -> MutexGuard<'_, FaultInjector> {
         self.faults.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn resources_cache(
+        &self,
+    ) -> MutexGuard<'_, HashMap<String, (std::time::Instant, String)>> {
+        self.resources_cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn rng(&self) -> MutexGuard<'_, StdRng> {

@@ -61,9 +61,30 @@ pub(crate) async fn node_status(State(s): State<S>, c: Call) -> ApiResult {
 }
 
 /// `GET /cluster/resources[?type=vm|node|storage|sdn]`: one call for the whole cluster.
+///
+/// With `resources_lag_secs` set, answers come from a snapshot up to that old, as PVE's status
+/// daemon lags behind (a fresh clone may be missing, a stopped VM still `running`).
 pub(crate) async fn resources(State(s): State<S>, c: Call) -> ApiResult {
     c.params.allow(&["type"])?;
     let filter = c.params.one_of("type", &["vm", "storage", "node", "sdn"])?;
+    let lag = s.cfg.scaled(s.cfg.resources_lag_secs);
+    if lag.is_zero() {
+        return Ok(Data::raw(build_resources(&s, filter)));
+    }
+    let key = filter.unwrap_or("").to_owned();
+    if let Some((at, text)) = s.resources_cache().get(&key) {
+        if at.elapsed() < lag {
+            return Ok(Data::raw(text.clone()));
+        }
+    }
+    let text = build_resources(&s, filter);
+    s.resources_cache()
+        .insert(key, (std::time::Instant::now(), text.clone()));
+    Ok(Data::raw(text))
+}
+
+/// The JSON text of the resource list for a type filter.
+fn build_resources(s: &S, filter: Option<&str>) -> String {
     let now = s.clock.now_f64();
     let w = s.world();
     let want = |t: &str| filter.is_none() || filter == Some(t);
@@ -121,9 +142,9 @@ pub(crate) async fn resources(State(s): State<S>, c: Call) -> ApiResult {
                 format!("{},{guests_part}", head.trim_end_matches(']'))
             };
         }
-        return Ok(Data::raw(text));
+        return text;
     }
-    Ok(Data::new(out))
+    serde_json::to_string(&out).unwrap_or_else(|_| "[]".into())
 }
 
 /// `GET /cluster/nextid[?vmid=N]`: the first free VMID, as a string (PVE's loose typing).

@@ -291,3 +291,41 @@ async fn a_stale_digest_is_refused_as_modified_by_another_user() {
         "detected modified configuration - file changed by other user? Try again."
     );
 }
+
+#[tokio::test]
+async fn a_lagging_resource_list_shows_a_new_clone_only_after_the_lag() {
+    let api = Api::start(SimConfig {
+        resources_lag_secs: 200.0, // 2 s at time_scale 0.01
+        ..SimConfig::fast()
+    })
+    .await;
+    let has_950 = |a: &crate::support::Answer| {
+        a.data()
+            .as_array()
+            .is_some_and(|l| l.iter().any(|r| r["vmid"] == 950))
+    };
+    let query = [("type", "vm")];
+    assert!(!has_950(
+        &api.call(Method::GET, "/cluster/resources", &query).await
+    ));
+    let clone = api
+        .post("/nodes/pve1/qemu/9000/clone", &[("newid", "950")])
+        .await;
+    assert_eq!(
+        api.wait_task(clone.data().as_str().expect("a UPID")).await,
+        "OK"
+    );
+    let stale = api.call(Method::GET, "/cluster/resources", &query).await;
+    assert!(!has_950(&stale), "the snapshot predates the clone");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !has_950(&api.call(Method::GET, "/cluster/resources", &query).await) {
+        assert!(Instant::now() < deadline, "the new VM never appeared");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The per-guest status is always fresh.
+    assert!(api
+        .get("/nodes/pve1/qemu/950/status/current")
+        .await
+        .status
+        .is_success());
+}
