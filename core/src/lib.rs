@@ -21,7 +21,7 @@
 //!   acting user, checks the permission table with relations read in the same transaction as
 //!   the change, and runs its SQLite work on blocking threads. Joining enrolls and assigns a VM
 //!   (or a waitlist place) atomically; events are published after commit.
-//! - [`store`]: repositories, one file per aggregate (users, clusters, settings, classes,
+//! - [`store`]: repositories, one module per aggregate (users, clusters, settings, classes,
 //!   enrollment and co-owners, pool VMs, waitlist, usage), returning domain records built with
 //!   sea-query. The record types ([`store::classes::Class`], [`store::pool::PoolVm`], ...) are
 //!   public; the functions are internal to the facade.

@@ -1,0 +1,197 @@
+//! Creating a class: its record and, in the same transaction, one `vmid_blocks` row per 100-wide
+//! VMID block its plan covers. The blocks' primary key makes overlapping ranges impossible, even
+//! between processes, without any lock of ours.
+
+use rusqlite::Connection;
+use sea_query::{Order, Query};
+
+use super::{get, Class};
+use crate::db::schema::{Classes, VmidBlocks};
+use crate::db::time::now_sql;
+use crate::error::{Error, Result};
+use crate::store::{execute, query_all, unique_violation};
+use crate::types::{
+    ClassId, ClassName, ClassTimeZone, ClusterId, Cores, DiskGb, MemoryMb, NodeName, PoolSize,
+    SchemeKind, UserId, VmidScheme,
+};
+
+/// A class to create. Build with [`NewClass::new`] and adjust the public fields.
+#[derive(Debug, Clone)]
+pub struct NewClass {
+    /// Unique within `scope`.
+    pub name: ClassName,
+    /// Free text.
+    pub description: Option<String>,
+    /// The template (a `templates` row id), if already known.
+    pub template_id: Option<i64>,
+    /// Desired number of student VMs; decides the VMID plan (more than 98 takes the wide plan).
+    pub pool_size: PoolSize,
+    /// CPU cores per VM.
+    pub cpu_cores: Cores,
+    /// Memory per VM.
+    pub memory_mb: MemoryMb,
+    /// Disk per VM.
+    pub disk_gb: DiskGb,
+    /// Node to deploy on.
+    pub deployment_node: Option<NodeName>,
+    /// Cluster to deploy on.
+    pub deployment_cluster: Option<ClusterId>,
+    /// Time zone for restricted hours.
+    pub time_zone: Option<ClassTimeZone>,
+    /// The front-end scope (e.g. Discord server id); '' for none.
+    pub scope: String,
+    /// A specific VMID prefix in the chosen plan; `None` takes the lowest free one.
+    pub vmid_prefix: Option<u32>,
+}
+
+impl NewClass {
+    /// A class with 2 cores, 2048 MiB and 32 GB per VM, unscoped, lowest free VMID prefix.
+    pub fn new(name: ClassName, pool_size: PoolSize) -> Self {
+        Self {
+            name,
+            description: None,
+            template_id: None,
+            pool_size,
+            cpu_cores: Cores::new(2).expect("2 cores is within 1-64"),
+            memory_mb: MemoryMb::new(2048).expect("2048 MiB is within 256 MiB-512 GiB"),
+            disk_gb: DiskGb::new(32).expect("32 GB is within 1-4096"),
+            deployment_node: None,
+            deployment_cluster: None,
+            time_zone: None,
+            scope: String::new(),
+            vmid_prefix: None,
+        }
+    }
+}
+
+/// The lowest prefix of `kind` whose blocks are all free, given the used blocks in ascending
+/// order. Runs inside the creating transaction; the `vmid_blocks` primary key is what makes the
+/// result race-free, this only avoids trying taken ranges.
+fn lowest_free(kind: SchemeKind, used: &[u32]) -> Option<VmidScheme> {
+    kind.prefixes()
+        .filter_map(|p| VmidScheme::new(kind, i64::from(p)).ok())
+        .find(|scheme| {
+            let blocks = scheme.blocks();
+            let first = used.partition_point(|b| b < blocks.start());
+            used.get(first).is_none_or(|b| b > blocks.end())
+        })
+}
+
+/// Creates a class owned by `teacher` and reserves its VMID blocks in the same transaction.
+///
+/// # Errors
+/// [`Error::Conflict`] when the name is taken in the scope or the requested prefix overlaps
+/// another class's VMIDs; [`Error::InvalidValue`] for a prefix outside the plan.
+pub(crate) fn insert(conn: &Connection, teacher: UserId, new: &NewClass) -> Result<Class> {
+    let kind = SchemeKind::for_pool(new.pool_size);
+    let scheme = match new.vmid_prefix {
+        Some(prefix) => VmidScheme::new(kind, i64::from(prefix))?,
+        None => {
+            let used = query_all(
+                conn,
+                Query::select()
+                    .column(VmidBlocks::Block)
+                    .from(VmidBlocks::Table)
+                    .order_by(VmidBlocks::Block, Order::Asc),
+                |c| Ok(u32::try_from(c.next::<i64>()?).unwrap_or(u32::MAX)),
+            )?;
+            lowest_free(kind, &used).ok_or_else(|| Error::Conflict {
+                what: format!("no free VMID range is left for a {kind} plan"),
+            })?
+        }
+    };
+    let now = now_sql();
+    let insert = Query::insert()
+        .into_table(Classes::Table)
+        .columns([
+            Classes::Name,
+            Classes::Description,
+            Classes::TeacherId,
+            Classes::TemplateId,
+            Classes::PoolSize,
+            Classes::CpuCores,
+            Classes::MemoryMb,
+            Classes::DiskSizeGb,
+            Classes::VmidPrefix,
+            Classes::VmidScheme,
+            Classes::DeploymentNode,
+            Classes::DeploymentCluster,
+            Classes::TimeZone,
+            Classes::ScopeId,
+            Classes::CreatedAt,
+            Classes::UpdatedAt,
+        ])
+        .values_panic([
+            new.name.as_str().into(),
+            new.description.clone().into(),
+            teacher.get().into(),
+            new.template_id.into(),
+            i64::from(new.pool_size.get()).into(),
+            i64::from(new.cpu_cores.get()).into(),
+            i64::from(new.memory_mb.get()).into(),
+            i64::from(new.disk_gb.get()).into(),
+            i64::from(scheme.prefix()).into(),
+            kind.as_str().into(),
+            new.deployment_node
+                .as_ref()
+                .map(|n| n.as_str().to_owned())
+                .into(),
+            new.deployment_cluster
+                .as_ref()
+                .map(|n| n.as_str().to_owned())
+                .into(),
+            new.time_zone.as_ref().map(|z| z.name().to_owned()).into(),
+            new.scope.clone().into(),
+            now.clone().into(),
+            now.into(),
+        ])
+        .to_owned();
+    match execute(conn, &insert) {
+        Ok(_) => {}
+        Err(e) if unique_violation(&e).is_some_and(|m| m.contains("classes.name")) => {
+            return Err(Error::Conflict {
+                what: format!("a class named {:?} exists", new.name.as_str()),
+            })
+        }
+        Err(e) if unique_violation(&e).is_some_and(|m| m.contains("vmid")) => {
+            return Err(Error::Conflict {
+                what: format!("{scheme} is used by another class"),
+            })
+        }
+        Err(e) => return Err(e),
+    }
+    let id = ClassId::new(conn.last_insert_rowid());
+    for block in scheme.blocks() {
+        let reserve = Query::insert()
+            .into_table(VmidBlocks::Table)
+            .columns([VmidBlocks::Block, VmidBlocks::ClassId])
+            .values_panic([i64::from(block).into(), id.get().into()])
+            .to_owned();
+        match execute(conn, &reserve) {
+            Ok(_) => {}
+            Err(e) if unique_violation(&e).is_some() => {
+                return Err(Error::Conflict {
+                    what: format!("{scheme} overlaps the VMIDs of another class"),
+                })
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    get(conn, id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lowest_free_range_skips_blocks_in_use_for_both_plans() {
+        let classic = lowest_free(SchemeKind::Classic, &[1, 2, 4]).expect("free");
+        assert_eq!(classic.prefix(), 3);
+        // Wide prefix 1 covers blocks 10-19; block 12 is taken, so prefix 2 (blocks 20-29).
+        let wide = lowest_free(SchemeKind::Wide, &[1, 12]).expect("free");
+        assert_eq!(wide.prefix(), 2);
+        let wide = lowest_free(SchemeKind::Wide, &[1, 2, 3]).expect("free");
+        assert_eq!(wide.prefix(), 1);
+    }
+}

@@ -1,0 +1,122 @@
+//! Handing pool VMs to students and taking them back. Every change is one guarded `UPDATE`
+//! (a free, clean VM only) inside the caller's transaction; the unique index on
+//! (class, assigned user) refuses a second VM per student whatever the code path.
+
+use rusqlite::Connection;
+use sea_query::{Expr, ExprTrait, Order, Query};
+
+use super::{in_class, map, PoolVm, VmRole, VmStatus, COLUMNS};
+use crate::db::schema::VmAssignments as Vm;
+use crate::db::time::now_sql;
+use crate::error::{Error, Result};
+use crate::store::{query_opt, unique_violation};
+use crate::types::{ClassId, UserId, VmId};
+
+/// Hands the lowest free, clean student slot of the class to `user` in one statement; `None`
+/// when no VM is free. The caller must have checked that the user holds none in this class (the
+/// unique index refuses a second one anyway).
+///
+/// # Errors
+/// [`Error::Database`] when SQLite fails.
+pub(crate) fn assign_next_free(
+    conn: &Connection,
+    class: ClassId,
+    user: UserId,
+) -> Result<Option<PoolVm>> {
+    let free = Query::select()
+        .column(Vm::Id)
+        .from(Vm::Table)
+        .and_where(Expr::col(Vm::ClassId).eq(class.get()))
+        .and_where(Expr::col(Vm::Status).eq(VmStatus::Available.as_str()))
+        .and_where(Expr::col(Vm::NeedsReimage).eq(false))
+        .and_where(Expr::col(Vm::Slot).is_not_null())
+        .order_by(Vm::Slot, Order::Asc)
+        .limit(1)
+        .to_owned();
+    let update = Query::update()
+        .table(Vm::Table)
+        .values([
+            (Vm::Status, VmStatus::Assigned.as_str().into()),
+            (Vm::AssignedUserId, user.get().into()),
+            (Vm::AssignedAt, now_sql().into()),
+        ])
+        .and_where(Expr::col(Vm::Id).in_subquery(free))
+        .returning(Query::returning().columns(COLUMNS))
+        .to_owned();
+    query_opt(conn, &update, map)
+}
+
+/// Hands a specific VM of the class to `user` (a teacher's choice). Manually added VMs may be
+/// chosen here; teacher and base VMs, VMs being deleted and VMs awaiting a reimage may not.
+///
+/// # Errors
+/// [`Error::Conflict`] when the VM is not free for a student or the user already holds a VM here;
+/// [`Error::NotFound`] when the class has no such VM.
+pub(crate) fn assign_specific(
+    conn: &Connection,
+    class: ClassId,
+    vmid: VmId,
+    user: UserId,
+) -> Result<PoolVm> {
+    let vm = in_class(conn, class, vmid)?;
+    let eligible = vm.status == VmStatus::Available
+        && !vm.needs_reimage
+        && !matches!(vm.role, VmRole::Teacher | VmRole::Base);
+    if !eligible {
+        return Err(Error::Conflict {
+            what: format!(
+                "VM {vmid} cannot be given to a student: it is {} ({})",
+                vm.status.as_str(),
+                match vm.role {
+                    VmRole::Teacher => "the teacher VM",
+                    VmRole::Base => "the class base VM",
+                    _ if vm.needs_reimage => "waiting for a reimage",
+                    _ => "a student VM",
+                }
+            ),
+        });
+    }
+    let update = Query::update()
+        .table(Vm::Table)
+        .values([
+            (Vm::Status, VmStatus::Assigned.as_str().into()),
+            (Vm::AssignedUserId, user.get().into()),
+            (Vm::AssignedAt, now_sql().into()),
+        ])
+        .and_where(Expr::col(Vm::ClassId).eq(class.get()))
+        .and_where(Expr::col(Vm::ProxmoxVmid).eq(i64::from(vmid.get())))
+        .and_where(Expr::col(Vm::Status).eq(VmStatus::Available.as_str()))
+        .returning(Query::returning().columns(COLUMNS))
+        .to_owned();
+    match query_opt(conn, &update, map) {
+        Ok(Some(vm)) => Ok(vm),
+        Ok(None) => Err(Error::Conflict {
+            what: format!("VM {vmid} was taken meanwhile"),
+        }),
+        Err(e) if unique_violation(&e).is_some() => Err(Error::Conflict {
+            what: "this student already holds a VM in this class".into(),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// Takes the user's VM in the class back: it stays out of circulation (`needs_reimage`) until it
+/// has been reimaged, so the next student never sees the previous one's data. Returns the VM.
+///
+/// # Errors
+/// [`Error::Database`] when SQLite fails.
+pub(crate) fn release(conn: &Connection, class: ClassId, user: UserId) -> Result<Option<PoolVm>> {
+    let update = Query::update()
+        .table(Vm::Table)
+        .values([
+            (Vm::Status, VmStatus::Available.as_str().into()),
+            (Vm::AssignedUserId, Option::<i64>::None.into()),
+            (Vm::AssignedAt, Option::<String>::None.into()),
+            (Vm::NeedsReimage, true.into()),
+        ])
+        .and_where(Expr::col(Vm::ClassId).eq(class.get()))
+        .and_where(Expr::col(Vm::AssignedUserId).eq(user.get()))
+        .returning(Query::returning().columns(COLUMNS))
+        .to_owned();
+    query_opt(conn, &update, map)
+}

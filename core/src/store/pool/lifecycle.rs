@@ -1,0 +1,164 @@
+//! A pool VM's life in the database: registered as available, held for a reimage after a
+//! student leaves, marked reimaged, marked for deletion when the pool shrinks.
+
+use rusqlite::Connection;
+use sea_query::{Expr, ExprTrait, Query};
+
+use super::{by_vmid, in_class, map, PoolVm, VmRole, VmStatus, COLUMNS};
+use crate::db::schema::VmAssignments as Vm;
+use crate::db::time::now_sql;
+use crate::error::{Error, Result};
+use crate::store::{execute, query_opt, unique_violation};
+use crate::types::{ClassId, ClusterId, NodeName, Slot, VmId, VmidScheme};
+
+/// A VM to register in a class's pool (the orchestration issue creates them on Proxmox).
+#[derive(Debug, Clone)]
+pub struct NewPoolVm {
+    /// The cluster it lives on.
+    pub cluster_id: ClusterId,
+    /// Its VMID; for a non-manual VM it must lie in the class's VMID plan, and its slot in the
+    /// plan decides its role (teacher, base or student slot).
+    pub vmid: VmId,
+    /// Added by hand (any VMID; never handed out automatically).
+    pub manual: bool,
+    /// Node, if known.
+    pub node: Option<NodeName>,
+    /// Name on Proxmox, if known.
+    pub name: Option<String>,
+    /// MAC address, if known.
+    pub mac_address: Option<String>,
+}
+
+/// Registers a VM as available in the class's pool.
+///
+/// # Errors
+/// [`Error::InvalidValue`] when a planned VM's VMID is outside the class's plan;
+/// [`Error::Conflict`] when the VM or the slot is already registered.
+pub(crate) fn register(
+    conn: &Connection,
+    class: ClassId,
+    scheme: VmidScheme,
+    new: &NewPoolVm,
+) -> Result<PoolVm> {
+    let role = if new.manual {
+        VmRole::Manual
+    } else {
+        match scheme.slot_of(new.vmid) {
+            Some(Slot::Teacher) => VmRole::Teacher,
+            Some(Slot::Base) => VmRole::Base,
+            Some(Slot::Student(slot)) => VmRole::Student { slot },
+            None => {
+                return Err(crate::types::InvalidValue::new(
+                    "VMID",
+                    new.vmid.get(),
+                    format!("a VMID of this class's plan ({scheme}), or a manually added VM"),
+                )
+                .into())
+            }
+        }
+    };
+    let slot = match role {
+        VmRole::Student { slot } => Some(i64::from(slot)),
+        _ => None,
+    };
+    let insert = Query::insert()
+        .into_table(Vm::Table)
+        .columns([
+            Vm::ClassId,
+            Vm::ClusterId,
+            Vm::ProxmoxVmid,
+            Vm::VmName,
+            Vm::Node,
+            Vm::MacAddress,
+            Vm::Slot,
+            Vm::IsTeacherVm,
+            Vm::IsTemplateVm,
+            Vm::ManuallyAdded,
+            Vm::Status,
+            Vm::CreatedAt,
+        ])
+        .values_panic([
+            class.get().into(),
+            new.cluster_id.as_str().into(),
+            i64::from(new.vmid.get()).into(),
+            new.name.clone().into(),
+            new.node.as_ref().map(|n| n.as_str().to_owned()).into(),
+            new.mac_address.clone().into(),
+            slot.into(),
+            (role == VmRole::Teacher).into(),
+            (role == VmRole::Base).into(),
+            new.manual.into(),
+            VmStatus::Available.as_str().into(),
+            now_sql().into(),
+        ])
+        .to_owned();
+    match execute(conn, &insert) {
+        Ok(_) => {}
+        Err(e) if unique_violation(&e).is_some() => {
+            return Err(Error::Conflict {
+                what: format!(
+                    "VM {} on cluster {} (or its slot) is already registered",
+                    new.vmid,
+                    new.cluster_id.as_str()
+                ),
+            })
+        }
+        Err(e) => return Err(e),
+    }
+    by_vmid(conn, &new.cluster_id, new.vmid)?.ok_or_else(|| Error::NotFound {
+        what: format!("VM {}", new.vmid),
+    })
+}
+
+/// Records that a released VM was reimaged: it is clean again, its usage starts from zero, and it
+/// can be handed out.
+///
+/// # Errors
+/// [`Error::NotFound`] when the class has no such VM; [`Error::Conflict`] when it is held.
+pub(crate) fn mark_reimaged(conn: &Connection, class: ClassId, vmid: VmId) -> Result<PoolVm> {
+    let vm = in_class(conn, class, vmid)?;
+    if vm.status == VmStatus::Assigned {
+        return Err(Error::Conflict {
+            what: format!("VM {vmid} is held by a student; a reimage keeps its assignment"),
+        });
+    }
+    let now = now_sql();
+    let update = Query::update()
+        .table(Vm::Table)
+        .values([
+            (Vm::NeedsReimage, false.into()),
+            (Vm::UsageHours, 0.0f64.into()),
+            (Vm::UsageLastReset, now.into()),
+            (Vm::QuotaWarnedPercent, 0i64.into()),
+        ])
+        .and_where(Expr::col(Vm::ClassId).eq(class.get()))
+        .and_where(Expr::col(Vm::ProxmoxVmid).eq(i64::from(vmid.get())))
+        .returning(Query::returning().columns(COLUMNS))
+        .to_owned();
+    query_opt(conn, &update, map)?.ok_or_else(|| Error::NotFound {
+        what: format!("VM {vmid} in class {class}"),
+    })
+}
+
+/// Marks an unassigned VM as being deleted (shrinking); it is never handed out again.
+///
+/// # Errors
+/// [`Error::Conflict`] when a student holds it; [`Error::NotFound`] when there is no such VM.
+pub(crate) fn mark_deleting(conn: &Connection, class: ClassId, vmid: VmId) -> Result<PoolVm> {
+    let vm = in_class(conn, class, vmid)?;
+    if vm.status == VmStatus::Assigned {
+        return Err(Error::Conflict {
+            what: format!("VM {vmid} is held by a student; unassign it first"),
+        });
+    }
+    let update = Query::update()
+        .table(Vm::Table)
+        .value(Vm::Status, VmStatus::Deleting.as_str())
+        .and_where(Expr::col(Vm::ClassId).eq(class.get()))
+        .and_where(Expr::col(Vm::ProxmoxVmid).eq(i64::from(vmid.get())))
+        .returning(Query::returning().columns(COLUMNS))
+        .to_owned();
+    query_opt(conn, &update, map)?.ok_or_else(|| Error::NotFound {
+        what: format!("VM {vmid} in class {class}"),
+    })
+}
