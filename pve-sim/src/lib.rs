@@ -117,6 +117,8 @@ impl Sim {
             .as_ref()
             .map_or_else(random_secret, |p| p.expose_secret().to_owned());
         let creds = state::Credentials {
+            audit_token_id: format!("{}!audit", config.username),
+            audit_token_secret: SecretString::from(random_secret()),
             token_id,
             token_secret: SecretString::from(token_secret),
             username: config.username.clone(),
@@ -183,6 +185,17 @@ impl SimHandle {
     pub fn api_token(&self) -> String {
         let c = &self.control.shared.creds;
         format!("{}={}", c.token_id, c.token_secret.expose_secret())
+    }
+
+    /// A read-only API token `USER@REALM!audit=SECRET`: every write it sends gets PVE's
+    /// 403 `Permission check failed (/vms/N, PRIVILEGE)`.
+    pub fn audit_token(&self) -> String {
+        let c = &self.control.shared.creds;
+        format!(
+            "{}={}",
+            c.audit_token_id,
+            c.audit_token_secret.expose_secret()
+        )
     }
 
     /// The user that may log in with [`Self::password`].

@@ -21,6 +21,9 @@ pub(crate) struct Credentials {
     /// `USER@REALM!TOKENID`.
     pub(crate) token_id: String,
     pub(crate) token_secret: SecretString,
+    /// A second token that may only read (`USER@REALM!audit`): its writes get 403.
+    pub(crate) audit_token_id: String,
+    pub(crate) audit_token_secret: SecretString,
     pub(crate) username: String,
     pub(crate) password: SecretString,
     /// Key that signs tickets and CSRF tokens.

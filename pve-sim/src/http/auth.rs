@@ -88,13 +88,19 @@ pub(crate) fn authenticate(
         .and_then(|v| v.to_str().ok())
     {
         if let Some(token) = auth.strip_prefix("PVEAPIToken=") {
-            let ok = parse_token(token.trim()).is_some_and(|(id, secret)| {
-                id == shared.creds.token_id && secret == shared.creds.token_secret.expose_secret()
-            });
-            return if ok {
-                Ok(shared.creds.token_id.clone())
-            } else {
-                Err(ApiError::Unauthorized("authentication failure"))
+            let c = &shared.creds;
+            return match parse_token(token.trim()) {
+                Some((id, secret))
+                    if id == c.token_id && secret == c.token_secret.expose_secret() =>
+                {
+                    Ok(id.to_owned())
+                }
+                Some((id, secret))
+                    if id == c.audit_token_id && secret == c.audit_token_secret.expose_secret() =>
+                {
+                    Ok(id.to_owned())
+                }
+                _ => Err(ApiError::Unauthorized("authentication failure")),
             };
         }
     }
@@ -117,6 +123,54 @@ pub(crate) fn authenticate(
         }
     }
     Ok(user)
+}
+
+/// The privilege PVE would check for a write, named in its 403 text.
+fn privilege(template: &str) -> &'static str {
+    if template.ends_with("/clone") {
+        "VM.Clone"
+    } else if template.contains("/status/") {
+        "VM.PowerMgmt"
+    } else if template.contains("/snapshot") {
+        "VM.Snapshot"
+    } else if template.ends_with("/resize") {
+        "VM.Config.Disk"
+    } else if template.ends_with("/config") {
+        "VM.Config.Options"
+    } else if template.starts_with("/pools") {
+        "Pool.Allocate"
+    } else if template.contains("{vmid}") {
+        "VM.Allocate"
+    } else {
+        "Sys.Modify"
+    }
+}
+
+/// The audit token may read everything and change nothing: writes get PVE's 403.
+pub(crate) fn authorize(
+    shared: &Shared,
+    user: &str,
+    method: &Method,
+    template: &str,
+    path: &str,
+) -> Result<(), ApiError> {
+    if user != shared.creds.audit_token_id || method == Method::GET {
+        return Ok(());
+    }
+    let mut parts = path.split('/');
+    let vmid = parts
+        .by_ref()
+        .skip_while(|p| *p != "qemu" && *p != "lxc")
+        .nth(1)
+        .filter(|v| v.chars().all(|c| c.is_ascii_digit()) && !v.is_empty());
+    let object = vmid.map_or_else(|| "/".to_owned(), |v| format!("/vms/{v}"));
+    Err(ApiError::Status(
+        axum::http::StatusCode::FORBIDDEN,
+        format!(
+            "Permission check failed ({object}, {})",
+            privilege(template)
+        ),
+    ))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::auth::authenticate;
+use super::auth::{authenticate, authorize};
 use super::reply::{json_response, ApiError, ErrorParts};
 use crate::faults::RequestFault;
 use crate::state::Shared;
@@ -57,6 +57,10 @@ pub(crate) async fn gate(
     if !public {
         match authenticate(&shared, &method, req.headers()) {
             Ok(user) => {
+                let path = rel_path(req.uri().path()).to_owned();
+                if let Err(e) = authorize(&shared, &user, &method, &template, &path) {
+                    return finish(&shared, e.into_response());
+                }
                 req.extensions_mut().insert(AuthUser(user));
             }
             Err(e) => {

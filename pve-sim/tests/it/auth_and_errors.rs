@@ -277,3 +277,31 @@ async fn the_legacy_switch_drops_the_message_member() {
         p.raw
     );
 }
+
+#[tokio::test]
+async fn the_audit_token_reads_but_its_writes_get_403() {
+    let api = Api::fast().await;
+    let audit = format!("PVEAPIToken={}", api.sim.audit_token());
+    let read = api
+        .send(
+            api.http
+                .get(api.url("/cluster/resources"))
+                .header("Authorization", &audit),
+        )
+        .await;
+    assert!(read.status.is_success());
+    let write = api
+        .send(
+            api.http
+                .post(api.url("/nodes/pve1/qemu/9000/clone"))
+                .header("Authorization", &audit)
+                .form(&[("newid", "990")]),
+        )
+        .await;
+    assert_eq!(write.status, 403);
+    assert_eq!(
+        write.reason,
+        "Permission check failed (/vms/9000, VM.Clone)"
+    );
+    assert_eq!(api.sim.guest_lock(990), None, "nothing was cloned");
+}
