@@ -70,6 +70,10 @@ async fn main() -> anyhow::Result<()> {
     println!("pve-sim: simulated Proxmox VE 9 cluster");
     println!("  URL:          {}/api2/json", sim.base_url());
     println!("  API token:    {}", sim.api_token());
+    println!(
+        "  audit token:  {}  (read-only: writes get 403)",
+        sim.audit_token()
+    );
     println!("  user:         {}", sim.username());
     println!("  password:     {}", sim.password());
     println!("  fingerprint:  {}", sim.fingerprint());
