@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 
-use super::{authorize_class, Lab};
+use super::{class_for, Lab};
 use crate::error::Result;
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::store::class_settings::{self, ClassSettings};
@@ -124,8 +124,7 @@ impl Lab {
         };
         self.db()
             .write(move |tx| {
-                classes::get(tx, class)?;
-                authorize_class(tx, &actor, action, class)?;
+                class_for(tx, &actor, action, class)?;
                 if let Some(Some(cluster)) = &change.deployment_cluster {
                     crate::store::clusters::get(tx, cluster)?;
                 }
@@ -143,8 +142,7 @@ impl Lab {
         let actor = *actor;
         self.db()
             .write(move |tx| {
-                classes::get(tx, class)?;
-                authorize_class(tx, &actor, Action::DeleteClass, class)?;
+                class_for(tx, &actor, Action::DeleteClass, class)?;
                 classes::delete(tx, class)
             })
             .await
@@ -159,8 +157,7 @@ impl Lab {
         let actor = *actor;
         self.db()
             .write(move |tx| {
-                classes::get(tx, class)?;
-                authorize_class(tx, &actor, Action::ManageCoOwners, class)?;
+                class_for(tx, &actor, Action::ManageCoOwners, class)?;
                 users::get(tx, user)?;
                 enrollment::add_co_owner(tx, user, class)
             })
@@ -180,8 +177,7 @@ impl Lab {
         let actor = *actor;
         self.db()
             .write(move |tx| {
-                classes::get(tx, class)?;
-                authorize_class(tx, &actor, Action::ManageCoOwners, class)?;
+                class_for(tx, &actor, Action::ManageCoOwners, class)?;
                 enrollment::remove_co_owner(tx, user, class)
             })
             .await
@@ -195,8 +191,7 @@ impl Lab {
         let actor = *actor;
         self.db()
             .read(move |tx| {
-                classes::get(tx, class)?;
-                authorize_class(tx, &actor, Action::ListStudents, class)?;
+                class_for(tx, &actor, Action::ListStudents, class)?;
                 enrollment::co_owners(tx, class)?
                     .into_iter()
                     .map(|(id, at)| Ok((users::get(tx, id)?, at)))
@@ -213,8 +208,7 @@ impl Lab {
         let actor = *actor;
         self.db()
             .read(move |tx| {
-                classes::get(tx, class)?;
-                authorize_class(tx, &actor, Action::ListStudents, class)?;
+                class_for(tx, &actor, Action::ListStudents, class)?;
                 enrollment::students(tx, class)?
                     .into_iter()
                     .map(|(id, enrolled_at)| {
@@ -255,8 +249,7 @@ impl Lab {
         let hash = token.hash();
         self.db()
             .write(move |tx| {
-                classes::get(tx, class)?;
-                authorize_class(tx, &actor, Action::ManageJoinToken, class)?;
+                class_for(tx, &actor, Action::ManageJoinToken, class)?;
                 tokens::set_token(tx, class, Some(&hash), expiry)
             })
             .await?;
@@ -271,8 +264,7 @@ impl Lab {
         let actor = *actor;
         self.db()
             .write(move |tx| {
-                classes::get(tx, class)?;
-                authorize_class(tx, &actor, Action::ManageJoinToken, class)?;
+                class_for(tx, &actor, Action::ManageJoinToken, class)?;
                 tokens::set_token(tx, class, None, TokenExpiry::Never)
             })
             .await

@@ -5,22 +5,22 @@
 use super::Lab;
 use crate::error::Result;
 use crate::rules::cluster_admin::{self, Identity};
-use crate::rules::permissions::{
-    authorize, authorize_on_cluster, Action, Actor, ClassRelation, ClusterRelation,
-};
+use crate::rules::permissions::{authorize, authorize_on_cluster, Action, Actor, ClassRelation};
 use crate::store::clusters::{self, Cluster, ClusterCredential, NewCluster};
 use crate::store::users;
 use crate::types::{ClusterId, InvalidValue};
 
-/// The relation of the actor to a cluster: `Admin` when their user name or external id is in
-/// the cluster's `admin_users`, or one of `groups` (as the front end maps them) is its
-/// `admin_group` (the rule lives in [`crate::rules::cluster_admin`]).
-fn relation(
+/// Loads the cluster `id` and checks `action` on it for `actor`, who administers it when their
+/// user name or external id is in its `admin_users`, or one of `groups` (as the front end maps
+/// them) is its `admin_group` (the rule lives in [`crate::rules::cluster_admin`]).
+fn cluster_for(
     tx: &rusqlite::Connection,
     actor: &Actor,
-    cluster: &Cluster,
     groups: &[String],
-) -> Result<ClusterRelation> {
+    action: Action,
+    id: &ClusterId,
+) -> Result<Cluster> {
+    let cluster = clusters::get(tx, id)?;
     let user = users::get(tx, actor.user_id())?;
     let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
     let who = Identity {
@@ -28,11 +28,13 @@ fn relation(
         external_id: user.external_id.as_deref(),
         groups: &groups,
     };
-    Ok(cluster_admin::relation(
+    let relation = cluster_admin::relation(
         &cluster.admin_users.join("\n"),
         cluster.admin_group.as_deref(),
         &who,
-    ))
+    );
+    authorize_on_cluster(actor, action, relation)?;
+    Ok(cluster)
 }
 
 /// Rejects cluster fields the database would refuse or Proxmox could never accept, naming them.
@@ -110,12 +112,7 @@ impl Lab {
         let (actor, groups, id) = (*actor, groups.to_vec(), id.clone());
         self.db()
             .write(move |tx| {
-                let cluster = clusters::get(tx, &id)?;
-                authorize_on_cluster(
-                    &actor,
-                    Action::ManageClusters,
-                    relation(tx, &actor, &cluster, &groups)?,
-                )?;
+                cluster_for(tx, &actor, &groups, Action::ManageClusters, &id)?;
                 clusters::remove(tx, &id)
             })
             .await
@@ -137,12 +134,7 @@ impl Lab {
         let (actor, groups, id) = (*actor, groups.to_vec(), id.clone());
         self.db()
             .read(move |tx| {
-                let cluster = clusters::get(tx, &id)?;
-                authorize_on_cluster(
-                    &actor,
-                    Action::ManageClusters,
-                    relation(tx, &actor, &cluster, &groups)?,
-                )?;
+                cluster_for(tx, &actor, &groups, Action::ManageClusters, &id)?;
                 clusters::credential(tx, &sealer, &id)
             })
             .await

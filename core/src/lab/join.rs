@@ -3,10 +3,10 @@
 use jiff::Timestamp;
 use rusqlite::Connection;
 
-use super::{authorize_class, Lab};
+use super::{class_for, Lab};
 use crate::error::{Error, Result};
-use crate::rules::permissions::{Action, Actor};
-use crate::store::classes::{self, Class};
+use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
+use crate::store::classes::Class;
 use crate::store::enrollment::{self, Enrollment};
 use crate::store::pool::{self, PoolVm};
 use crate::store::{settings, tokens, waitlist};
@@ -82,6 +82,7 @@ impl Lab {
     /// [`Error::TokenInvalid`] when no class has this token (nothing about other classes is
     /// revealed); [`Error::TokenExpired`] when it expired.
     pub async fn join(&self, actor: &Actor, token: &JoinToken) -> Result<JoinOutcome> {
+        authorize(actor, Action::JoinClass, ClassRelation::None)?;
         let actor = *actor;
         let hash = token.hash();
         let (outcome, promoted) = self
@@ -95,7 +96,6 @@ impl Lab {
                 } else {
                     return Err(Error::TokenInvalid);
                 }
-                authorize_class(tx, &actor, Action::JoinClass, class.id)?;
                 let student = actor.user_id();
                 let enrolled = enrollment::enroll(tx, student, class.id)?;
                 if let Some(vm) = pool::held(tx, class.id, student)? {
@@ -151,8 +151,7 @@ impl Lab {
         let actor = *actor;
         self.db()
             .write(move |tx| {
-                classes::get(tx, class)?;
-                authorize_class(tx, &actor, Action::LeaveClass, class)?;
+                class_for(tx, &actor, Action::LeaveClass, class)?;
                 let user = actor.user_id();
                 let released = pool::release(tx, class, user)?;
                 let was_waitlisted = waitlist::remove(tx, class, user)?;

@@ -36,6 +36,7 @@ use crate::events::{EventBus, Subscription};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation, Requirement};
 use crate::seal::{Sealer, SealingKey};
 use crate::store;
+use crate::store::classes::Class;
 use crate::types::{ClassId, Role, UserId};
 
 /// Where the database lives and how secrets are sealed.
@@ -204,20 +205,25 @@ impl Lab {
     }
 }
 
-/// Checks `action` on `class` for `actor` with the relation read inside the transaction `tx`;
-/// returns that relation (reported as `None` for actions open to every user, where it is not read).
-pub(crate) fn authorize_class(
+/// Loads `class` and checks `action` on it for `actor`, with the actor's relation to the class
+/// read inside the same transaction `tx` as the change it guards. An unknown class is
+/// [`Error::NotFound`] before any permission question.
+///
+/// # Errors
+/// [`Error::NotFound`]; [`Error::NotPermitted`] naming the action and the missing right.
+pub(crate) fn class_for(
     tx: &rusqlite::Connection,
     actor: &Actor,
     action: Action,
     class: ClassId,
-) -> Result<ClassRelation> {
-    // Actions open to every user need no relation: skip two queries on the join hot path.
-    if action.requirement() == Requirement::AnyUser {
+) -> Result<Class> {
+    let stored = store::classes::get(tx, class)?;
+    // Actions open to every user need no relation: skip two queries.
+    if action.requirement() != Requirement::AnyUser {
+        let relation = store::enrollment::relation(tx, actor.user_id(), class)?;
+        authorize(actor, action, relation)?;
+    } else {
         authorize(actor, action, ClassRelation::None)?;
-        return Ok(ClassRelation::None);
     }
-    let relation = store::enrollment::relation(tx, actor.user_id(), class)?;
-    authorize(actor, action, relation)?;
-    Ok(relation)
+    Ok(stored)
 }

@@ -2,10 +2,9 @@
 //! reimage bookkeeping, teacher assignment, and "my VMs".
 
 use super::join::promote_waitlist;
-use super::{authorize_class, Lab};
+use super::{class_for, Lab};
 use crate::error::{Error, Result};
-use crate::rules::permissions::{Action, Actor};
-use crate::store::classes;
+use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::store::enrollment;
 use crate::store::pool::{self, NewPoolVm, PoolVm};
 use crate::store::waitlist;
@@ -30,8 +29,7 @@ impl Lab {
         let (registered, promoted, name) = self
             .db()
             .write(move |tx| {
-                let stored = classes::get(tx, class)?;
-                authorize_class(tx, &actor, Action::ResizePool, class)?;
+                let stored = class_for(tx, &actor, Action::ResizePool, class)?;
                 crate::store::clusters::get(tx, &vm.cluster_id)?;
                 let registered = pool::register(tx, class, stored.scheme, &vm)?;
                 let promoted = promote_waitlist(tx, class)?;
@@ -53,8 +51,7 @@ impl Lab {
         let (vm, promoted, name) = self
             .db()
             .write(move |tx| {
-                let stored = classes::get(tx, class)?;
-                authorize_class(tx, &actor, Action::ResizePool, class)?;
+                let stored = class_for(tx, &actor, Action::ResizePool, class)?;
                 pool::mark_reimaged(tx, class, vmid)?;
                 let promoted = promote_waitlist(tx, class)?;
                 Ok((pool::in_class(tx, class, vmid)?, promoted, stored.name))
@@ -72,8 +69,7 @@ impl Lab {
         let actor = *actor;
         self.db()
             .write(move |tx| {
-                classes::get(tx, class)?;
-                authorize_class(tx, &actor, Action::ResizePool, class)?;
+                class_for(tx, &actor, Action::ResizePool, class)?;
                 pool::mark_deleting(tx, class, vmid)
             })
             .await
@@ -95,8 +91,7 @@ impl Lab {
         let actor = *actor;
         self.db()
             .write(move |tx| {
-                classes::get(tx, class)?;
-                authorize_class(tx, &actor, Action::AssignVm, class)?;
+                class_for(tx, &actor, Action::AssignVm, class)?;
                 crate::store::users::get(tx, student)?;
                 if let Some(held) = pool::held(tx, class, student)? {
                     return Err(Error::Conflict {
@@ -127,8 +122,7 @@ impl Lab {
         let actor = *actor;
         self.db()
             .write(move |tx| {
-                classes::get(tx, class)?;
-                authorize_class(tx, &actor, Action::AssignVm, class)?;
+                class_for(tx, &actor, Action::AssignVm, class)?;
                 pool::release(tx, class, student)?.ok_or_else(|| Error::NotFound {
                     what: format!("a VM held by user {student} in class {class}"),
                 })
@@ -144,8 +138,7 @@ impl Lab {
         let actor = *actor;
         self.db()
             .read(move |tx| {
-                classes::get(tx, class)?;
-                authorize_class(tx, &actor, Action::ListStudents, class)?;
+                class_for(tx, &actor, Action::ListStudents, class)?;
                 pool::list(tx, class)
             })
             .await
@@ -164,8 +157,7 @@ impl Lab {
         let actor = *actor;
         self.db()
             .read(move |tx| {
-                classes::get(tx, class)?;
-                authorize_class(tx, &actor, Action::ListStudents, class)?;
+                class_for(tx, &actor, Action::ListStudents, class)?;
                 waitlist::list(tx, class)?
                     .into_iter()
                     .map(|(user, at)| Ok((crate::store::users::get(tx, user)?, at)))
@@ -179,6 +171,7 @@ impl Lab {
     /// # Errors
     /// [`Error::Database`] when SQLite fails.
     pub async fn my_vms(&self, actor: &Actor) -> Result<Vec<PoolVm>> {
+        authorize(actor, Action::ViewOwnVms, ClassRelation::None)?;
         let user = actor.user_id();
         self.db().read(move |tx| pool::held_by_user(tx, user)).await
     }

@@ -2,7 +2,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{authorize_class, Lab};
+use super::{class_for, Lab};
 use crate::error::Result;
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::rules::quota::{self, QuotaLevel, QuotaStatus};
@@ -89,8 +89,7 @@ impl Lab {
         let actor = *actor;
         self.db()
             .write(move |tx| {
-                classes::get(tx, class)?;
-                authorize_class(tx, &actor, Action::ResetUsage, class)?;
+                class_for(tx, &actor, Action::ResetUsage, class)?;
                 usage::reset(tx, class, student)
             })
             .await
