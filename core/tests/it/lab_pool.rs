@@ -7,7 +7,7 @@ use pvelab_core::store::class_settings::ClassSettings;
 use pvelab_core::types::{HoursWindow, Role, UsageQuota};
 use pvelab_core::Error;
 
-use crate::support::{class_with_vms, cluster_id, user, world};
+use crate::support::{class_with_vms, cluster_id, planned, user, world};
 
 #[tokio::test]
 async fn a_teacher_assigns_and_unassigns_and_the_vm_then_waits_for_a_reimage() {
@@ -244,4 +244,60 @@ async fn a_vm_on_an_unknown_cluster_or_outside_the_plan_is_refused_by_name() {
         "{unknown:?}"
     );
     assert!(matches!(beyond, Err(Error::InvalidValue(_))), "{beyond:?}");
+}
+
+#[tokio::test]
+async fn a_teacher_picking_a_vm_no_student_may_have_is_told_why() {
+    let w = world().await;
+    let (class, _) = class_with_vms(&w, "c", 5, 3).await;
+    for vmid in [class.scheme.teacher_vmid(), class.scheme.base_vmid()] {
+        w.lab
+            .register_vm(&w.teacher, class.id, planned(vmid))
+            .await
+            .expect("register");
+    }
+    let slot = |n| class.scheme.student_vmid(n).expect("slot");
+    let holder = user(&w.lab, "holder", Role::User).await.user_id();
+    let leaver = user(&w.lab, "leaver", Role::User).await.user_id();
+    let picked = user(&w.lab, "picked", Role::User).await.user_id();
+    w.lab
+        .assign(&w.teacher, class.id, holder, Some(slot(1)))
+        .await
+        .expect("holder");
+    w.lab
+        .assign(&w.teacher, class.id, leaver, Some(slot(2)))
+        .await
+        .expect("leaver");
+    w.lab
+        .unassign(&w.teacher, class.id, leaver)
+        .await
+        .expect("unassign");
+    w.lab
+        .mark_deleting(&w.teacher, class.id, slot(3))
+        .await
+        .expect("deleting");
+
+    let cases = [
+        (
+            class.scheme.teacher_vmid(),
+            "the class's teacher VM".to_owned(),
+        ),
+        (class.scheme.base_vmid(), "the class's base VM".to_owned()),
+        (slot(1), format!("user {holder} holds it")),
+        (slot(2), "waits for a reimage".to_owned()),
+        (slot(3), "being deleted".to_owned()),
+    ];
+    for (vmid, reason) in cases {
+        let refused = w
+            .lab
+            .assign(&w.teacher, class.id, picked, Some(vmid))
+            .await
+            .expect_err("not for students");
+        let text = refused.to_string();
+        assert!(matches!(refused, Error::Conflict { .. }), "{refused:?}");
+        assert!(
+            text.contains(&format!("VM {vmid} cannot be given")) && text.contains(&reason),
+            "{vmid}: {text}"
+        );
+    }
 }

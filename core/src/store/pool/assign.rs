@@ -3,14 +3,40 @@
 //! (class, assigned user) refuses a second VM per student whatever the code path.
 
 use rusqlite::Connection;
-use sea_query::{Expr, ExprTrait, Order, Query};
+use sea_query::{Expr, ExprTrait, Order, Query, SimpleExpr};
 
-use super::{in_class, map, PoolVm, VmRole, VmStatus, COLUMNS};
+use super::{in_class, map, update_vm, PoolVm, VmRole, VmStatus, COLUMNS};
 use crate::db::schema::VmAssignments as Vm;
 use crate::db::time::now_sql;
 use crate::error::{Error, Result};
 use crate::store::{query_opt, unique_violation};
 use crate::types::{ClassId, UserId, VmId};
+
+/// The columns that record `user` holding a VM from now on.
+fn held_by(user: UserId) -> [(Vm, SimpleExpr); 3] {
+    [
+        (Vm::Status, VmStatus::Assigned.as_str().into()),
+        (Vm::AssignedUserId, user.get().into()),
+        (Vm::AssignedAt, now_sql().into()),
+    ]
+}
+
+/// Why a teacher may not hand this VM to a student, if they may not.
+fn not_for_students(vm: &PoolVm) -> Option<String> {
+    Some(match (vm.role, vm.status) {
+        (VmRole::Teacher, _) => "it is the class's teacher VM".to_owned(),
+        (VmRole::Base, _) => "it is the class's base VM".to_owned(),
+        (_, VmStatus::Deleting) => "it is being deleted".to_owned(),
+        (_, VmStatus::Assigned) => match vm.assigned_to {
+            Some(holder) => format!("user {holder} holds it"),
+            None => "someone holds it".to_owned(),
+        },
+        (_, VmStatus::Available) if vm.needs_reimage => {
+            "it waits for a reimage after its last holder left".to_owned()
+        }
+        (_, VmStatus::Available) => return None,
+    })
+}
 
 /// Hands the lowest free, clean student slot of the class to `user` in one statement; `None`
 /// when no VM is free. The caller must have checked that the user holds none in this class (the
@@ -35,11 +61,7 @@ pub(crate) fn assign_next_free(
         .to_owned();
     let update = Query::update()
         .table(Vm::Table)
-        .values([
-            (Vm::Status, VmStatus::Assigned.as_str().into()),
-            (Vm::AssignedUserId, user.get().into()),
-            (Vm::AssignedAt, now_sql().into()),
-        ])
+        .values(held_by(user))
         .and_where(Expr::col(Vm::Id).in_subquery(free))
         .returning(Query::returning().columns(COLUMNS))
         .to_owned();
@@ -59,34 +81,17 @@ pub(crate) fn assign_specific(
     user: UserId,
 ) -> Result<PoolVm> {
     let vm = in_class(conn, class, vmid)?;
-    let eligible = vm.status == VmStatus::Available
-        && !vm.needs_reimage
-        && !matches!(vm.role, VmRole::Teacher | VmRole::Base);
-    if !eligible {
+    if let Some(reason) = not_for_students(&vm) {
         return Err(Error::Conflict {
             what: format!(
-                "VM {vmid} cannot be given to a student: it is {} ({})",
-                vm.status.as_str(),
-                match vm.role {
-                    VmRole::Teacher => "the teacher VM",
-                    VmRole::Base => "the class base VM",
-                    _ if vm.needs_reimage => "waiting for a reimage",
-                    _ => "a student VM",
-                }
+                "VM {vmid} cannot be given to a student: {reason}; \
+                 choose a free student VM or a manually added one"
             ),
         });
     }
-    let update = Query::update()
-        .table(Vm::Table)
-        .values([
-            (Vm::Status, VmStatus::Assigned.as_str().into()),
-            (Vm::AssignedUserId, user.get().into()),
-            (Vm::AssignedAt, now_sql().into()),
-        ])
-        .and_where(Expr::col(Vm::ClassId).eq(class.get()))
-        .and_where(Expr::col(Vm::ProxmoxVmid).eq(i64::from(vmid.get())))
+    let update = update_vm(class, vmid)
+        .values(held_by(user))
         .and_where(Expr::col(Vm::Status).eq(VmStatus::Available.as_str()))
-        .returning(Query::returning().columns(COLUMNS))
         .to_owned();
     match query_opt(conn, &update, map) {
         Ok(Some(vm)) => Ok(vm),

@@ -2,9 +2,9 @@
 //! student leaves, marked reimaged, marked for deletion when the pool shrinks.
 
 use rusqlite::Connection;
-use sea_query::{Expr, ExprTrait, Query};
+use sea_query::Query;
 
-use super::{by_vmid, in_class, map, PoolVm, VmRole, VmStatus, COLUMNS};
+use super::{by_vmid, in_class, map, update_vm, PoolVm, VmRole, VmStatus};
 use crate::db::schema::VmAssignments as Vm;
 use crate::db::time::now_sql;
 use crate::error::{Error, Result};
@@ -123,17 +123,13 @@ pub(crate) fn mark_reimaged(conn: &Connection, class: ClassId, vmid: VmId) -> Re
         });
     }
     let now = now_sql();
-    let update = Query::update()
-        .table(Vm::Table)
+    let update = update_vm(class, vmid)
         .values([
             (Vm::NeedsReimage, false.into()),
             (Vm::UsageHours, 0.0f64.into()),
             (Vm::UsageLastReset, now.into()),
             (Vm::QuotaWarnedPercent, 0i64.into()),
         ])
-        .and_where(Expr::col(Vm::ClassId).eq(class.get()))
-        .and_where(Expr::col(Vm::ProxmoxVmid).eq(i64::from(vmid.get())))
-        .returning(Query::returning().columns(COLUMNS))
         .to_owned();
     query_opt(conn, &update, map)?.ok_or_else(|| Error::NotFound {
         what: format!("VM {vmid} in class {class}"),
@@ -151,12 +147,8 @@ pub(crate) fn mark_deleting(conn: &Connection, class: ClassId, vmid: VmId) -> Re
             what: format!("VM {vmid} is held by a student; unassign it first"),
         });
     }
-    let update = Query::update()
-        .table(Vm::Table)
+    let update = update_vm(class, vmid)
         .value(Vm::Status, VmStatus::Deleting.as_str())
-        .and_where(Expr::col(Vm::ClassId).eq(class.get()))
-        .and_where(Expr::col(Vm::ProxmoxVmid).eq(i64::from(vmid.get())))
-        .returning(Query::returning().columns(COLUMNS))
         .to_owned();
     query_opt(conn, &update, map)?.ok_or_else(|| Error::NotFound {
         what: format!("VM {vmid} in class {class}"),

@@ -16,13 +16,13 @@ pub(crate) use lifecycle::{mark_deleting, mark_reimaged, register};
 
 use jiff::Timestamp;
 use rusqlite::Connection;
-use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
+use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement, UpdateStatement};
 
 use super::{query_all, query_opt, stored, Cols};
 use crate::db::schema::VmAssignments as Vm;
 use crate::db::time::{opt_ts_from_sql, ts_from_sql};
 use crate::error::{Error, Result};
-use crate::types::{ClassId, ClusterId, UserId, VmId};
+use crate::types::{ClassId, ClusterId, InvalidValue, UserId, VmId};
 
 /// What a pool VM is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,12 +148,18 @@ pub(crate) fn map(c: &mut Cols<'_, '_>) -> Result<PoolVm> {
     let needs_reimage = c.flag()?;
     let usage_hours = c.next()?;
     let usage_last_reset = opt_ts_from_sql(c.next()?)?;
-    let quota_warned_percent = u8::try_from(c.next::<i64>()?).unwrap_or(0);
+    let warned = c.next::<i64>()?;
+    let quota_warned_percent =
+        stored(u8::try_from(warned).map_err(|_| {
+            InvalidValue::new("quota warning level", warned, "0, 80 or 100 (percent)")
+        }))?;
     let created_at = ts_from_sql(&c.next::<String>()?)?;
     let _manual = c.flag()?;
     let role = match (slot, teacher, base) {
         (Some(s), _, _) => VmRole::Student {
-            slot: u16::try_from(s).unwrap_or(0),
+            slot: stored(u16::try_from(s).map_err(|_| {
+                InvalidValue::new("student slot", s, "1 to 998 (the class's VMID plan)")
+            }))?,
         },
         (None, true, _) => VmRole::Teacher,
         (None, false, true) => VmRole::Base,
@@ -181,6 +187,17 @@ pub(crate) fn map(c: &mut Cols<'_, '_>) -> Result<PoolVm> {
 
 pub(crate) fn select() -> SelectStatement {
     Query::select().columns(COLUMNS).from(Vm::Table).to_owned()
+}
+
+/// An `UPDATE` of the class's VM `vmid` that returns the changed row; the caller adds the values
+/// and any further guard.
+pub(crate) fn update_vm(class: ClassId, vmid: VmId) -> UpdateStatement {
+    Query::update()
+        .table(Vm::Table)
+        .and_where(Expr::col(Vm::ClassId).eq(class.get()))
+        .and_where(Expr::col(Vm::ProxmoxVmid).eq(i64::from(vmid.get())))
+        .returning(Query::returning().columns(COLUMNS))
+        .to_owned()
 }
 /// The VM with this VMID on this cluster.
 ///
