@@ -47,7 +47,7 @@ impl Lab {
         vmid: VmId,
         ran: SignedDuration,
     ) -> Result<UsageUpdate> {
-        authorize(actor, Action::ManageClusters, ClassRelation::None)?;
+        authorize(actor, Action::RecordUsage, ClassRelation::None)?;
         let hours = ran.as_secs_f64().max(0.0) / 3600.0;
         let cluster = cluster.clone();
         let update = self

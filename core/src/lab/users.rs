@@ -119,7 +119,7 @@ impl Lab {
         password: &SecretString,
         role: Role,
     ) -> Result<User> {
-        authorize(actor, Action::ManageRoles, ClassRelation::None)?;
+        authorize(actor, Action::ManageAccounts, ClassRelation::None)?;
         check_username(username)?;
         let password = copy(password);
         let hash = run_blocking(move || hash_password(&password)).await?;
@@ -166,7 +166,7 @@ impl Lab {
         password: &SecretString,
     ) -> Result<()> {
         if actor.user_id() != user {
-            authorize(actor, Action::ManageRoles, ClassRelation::None)?;
+            authorize(actor, Action::ManageAccounts, ClassRelation::None)?;
         }
         let password = copy(password);
         let hash = run_blocking(move || hash_password(&password)).await?;

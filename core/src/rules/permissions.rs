@@ -6,7 +6,7 @@
 //! | create a class, see other users | no | yes | yes | yes |
 //! | class settings, tokens, pool size, assign / unassign, reset usage, publish template, list students and their VMs, control students' VMs | no | yes | no | yes |
 //! | delete a class, add / remove co-owners | no | primary teacher only | no | yes |
-//! | clusters, system settings, users' roles, templates and ISOs of all clusters, listing the classes of every scope | no | no | no | yes |
+//! | clusters, system settings, users' roles and logins, templates and ISOs of all clusters, listing the classes of every scope, feeding VM usage | no | no | no | yes |
 //!
 //! A cluster's `admin_users` / `admin_group` make a person an administrator of that one cluster
 //! ([`ClusterRelation::Admin`]): they may manage that cluster, its templates and its ISOs, but not
@@ -65,6 +65,11 @@ pub enum Action {
     ListAllClasses,
     /// Change users' roles.
     ManageRoles,
+    /// Create local logins, or set a password other than one's own.
+    ManageAccounts,
+    /// Feed the running time of VMs into the usage quota (the monitor of the orchestration
+    /// layer).
+    RecordUsage,
     /// Sync and manage templates of a cluster.
     ManageTemplates,
     /// List and sync ISO images of a cluster.
@@ -73,7 +78,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in table order.
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 25] = [
         Action::JoinClass,
         Action::ViewOwnVms,
         Action::ViewClass,
@@ -95,6 +100,8 @@ impl Action {
         Action::ManageSettings,
         Action::ListAllClasses,
         Action::ManageRoles,
+        Action::ManageAccounts,
+        Action::RecordUsage,
         Action::ManageTemplates,
         Action::ManageIsos,
     ];
@@ -108,8 +115,8 @@ impl Action {
             EditClassSettings | ManageJoinToken | ResizePool | AssignVm | ResetUsage
             | PublishTemplate | ListStudents | ControlStudentVm => Requirement::ClassTeacher,
             DeleteClass | ManageCoOwners => Requirement::PrimaryTeacher,
-            ManageClusters | ManageSettings | ListAllClasses | ManageRoles | ManageTemplates
-            | ManageIsos => Requirement::Adminer,
+            ManageClusters | ManageSettings | ListAllClasses | ManageRoles | ManageAccounts
+            | RecordUsage | ManageTemplates | ManageIsos => Requirement::Adminer,
         }
     }
 
@@ -146,6 +153,8 @@ impl Action {
             ManageSettings => "manage system settings",
             ListAllClasses => "list the classes of every scope",
             ManageRoles => "change users' roles",
+            ManageAccounts => "create logins or set other users' passwords",
+            RecordUsage => "record VM running time",
             ManageTemplates => "manage templates",
             ManageIsos => "manage ISO images",
         }

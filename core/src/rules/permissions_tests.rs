@@ -31,6 +31,8 @@ const TABLE: &[(Action, &str, bool)] = &[
     (Action::ManageSettings, "....Y", false),
     (Action::ListAllClasses, "....Y", false),
     (Action::ManageRoles, "....Y", false),
+    (Action::ManageAccounts, "....Y", false),
+    (Action::RecordUsage, "....Y", false),
     (Action::ManageTemplates, "....Y", true),
     (Action::ManageIsos, "....Y", true),
 ];

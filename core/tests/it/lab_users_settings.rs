@@ -38,6 +38,44 @@ async fn a_local_user_logs_in_with_the_right_password_only() {
 }
 
 #[tokio::test]
+async fn a_user_changes_their_own_password_but_only_an_adminer_changes_anothers() {
+    let w = world().await;
+    let anna = w
+        .lab
+        .create_local_user(&w.admin, "anna", &secret("first pass"), Role::Teacher)
+        .await
+        .expect("create");
+    let anna_actor = w.lab.actor(anna.id).await.expect("actor");
+
+    w.lab
+        .set_password(&anna_actor, anna.id, &secret("second pass"))
+        .await
+        .expect("own password");
+    let refused = w
+        .lab
+        .set_password(&w.teacher, anna.id, &secret("taken over"))
+        .await
+        .expect_err("someone else's password");
+    w.lab
+        .set_password(&w.admin, anna.id, &secret("third pass"))
+        .await
+        .expect("adminer");
+
+    assert_eq!(
+        refused.to_string(),
+        "you may not create logins or set other users' passwords: that needs the adminer role"
+    );
+    assert!(w.lab.login("anna", &secret("second pass")).await.is_err());
+    assert!(w.lab.login("anna", &secret("taken over")).await.is_err());
+    let ok = w
+        .lab
+        .login("anna", &secret("third pass"))
+        .await
+        .expect("login");
+    assert_eq!(ok.id, anna.id);
+}
+
+#[tokio::test]
 async fn an_empty_password_cannot_be_set_and_names_are_checked() {
     let w = world().await;
     let empty = w

@@ -1,14 +1,16 @@
 //! The permission table of issue 4, row by row, through the facade: the core refuses with a
 //! typed error naming the missing right, whatever the front end did.
 
+use jiff::SignedDuration;
 use pvelab_core::rules::permissions::{Action, Actor};
 use pvelab_core::store::class_settings::ClassSettings;
 use pvelab_core::store::classes::{Class, NewClass};
 use pvelab_core::token::TokenExpiry;
 use pvelab_core::types::Role;
 use pvelab_core::{Error, Result};
+use secrecy::SecretString;
 
-use crate::support::{class_with_vms, name, pool_size, user, world, World};
+use crate::support::{class_with_vms, cluster_id, name, pool_size, user, world, World};
 
 /// The five kinds of actor of the table's columns.
 struct Cast {
@@ -32,6 +34,10 @@ async fn cast(w: &World, class: &Class) -> Cast {
         primary: w.teacher,
         adminer: w.admin,
     }
+}
+
+fn password(text: &str) -> SecretString {
+    SecretString::from(text.to_owned())
 }
 
 fn verdict<T>(result: Result<T>) -> bool {
@@ -224,9 +230,15 @@ async fn deleting_a_class_and_managing_co_owners_need_the_primary_teacher_or_adm
 }
 
 #[tokio::test]
-async fn clusters_roles_and_usage_feeds_are_for_adminers_only() {
+async fn clusters_roles_logins_and_usage_feeds_are_for_adminers_only() {
     let w = world().await;
-    let (class, _) = class_with_vms(&w, "c", 5, 0).await;
+    let (class, _) = class_with_vms(&w, "c", 5, 1).await;
+    let vmid = class.scheme.student_vmid(1).expect("slot");
+    let local = w
+        .lab
+        .create_local_user(&w.admin, "local", &password("pw"), Role::User)
+        .await
+        .expect("local login");
     let c = cast(&w, &class).await;
     let expected = [false, false, false, false, true];
     for (i, (who, actor)) in actors(&c).into_iter().enumerate() {
@@ -245,6 +257,22 @@ async fn clusters_roles_and_usage_feeds_are_for_adminers_only() {
             expected[i],
             "{who}: all classes"
         );
+        let login = w
+            .lab
+            .create_local_user(&actor, &format!("login{i}"), &password("pw"), Role::User)
+            .await;
+        assert_eq!(verdict(login), expected[i], "{who}: create a login");
+        let other_password = w.lab.set_password(&actor, local.id, &password("new")).await;
+        assert_eq!(
+            verdict(other_password),
+            expected[i],
+            "{who}: someone else's password"
+        );
+        let usage = w
+            .lab
+            .record_usage(&actor, &cluster_id(), vmid, SignedDuration::from_mins(1))
+            .await;
+        assert_eq!(verdict(usage), expected[i], "{who}: usage feed");
     }
 }
 
