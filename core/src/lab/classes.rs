@@ -11,7 +11,7 @@ use crate::store::pool::{self, PoolVm};
 use crate::store::users::{self, User};
 use crate::store::{enrollment, tokens, waitlist};
 use crate::token::{JoinToken, TokenExpiry};
-use crate::types::{ClassId, ClassName, UserId};
+use crate::types::{ClassId, ClassName, InvalidValue, UserId};
 
 /// A student of a class as a teacher sees them.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,17 +105,27 @@ impl Lab {
             .await
     }
 
-    /// Changes class settings (the class's teachers, co-owners and adminers).
+    /// Changes class settings (the class's teachers, co-owners and adminers). A change that
+    /// sets nothing is refused rather than silently accepted.
     ///
     /// # Errors
     /// [`Error::NotPermitted`](crate::Error::NotPermitted); [`Error::InvalidValue`](crate::Error::InvalidValue)
-    /// for a pool size beyond the class's VMID plan.
+    /// for a pool size beyond the class's VMID plan, or a change that sets no field.
     pub async fn update_class(
         &self,
         actor: &Actor,
         class: ClassId,
         change: ClassSettings,
     ) -> Result<Class> {
+        if change.is_empty() {
+            return Err(InvalidValue::new(
+                "class settings",
+                "no change",
+                "at least one setting to change (description, pool size, resources, placement, \
+                 auto-shutdown, hours, time zone, quota or template)",
+            )
+            .into());
+        }
         let actor = *actor;
         let action = if change.pool_size.is_some() {
             Action::ResizePool
@@ -256,16 +266,21 @@ impl Lab {
         Ok(TokenRotation { token, expiry })
     }
 
-    /// Revokes the class's join token; nobody can join until a new one is made.
+    /// Revokes the class's join token; nobody can join until a new one is made. Returns whether
+    /// the class had a token (`false`: there was nothing to revoke, and nothing changed).
     ///
     /// # Errors
-    /// [`Error::NotPermitted`](crate::Error::NotPermitted).
-    pub async fn revoke_token(&self, actor: &Actor, class: ClassId) -> Result<()> {
+    /// [`Error::NotPermitted`](crate::Error::NotPermitted); [`Error::NotFound`](crate::Error::NotFound).
+    pub async fn revoke_token(&self, actor: &Actor, class: ClassId) -> Result<bool> {
         let actor = *actor;
         self.db()
             .write(move |tx| {
-                class_for(tx, &actor, Action::ManageJoinToken, class)?;
-                tokens::set_token(tx, class, None, TokenExpiry::Never)
+                let stored = class_for(tx, &actor, Action::ManageJoinToken, class)?;
+                if stored.token.is_none() {
+                    return Ok(false);
+                }
+                tokens::set_token(tx, class, None, TokenExpiry::Never)?;
+                Ok(true)
             })
             .await
     }

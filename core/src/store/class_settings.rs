@@ -43,6 +43,39 @@ pub struct ClassSettings {
     pub template_id: Option<Option<i64>>,
 }
 
+impl ClassSettings {
+    /// Whether the change sets no field at all (the facade refuses such a change).
+    pub fn is_empty(&self) -> bool {
+        let Self {
+            description,
+            pool_size,
+            cpu_cores,
+            memory_mb,
+            disk_gb,
+            deployment_node,
+            deployment_cluster,
+            auto_shutdown,
+            hours,
+            time_zone,
+            max_usage,
+            template_id,
+        } = self;
+        // Destructured so that a new field cannot be forgotten here.
+        description.is_none()
+            && pool_size.is_none()
+            && cpu_cores.is_none()
+            && memory_mb.is_none()
+            && disk_gb.is_none()
+            && deployment_node.is_none()
+            && deployment_cluster.is_none()
+            && auto_shutdown.is_none()
+            && hours.is_none()
+            && time_zone.is_none()
+            && max_usage.is_none()
+            && template_id.is_none()
+    }
+}
+
 /// Applies a settings change.
 ///
 /// # Errors

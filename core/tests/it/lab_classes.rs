@@ -177,6 +177,32 @@ async fn settings_change_and_a_pool_beyond_the_plan_is_refused_with_the_limit() 
 }
 
 #[tokio::test]
+async fn a_settings_change_that_sets_nothing_is_refused_and_changes_nothing() {
+    let w = world().await;
+    let class = w
+        .lab
+        .create_class(&w.teacher, NewClass::new(name("c"), pool_size(5)))
+        .await
+        .expect("class");
+
+    let refused = w
+        .lab
+        .update_class(&w.teacher, class.id, ClassSettings::default())
+        .await
+        .expect_err("empty change");
+
+    match &refused {
+        Error::InvalidValue(e) => {
+            assert_eq!(e.field(), "class settings");
+            assert!(e.allowed().contains("at least one setting"), "{refused}");
+        }
+        other => panic!("expected InvalidValue, got {other:?}"),
+    }
+    let after = w.lab.class(&w.teacher, class.id).await.expect("class");
+    assert_eq!(after.updated_at, class.updated_at, "nothing was written");
+}
+
+#[tokio::test]
 async fn a_wrong_token_and_an_expired_token_are_told_apart() {
     let w = world().await;
     let class = w
@@ -242,10 +268,13 @@ async fn rotating_revokes_the_old_token_and_revoking_stops_joins() {
         .join(&student, &new.token)
         .await
         .expect("new token works");
-    w.lab
-        .revoke_token(&w.teacher, class.id)
-        .await
-        .expect("revoke");
+    assert!(
+        w.lab
+            .revoke_token(&w.teacher, class.id)
+            .await
+            .expect("revoke"),
+        "a token was revoked"
+    );
     assert!(matches!(
         w.lab.join(&student, &new.token).await,
         Err(Error::TokenInvalid)
@@ -253,6 +282,13 @@ async fn rotating_revokes_the_old_token_and_revoking_stops_joins() {
     assert_eq!(
         w.lab.class(&student, class.id).await.expect("class").token,
         None
+    );
+    assert!(
+        !w.lab
+            .revoke_token(&w.teacher, class.id)
+            .await
+            .expect("revoke again"),
+        "revoking again says there was nothing to revoke"
     );
 }
 

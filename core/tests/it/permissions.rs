@@ -152,10 +152,11 @@ async fn managing_a_class_needs_being_its_teacher_or_co_owner_or_adminer() {
     let target = user(&w.lab, "target", Role::User).await.user_id();
     for (i, (who, actor)) in actors(&c).into_iter().enumerate() {
         let id = class.id;
-        let settings = w
-            .lab
-            .update_class(&actor, id, ClassSettings::default())
-            .await;
+        let describe = ClassSettings {
+            description: Some(Some(format!("by {who}"))),
+            ..ClassSettings::default()
+        };
+        let settings = w.lab.update_class(&actor, id, describe).await;
         assert_eq!(verdict(settings), expected[i], "{who}: settings");
         let resize = ClassSettings {
             pool_size: Some(pool_size(6)),
