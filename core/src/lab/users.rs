@@ -158,7 +158,8 @@ impl Lab {
     /// # Errors
     /// [`Error::NotPermitted`] for anyone else;
     /// [`Error::InvalidValue`] for an empty password;
-    /// [`Error::NotFound`] for a user without a login name.
+    /// [`Error::NotFound`] for an unknown user;
+    /// [`Error::Conflict`] for a user without a local login (known only by an external id).
     pub async fn set_password(
         &self,
         actor: &Actor,

@@ -234,8 +234,18 @@ pub(crate) fn insert(conn: &Connection, sealer: &Sealer, new: &NewCluster) -> Re
     match execute(conn, &insert) {
         Ok(_) => get(conn, &new.cluster_id),
         Err(e) if unique_violation(&e).is_some_and(|m| m.contains("is_default")) => {
+            let current = Query::select()
+                .column(Clusters::ClusterId)
+                .from(Clusters::Table)
+                .and_where(Expr::col(Clusters::IsDefault).eq(true))
+                .to_owned();
+            let current = query_opt(conn, &current, |c| c.next::<String>())?.unwrap_or_default();
             Err(Error::Conflict {
-                what: "another cluster is already the default".into(),
+                what: format!(
+                    "cluster {current:?} is already the default (there is at most one); \
+                     add {:?} without is_default",
+                    new.cluster_id.as_str()
+                ),
             })
         }
         Err(e) if unique_violation(&e).is_some() => Err(Error::Conflict {

@@ -197,7 +197,8 @@ pub(crate) fn set_role(conn: &Connection, id: UserId, role: Role) -> Result<User
 /// Replaces a local user's password hash.
 ///
 /// # Errors
-/// [`Error::NotFound`] when the user does not exist or has no login name.
+/// [`Error::NotFound`] when the user does not exist; [`Error::Conflict`] when they have no local
+/// login (a password without a user name could never be used).
 pub(crate) fn set_password_hash(conn: &Connection, id: UserId, hash: &str) -> Result<()> {
     let update = Query::update()
         .table(Users::Table)
@@ -206,8 +207,13 @@ pub(crate) fn set_password_hash(conn: &Connection, id: UserId, hash: &str) -> Re
         .and_where(Expr::col(Users::Username).is_not_null())
         .to_owned();
     if execute(conn, &update)? == 0 {
-        return Err(Error::NotFound {
-            what: format!("local user {id}"),
+        let user = get(conn, id)?;
+        return Err(Error::Conflict {
+            what: format!(
+                "user {id} ({}) has no local login, so a password cannot be set; \
+                 passwords are for users created with a user name",
+                user.shown_name()
+            ),
         });
     }
     Ok(())

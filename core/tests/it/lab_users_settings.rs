@@ -178,3 +178,28 @@ async fn with_the_waitlist_switched_off_a_join_without_free_vm_says_so() {
         SettingValue::Bool(false)
     );
 }
+
+#[tokio::test]
+async fn a_password_for_a_user_without_a_local_login_is_refused_by_name() {
+    let w = world().await;
+    let discord_only = w
+        .lab
+        .ensure_user("discord:77", Some("Dora"))
+        .await
+        .expect("user");
+
+    let refused = w
+        .lab
+        .set_password(&w.admin, discord_only.id, &secret("pw"))
+        .await
+        .expect_err("no login");
+
+    assert!(matches!(refused, Error::Conflict { .. }), "{refused:?}");
+    let text = refused.to_string();
+    assert!(
+        text.contains(&format!("user {}", discord_only.id))
+            && text.contains("Dora")
+            && text.contains("no local login"),
+        "{text}"
+    );
+}

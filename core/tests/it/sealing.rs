@@ -201,3 +201,29 @@ async fn bad_cluster_fields_are_refused_by_name_before_anything_is_stored() {
     }
     assert!(lab.clusters(&admin).await.expect("list").is_empty());
 }
+
+#[tokio::test]
+async fn a_second_default_cluster_is_refused_naming_the_current_default() {
+    let lab = Lab::open(LabConfig::in_memory().with_sealing_key(SealingKey::generate()))
+        .await
+        .expect("open");
+    let admin = user(&lab, "admin", Role::Adminer).await;
+    let password = || ClusterCredential::Password(SecretString::from(PASSWORD.to_owned()));
+    let mut first = cluster("first", password());
+    first.is_default = true;
+    let mut second = cluster("second", password());
+    second.is_default = true;
+    lab.add_cluster(&admin, first).await.expect("first default");
+
+    let refused = lab
+        .add_cluster(&admin, second)
+        .await
+        .expect_err("second default");
+
+    assert!(matches!(refused, Error::Conflict { .. }), "{refused:?}");
+    let text = refused.to_string();
+    assert!(
+        text.contains("\"first\" is already the default") && text.contains("\"second\""),
+        "{text}"
+    );
+}
