@@ -98,31 +98,29 @@ impl Lab {
                 }
                 let student = actor.user_id();
                 let enrolled = enrollment::enroll(tx, student, class.id)?;
-                if let Some(vm) = pool::held(tx, class.id, student)? {
-                    let vm = VmOutcome::AlreadyAssigned(vm);
-                    return Ok((
-                        JoinOutcome {
-                            class,
-                            enrollment: enrolled,
-                            vm,
-                        },
-                        Vec::new(),
-                    ));
-                }
-                // Serve those already waiting before a newcomer (first come first served).
-                let promoted = promote_waitlist(tx, class.id)?;
-                let vm = if waitlist::first(tx, class.id)?.is_none() {
-                    pool::assign_next_free(tx, class.id, student)?
-                } else {
-                    None
-                };
-                let vm = match vm {
-                    Some(vm) => VmOutcome::Assigned(vm),
-                    None if settings::load(tx)?.waitlist_enabled() => VmOutcome::Waitlisted {
-                        position: waitlist::enqueue(tx, class.id, student)?,
-                    },
-                    // The enrollment stays: the teacher can assign a VM later.
-                    None => VmOutcome::NoVmFree,
+                let (vm, promoted) = match pool::held(tx, class.id, student)? {
+                    Some(vm) => (VmOutcome::AlreadyAssigned(vm), Vec::new()),
+                    None => {
+                        // Serve those already waiting before a newcomer (first come first
+                        // served).
+                        let promoted = promote_waitlist(tx, class.id)?;
+                        let vm = if waitlist::first(tx, class.id)?.is_none() {
+                            pool::assign_next_free(tx, class.id, student)?
+                        } else {
+                            None
+                        };
+                        let vm = match vm {
+                            Some(vm) => VmOutcome::Assigned(vm),
+                            None if settings::load(tx)?.waitlist_enabled() => {
+                                VmOutcome::Waitlisted {
+                                    position: waitlist::enqueue(tx, class.id, student)?,
+                                }
+                            }
+                            // The enrollment stays: the teacher can assign a VM later.
+                            None => VmOutcome::NoVmFree,
+                        };
+                        (vm, promoted)
+                    }
                 };
                 Ok((
                     JoinOutcome {

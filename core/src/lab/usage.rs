@@ -9,8 +9,8 @@ use crate::rules::quota::{self, QuotaLevel, QuotaStatus};
 use crate::rules::start::{may_start, StartDecision, StartRequest};
 use crate::store::classes;
 use crate::store::pool::{self, PoolVm, VmStatus};
-use crate::store::usage;
-use crate::types::{ClassId, ClassTimeZone, ClusterId, UserId, VmId};
+use crate::store::{settings, usage};
+use crate::types::{ClassId, ClusterId, UserId, VmId};
 
 /// The result of [`Lab::record_usage`].
 #[derive(Debug, Clone, PartialEq)]
@@ -115,7 +115,7 @@ impl Lab {
                 let relation = crate::store::enrollment::relation(tx, actor.user_id(), class)?;
                 let zone = match &stored.time_zone {
                     Some(zone) => zone.clone(),
-                    None => default_zone(tx)?,
+                    None => settings::default_time_zone(tx)?,
                 };
                 Ok(may_start(&StartRequest {
                     actor: &actor,
@@ -131,9 +131,4 @@ impl Lab {
             })
             .await
     }
-}
-
-/// The system default time zone for classes without their own.
-fn default_zone(tx: &rusqlite::Connection) -> Result<ClassTimeZone> {
-    crate::store::settings::default_time_zone(tx)
 }
