@@ -34,11 +34,13 @@ pub(crate) async fn network_get_interfaces(State(s): State<S>, c: Call) -> ApiRe
     let mut w = s.world();
     let vmid = c.vmid();
     let g = guest_mut(&mut w, Kind::Qemu, c.node(), vmid)?;
-    if !g.running {
-        return Err(ApiError::fail(format!("VM {vmid} is not running")));
-    }
+    // PVE checks the configuration before the run state: a stopped VM without an agent says
+    // that it has no agent, which is the thing to fix.
     if !g.has_agent() {
         return Err(ApiError::fail("No QEMU guest agent configured"));
+    }
+    if !g.running {
+        return Err(ApiError::fail(format!("VM {vmid} is not running")));
     }
     if never {
         return Err(ApiError::fail(format!(

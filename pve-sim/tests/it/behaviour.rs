@@ -52,6 +52,26 @@ async fn the_agent_answers_only_after_its_delay_and_reports_addresses() {
 }
 
 #[tokio::test]
+async fn a_stopped_vm_without_an_agent_names_the_missing_agent_first() {
+    let api = Api::start(SimConfig {
+        vms: 8,
+        ..SimConfig::fast()
+    })
+    .await;
+    let path = "/nodes/pve1/qemu/106/agent/network-get-interfaces";
+    let stop = api.post("/nodes/pve1/qemu/106/status/stop", &[]).await;
+    assert_eq!(
+        api.wait_task(stop.data().as_str().expect("a UPID")).await,
+        "OK"
+    );
+    let stopped = api.get(path).await;
+    assert_eq!(
+        (stopped.status.as_u16(), stopped.reason.as_str()),
+        (500, "No QEMU guest agent configured")
+    );
+}
+
+#[tokio::test]
 async fn cpu_load_shows_in_status_resources_and_rrddata() {
     let api = Api::fast().await;
     api.sim
