@@ -31,6 +31,19 @@ pub struct RequestCount {
     pub count: u64,
 }
 
+/// How many answers with one status one endpoint gave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCount {
+    /// HTTP method.
+    pub method: String,
+    /// Path template relative to `/api2/json`, as in [`RequestCount`].
+    pub path: String,
+    /// The HTTP status of the answer (401 for a refused ticket, 595 for an injected fault).
+    pub status: u16,
+    /// Answers since start or the last reset.
+    pub count: u64,
+}
+
 /// How the cluster behaves during a simulated outage (the control API stays reachable).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -74,6 +87,40 @@ impl SimControl {
             .get(&(method.to_owned(), path_template.to_owned()))
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Answers per endpoint, method and status since start or the last
+    /// [`Self::reset_counters`]. Requests the outage mode drops get no answer and no entry.
+    pub fn statuses(&self) -> Vec<StatusCount> {
+        self.shared
+            .statuses()
+            .into_iter()
+            .map(|((method, path, status), count)| StatusCount {
+                method,
+                path,
+                status,
+                count,
+            })
+            .collect()
+    }
+
+    /// Answers with `status` from one endpoint, e.g. `count_status("POST", "/access/ticket", 200)`.
+    pub fn count_status(&self, method: &str, path_template: &str, status: u16) -> u64 {
+        self.shared
+            .statuses()
+            .get(&(method.to_owned(), path_template.to_owned(), status))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Answers with `status` from all endpoints, e.g. every 401 given so far.
+    pub fn total_with_status(&self, status: u16) -> u64 {
+        self.shared
+            .statuses()
+            .iter()
+            .filter(|((_, _, s), _)| *s == status)
+            .map(|(_, n)| n)
+            .sum()
     }
 
     /// All API requests counted so far.
@@ -241,13 +288,18 @@ pub(crate) fn routes() -> Router<S> {
         .route(
             "/counters",
             get(|State(s): State<S>| async move {
-                let list = ctl(s).counters();
+                let list = ctl(s.clone()).counters();
                 let total: u64 = list.iter().map(|c| c.count).sum();
                 let map: BTreeMap<String, u64> = list
                     .into_iter()
                     .map(|c| (format!("{} {}", c.method, c.path), c.count))
                     .collect();
-                Json(json!({ "total": total, "counts": map }))
+                let statuses: BTreeMap<String, u64> = ctl(s.clone())
+                    .statuses()
+                    .into_iter()
+                    .map(|c| (format!("{} {} {}", c.method, c.path, c.status), c.count))
+                    .collect();
+                Json(json!({ "total": total, "counts": map, "statuses": statuses }))
             }),
         )
         .route(

@@ -54,7 +54,7 @@ mod tasks;
 
 pub use capacity::{best_clone_time, CloneKind};
 pub use config::{CapacityConfig, SimConfig, TimingConfig};
-pub use control::{OutageMode, RequestCount, SimControl};
+pub use control::{OutageMode, RequestCount, SimControl, StatusCount};
 pub use error::{Error, Result};
 pub use faults::FaultConfig;
 pub use load::{CpuLoad, LoadStep, BUSY_CPU, IDLE_CPU};

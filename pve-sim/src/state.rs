@@ -39,6 +39,8 @@ pub(crate) struct Shared {
     /// Random choices made at run time (MAC addresses of clones), seeded from `seed`.
     rng: Mutex<StdRng>,
     counters: Mutex<BTreeMap<(String, String), u64>>,
+    /// Answers per endpoint and status, so tests can tell refusals (401, faults) from work.
+    statuses: Mutex<BTreeMap<(String, String, u16), u64>>,
     pub(crate) capacity: Capacity,
     pub(crate) creds: Credentials,
     /// SHA-256 fingerprint of the TLS certificate, colon-separated upper-case hex.
@@ -74,6 +76,7 @@ impl Shared {
             faults: Mutex::new(faults),
             rng: Mutex::new(StdRng::seed_from_u64(cfg.seed ^ 0x5EED_C10E)),
             counters: Mutex::new(BTreeMap::new()),
+            statuses: Mutex::new(BTreeMap::new()),
             creds,
             fingerprint,
             outage: watch::Sender::new(None),
@@ -118,8 +121,25 @@ impl Shared {
             .clone()
     }
 
+    pub(crate) fn count_status(&self, method: &str, template: &str, status: u16) {
+        let mut c = self.statuses.lock().unwrap_or_else(PoisonError::into_inner);
+        *c.entry((method.to_owned(), template.to_owned(), status))
+            .or_insert(0) += 1;
+    }
+
+    pub(crate) fn statuses(&self) -> BTreeMap<(String, String, u16), u64> {
+        self.statuses
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     pub(crate) fn reset_counters(&self) {
         self.counters
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        self.statuses
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();

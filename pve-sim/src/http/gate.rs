@@ -46,12 +46,11 @@ pub(crate) async fn gate(
     let template = rel_path(matched.as_str()).to_owned();
     let method = req.method().clone();
     shared.count(method.as_str(), &template);
+    // Every answer of the gate is counted by status on its way out.
+    let answer = |resp: Response| finish(&shared, method.as_str(), &template, resp);
     if method == Method::DELETE && has_body(&req) {
         let path = rel_path(req.uri().path()).to_owned();
-        return finish(
-            &shared,
-            ApiError::not_implemented("DELETE", &path).into_response(),
-        );
+        return answer(ApiError::not_implemented("DELETE", &path).into_response());
     }
     let public = method == Method::POST && template == "/access/ticket";
     if !public {
@@ -59,7 +58,7 @@ pub(crate) async fn gate(
             Ok(user) => {
                 let path = rel_path(req.uri().path()).to_owned();
                 if let Err(e) = authorize(&shared, &user, &method, &template, &path) {
-                    return finish(&shared, e.into_response());
+                    return answer(e.into_response());
                 }
                 req.extensions_mut().insert(AuthUser(user));
             }
@@ -67,7 +66,7 @@ pub(crate) async fn gate(
                 if shared.cfg.delay_401 {
                     tokio::time::sleep(shared.cfg.scaled(3.0)).await;
                 }
-                return finish(&shared, e.into_response());
+                return answer(e.into_response());
             }
         }
     }
@@ -81,14 +80,16 @@ pub(crate) async fn gate(
             RequestFault::Unreachable595 => ApiError::Proxy(595, "No route to host"),
             RequestFault::Timeout596 => ApiError::Proxy(596, "Connection timed out"),
         };
-        return finish(&shared, e.into_response());
+        return answer(e.into_response());
     }
     let resp = next.run(req).await;
-    finish(&shared, resp)
+    answer(resp)
 }
 
-/// Apply the legacy error body switch (no `message` member) to an error response.
-fn finish(shared: &Shared, resp: Response) -> Response {
+/// Count the answer's status, and apply the legacy error body switch (no `message` member)
+/// to an error response.
+fn finish(shared: &Shared, method: &str, template: &str, resp: Response) -> Response {
+    shared.count_status(method, template, resp.status().as_u16());
     if !shared.cfg.legacy_error_body {
         return resp;
     }
@@ -117,10 +118,13 @@ pub(crate) async fn not_implemented(
         || "(unknown)".to_owned(),
         |m| rel_path(m.as_str()).to_owned(),
     );
-    shared.count(req.method().as_str(), &template);
+    let method = req.method().as_str();
+    shared.count(method, &template);
     let path = rel_path(req.uri().path()).to_owned();
     finish(
         &shared,
-        ApiError::not_implemented(req.method().as_str(), &path).into_response(),
+        method,
+        &template,
+        ApiError::not_implemented(method, &path).into_response(),
     )
 }

@@ -197,12 +197,34 @@ async fn counters_count_per_endpoint_and_reset_over_http() {
         c["counts"]["GET /nodes/{node}/qemu/{vmid}/status/current"],
         2
     );
+    assert_eq!(c["statuses"]["GET /cluster/resources 200"], 3);
     api.http
         .post(format!("{url}/reset"))
         .send()
         .await
         .expect("reset");
     assert_eq!(api.sim.total_requests(), 0);
+}
+
+#[tokio::test]
+async fn answers_are_counted_by_status_so_refusals_stand_apart_from_work() {
+    let api = Api::fast().await;
+    api.get("/version").await;
+    let refused = api.send(api.http.get(api.url("/version"))).await;
+    assert_eq!(refused.status.as_u16(), 401);
+    api.get("/nodes/pve1/qemu/99999/status/current").await;
+
+    assert_eq!(api.sim.count("GET", "/version"), 2);
+    assert_eq!(api.sim.count_status("GET", "/version", 200), 1);
+    assert_eq!(api.sim.count_status("GET", "/version", 401), 1);
+    assert_eq!(api.sim.total_with_status(401), 1);
+    assert_eq!(
+        api.sim
+            .count_status("GET", "/nodes/{node}/qemu/{vmid}/status/current", 500),
+        1
+    );
+    api.sim.reset_counters();
+    assert!(api.sim.statuses().is_empty());
 }
 
 #[tokio::test]
