@@ -8,8 +8,9 @@ use crate::upid::Upid;
 /// Everything that can go wrong when talking to Proxmox VE.
 ///
 /// Variants are chosen so that a caller can act on them: retry later (`Locked`, `LockTimeout`,
-/// `NodeUnreachable`, `Timeout`), fix its input (`Parameter`), give up on this object
-/// (`NotFound`, `AlreadyExists`), or fix its credentials (`Authentication`, `PermissionDenied`).
+/// `AgentNotRunning`, `NodeUnreachable`, `Timeout`), fix its input (`Parameter`), give up on
+/// this object (`NotFound`, `AlreadyExists`), change the guest first (`GuestNotRunning`,
+/// `AgentNotConfigured`), or fix its credentials (`Authentication`, `PermissionDenied`).
 /// Messages combine the status line's reason, the body's `message` and its `errors` map.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -40,7 +41,10 @@ pub enum Error {
         /// Full server text.
         message: String,
     },
-    /// The server could not take a file lock in time and did nothing; safe to retry.
+    /// The server could not take a lock in time and did nothing; safe to retry, writes too.
+    ///
+    /// Two texts mean this: a local file lock ("can't lock file '...' - got timeout") and the
+    /// cluster file system's lock ("got lock request timeout"). Both fail before any work.
     #[error("lock timeout: {message}")]
     LockTimeout {
         /// Full server text, e.g. "can't lock file '/var/lock/qemu-server/lock-203.conf' - got timeout".
@@ -64,6 +68,21 @@ pub enum Error {
     #[error("guest agent not running: {message}")]
     AgentNotRunning {
         /// Full server text, e.g. "QEMU guest agent is not running".
+        message: String,
+    },
+    /// The VM has no guest agent in its configuration, so it can never report an address:
+    /// enable the agent (`agent: 1`) in the VM or its template. Polling again does not help.
+    #[error("no guest agent configured: {message}")]
+    AgentNotConfigured {
+        /// Full server text, "No QEMU guest agent configured".
+        message: String,
+    },
+    /// The guest is not running, so its agent cannot answer: start it first.
+    #[error("guest {vmid} is not running: {message}")]
+    GuestNotRunning {
+        /// The guest the server named.
+        vmid: u32,
+        /// Full server text, e.g. "VM 101 is not running".
         message: String,
     },
     /// The API proxy could not reach the node or its daemon (HTTP 595 / 596); transient.
@@ -268,11 +287,13 @@ impl ErrorReply {
         }
     }
 
-    /// Whether this is the synchronous "can't lock file ... got timeout" failure, which PVE
-    /// raises before doing any work, so a write can safely be sent again.
+    /// Whether this is a synchronous lock timeout, which PVE raises before doing any work, so
+    /// a write can safely be sent again: a local file lock ("can't lock file ... got timeout")
+    /// or the cluster file system's lock ("got lock request timeout", pmxcfs).
     pub(crate) fn is_lock_timeout(&self) -> bool {
         let text = self.combined_message();
-        text.contains("can't lock file") && text.contains("got timeout")
+        (text.contains("can't lock file") && text.contains("got timeout"))
+            || text.contains("got lock request timeout")
     }
 
     /// Turn the reply into the most specific variant.
@@ -289,6 +310,13 @@ impl ErrorReply {
             _ if self.is_lock_timeout() => Error::LockTimeout { message },
             _ if lower.contains("already exists") => Error::AlreadyExists { message },
             _ if lower.contains("guest agent is not running") => Error::AgentNotRunning { message },
+            _ if lower.contains("no qemu guest agent configured") => {
+                Error::AgentNotConfigured { message }
+            }
+            _ if not_running_guest(&message).is_some() => Error::GuestNotRunning {
+                vmid: not_running_guest(&message).unwrap_or_default(),
+                message,
+            },
             _ if lower.contains("does not exist") || lower.contains("no such") => {
                 Error::NotFound { message }
             }
@@ -311,6 +339,21 @@ fn lock_name(message: &str) -> Option<String> {
     let rest = &message[start..];
     let end = rest.find(')')?;
     Some(rest[..end].to_owned())
+}
+
+/// The guest in "VM 101 is not running" (qemu) or "CT 108 not running" (containers).
+fn not_running_guest(message: &str) -> Option<u32> {
+    message.split(" - ").find_map(|part| {
+        let part = part.trim();
+        let rest = part
+            .strip_prefix("VM ")
+            .and_then(|r| r.strip_suffix(" is not running"))
+            .or_else(|| {
+                part.strip_prefix("CT ")
+                    .and_then(|r| r.strip_suffix(" not running"))
+            })?;
+        rest.parse().ok()
+    })
 }
 
 impl fmt::Display for ErrorReply {
@@ -369,6 +412,44 @@ mod tests {
         );
         assert!(r.is_lock_timeout());
         assert!(matches!(r.into_error(), Error::LockTimeout { .. }));
+    }
+
+    #[test]
+    fn a_cluster_lock_request_timeout_is_a_lock_timeout_and_transient() {
+        let body = br#"{"data":null,"message":"cfs-lock 'file-user_cfg' error: got lock request timeout\n"}"#;
+        let r = ErrorReply::new(500, "Internal Server Error", body);
+        assert!(r.is_lock_timeout());
+        let e = r.into_error();
+        assert!(matches!(e, Error::LockTimeout { .. }), "{e:?}");
+        assert!(e.is_transient());
+    }
+
+    #[test]
+    fn an_agent_missing_from_the_config_is_agent_not_configured_and_final() {
+        let body = br#"{"data":null,"message":"No QEMU guest agent configured\n"}"#;
+        let e = ErrorReply::new(500, "No QEMU guest agent configured", body).into_error();
+        assert!(matches!(e, Error::AgentNotConfigured { .. }), "{e:?}");
+        assert!(!e.is_transient());
+    }
+
+    #[test]
+    fn a_stopped_vm_or_container_is_guest_not_running_with_its_id() {
+        for (text, id) in [("VM 101 is not running", 101), ("CT 108 not running", 108)] {
+            let body = format!("{{\"data\":null,\"message\":\"{text}\\n\"}}");
+            match ErrorReply::new(500, "Internal Server Error", body.as_bytes()).into_error() {
+                Error::GuestNotRunning { vmid, message } => {
+                    assert_eq!(vmid, id);
+                    assert!(message.contains(text), "{message}");
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_booting_agent_is_not_mistaken_for_a_stopped_guest() {
+        let e = ErrorReply::new(500, "QEMU guest agent is not running", b"").into_error();
+        assert!(matches!(e, Error::AgentNotRunning { .. }), "{e:?}");
     }
 
     #[test]

@@ -112,7 +112,8 @@ impl Limits {
 
 /// Whether an error reply may be retried.
 ///
-/// Writes: only the synchronous lock timeout, which PVE raises before doing anything.
+/// Writes: only the synchronous lock timeouts (file lock or cluster file system lock), which
+/// PVE raises before doing anything.
 /// GETs: also proxy failures (595/596), gateway errors, and 500s that report a timeout; other
 /// 500s are semantic answers (missing VM, agent not running) and would not change.
 pub(crate) fn reply_is_retryable(reply: &ErrorReply, idempotent: bool) -> bool {
@@ -203,6 +204,22 @@ mod tests {
             b"",
         );
         assert!(reply_is_retryable(&r, false));
+    }
+
+    #[test]
+    fn a_cluster_lock_request_timeout_is_retried_even_for_writes() {
+        let r = ErrorReply::new(
+            500,
+            "cfs-lock 'file-replication_cfg' error: got lock request timeout",
+            b"",
+        );
+        assert!(reply_is_retryable(&r, false));
+    }
+
+    #[test]
+    fn a_stopped_guest_is_not_retried() {
+        let r = ErrorReply::new(500, "VM 101 is not running", b"");
+        assert!(!reply_is_retryable(&r, true));
     }
 
     #[tokio::test]

@@ -14,8 +14,9 @@ impl Qemu {
     /// here because it is a real answer. [`Qemu::wait_for_addresses`] polls until one comes.
     ///
     /// # Errors
-    /// [`crate::Error::AgentNotRunning`] while the agent does not answer; [`crate::Error::Api`]
-    /// when no agent is configured or the VM is stopped.
+    /// [`crate::Error::AgentNotRunning`] while the agent does not answer (transient);
+    /// [`crate::Error::AgentNotConfigured`] when the VM has no agent and
+    /// [`crate::Error::GuestNotRunning`] when it is stopped (both final until someone acts).
     pub async fn agent_network_interfaces(&self) -> Result<Vec<AgentInterface>> {
         let reply: AgentResult<Vec<AgentInterface>> = self
             .client
@@ -38,8 +39,8 @@ impl Qemu {
     /// ```
     ///
     /// # Errors
-    /// [`Error::Timeout`] when no address appeared in time; other errors (no agent configured,
-    /// VM stopped or missing) at once.
+    /// [`Error::Timeout`] when no address appeared in time; other errors at once, without
+    /// another poll: [`Error::AgentNotConfigured`], [`Error::GuestNotRunning`], a missing VM.
     pub async fn wait_for_addresses(&self, wait: TaskWait) -> Result<Vec<IpAddr>> {
         let deadline = tokio::time::Instant::now() + wait.timeout;
         let mut interval = wait.initial_interval;

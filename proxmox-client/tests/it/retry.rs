@@ -118,6 +118,33 @@ async fn a_post_that_meets_a_lock_timeout_is_retried() {
 }
 
 #[tokio::test]
+async fn a_put_that_meets_a_cluster_lock_request_timeout_is_retried() {
+    let server = MockServer::start().await;
+    let config = "/api2/json/nodes/pve1/qemu/203/config";
+    Mock::given(method("PUT"))
+        .and(path(config))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"data":null,
+            "message":"cfs-lock 'file-user_cfg' error: got lock request timeout\n"})))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(config))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": null})))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    token_client(&server)
+        .node("pve1")
+        .qemu(203)
+        .update_config(&pvelab_proxmox::ConfigUpdate::new().set("memory", 2048))
+        .await
+        .expect("retried until the lock was free");
+    assert_eq!(received(&server, "PUT", config).await.len(), 3);
+}
+
+#[tokio::test]
 async fn a_lock_timeout_that_persists_is_reported_as_lock_timeout() {
     let server = MockServer::start().await;
     Mock::given(method("PUT"))

@@ -213,6 +213,32 @@ mod addresses {
             .wait_for_addresses(fast_wait())
             .await
             .expect_err("no agent");
-        assert!(matches!(err, Error::Api { .. }), "{err:?}");
+        assert!(matches!(err, Error::AgentNotConfigured { .. }), "{err:?}");
+        assert_eq!(received(&server, "GET", AGENT).await.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_stopped_vm_fails_at_once_and_names_itself() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path(AGENT))
+            .respond_with(
+                ResponseTemplate::new(500)
+                    .set_body_json(json!({"data":null,"message":"VM 101 is not running\n"})),
+            )
+            .mount(&server)
+            .await;
+        let err = token_client(&server)
+            .node("pve1")
+            .qemu(101)
+            .wait_for_addresses(fast_wait())
+            .await
+            .expect_err("stopped");
+        assert!(
+            matches!(err, Error::GuestNotRunning { vmid: 101, .. }),
+            "{err:?}"
+        );
+        assert!(!err.is_transient(), "it must be started first");
+        assert_eq!(received(&server, "GET", AGENT).await.len(), 1);
     }
 }
