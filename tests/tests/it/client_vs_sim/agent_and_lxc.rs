@@ -13,6 +13,9 @@ use crate::support::{self, run_task, IPV6_ONLY_VM, NO_AGENT_VM, TEMPLATE};
 /// `time_scale`): long enough that no test reaches it without advancing the simulated clock.
 const AGENT_DELAY: f64 = 600.0;
 
+/// The agent call as the simulator counts it.
+const AGENT_PATH: &str = "/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces";
+
 fn slow_agent() -> SimConfig {
     let mut cfg = support::config();
     cfg.timing.agent_delay_secs = AGENT_DELAY / cfg.time_scale;
@@ -64,7 +67,10 @@ async fn the_agent_refuses_while_the_vm_boots_and_reports_its_address_after_the_
     let vm = client.node("pve1").qemu(id);
 
     match vm.agent_network_interfaces().await {
-        Err(Error::Api { message, .. }) => assert!(message.contains("is not running"), "{message}"),
+        Err(Error::GuestNotRunning { vmid, message }) => {
+            assert_eq!(vmid, id);
+            assert!(message.contains("is not running"), "{message}");
+        }
         other => panic!("a stopped VM has no agent: {other:?}"),
     }
 
@@ -158,7 +164,7 @@ async fn a_vm_without_an_agent_fails_at_once_instead_of_being_polled_forever() {
 
     for result in [direct.map(|_| ()), waited.map(|_| ())] {
         match result {
-            Err(e @ Error::Api { status: 500, .. }) => {
+            Err(e @ Error::AgentNotConfigured { .. }) => {
                 assert!(
                     e.to_string().contains("No QEMU guest agent configured"),
                     "{e}"
@@ -168,6 +174,36 @@ async fn a_vm_without_an_agent_fails_at_once_instead_of_being_polled_forever() {
             other => panic!("expected the no-agent error, got {other:?}"),
         }
     }
+    assert_eq!(
+        sim.count("GET", AGENT_PATH),
+        2,
+        "one direct call and one poll: waiting stopped at the first answer"
+    );
+}
+
+#[tokio::test]
+async fn waiting_for_the_address_of_a_stopped_vm_stops_at_once_and_names_it() {
+    let sim = support::sim().await;
+    let client = support::token_client(&sim);
+    let node = node_of(&client, IPV6_ONLY_VM).await;
+    let vm = client.node(&node).qemu(IPV6_ONLY_VM);
+    if vm.status().await.expect("status").status == GuestStatus::Running {
+        run_task(&client, vm.stop().await.expect("stop")).await;
+    }
+    sim.reset_counters();
+
+    let waited = vm
+        .wait_for_addresses(short_wait(Duration::from_secs(30)))
+        .await;
+
+    match waited {
+        Err(e @ Error::GuestNotRunning { vmid, .. }) => {
+            assert_eq!(vmid, IPV6_ONLY_VM);
+            assert!(!e.is_transient(), "it has to be started first: {e}");
+        }
+        other => panic!("expected the stopped-guest error, got {other:?}"),
+    }
+    assert_eq!(sim.count("GET", AGENT_PATH), 1, "no second poll");
 }
 
 #[tokio::test]
@@ -240,7 +276,9 @@ async fn containers_are_listed_configured_powered_and_show_their_interfaces() {
         GuestStatus::Stopped
     );
     match lxc.interfaces().await {
-        Err(Error::Api { message, .. }) => assert!(message.contains("not running"), "{message}"),
+        Err(Error::GuestNotRunning { message, .. }) => {
+            assert!(message.contains("not running"), "{message}")
+        }
         other => panic!("a stopped container has no interfaces: {other:?}"),
     }
     run_task(&client, lxc.start().await.expect("start")).await;

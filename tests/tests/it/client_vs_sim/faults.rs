@@ -1,7 +1,8 @@
 //! Retries under injected faults: with one request in ten answered 500 (lock request timeout),
-//! 595 or 596 before it runs, reads converge through the client's retries while writes are
-//! never re-sent by the client; the simulator's request counters show both. Timeouts from
-//! injected latency follow the same rule.
+//! 595 or 596 before it runs, reads converge through the client's retries. Writes are re-sent
+//! by the client only after the lock request timeout, which PVE raises before doing anything;
+//! after a 595/596 the caller decides. The simulator's request and status counters show both.
+//! Timeouts from injected latency follow the same rule.
 
 use std::time::Duration;
 
@@ -21,16 +22,33 @@ fn ten_percent() -> FaultConfig {
     }
 }
 
-/// An injected fault, which the simulator draws before running the request: nothing happened.
+/// Only the proxy faults (595/596): a write that meets one is not re-sent by the client.
+fn proxy_faults() -> FaultConfig {
+    FaultConfig {
+        seed: Some(10),
+        error_595_rate: 0.05,
+        error_596_rate: 0.05,
+        ..FaultConfig::default()
+    }
+}
+
+/// An injected fault that reached the caller. The simulator draws faults before running the
+/// request, so nothing happened. A lock request timeout reaches the caller only when the
+/// client's retries ran out.
 fn injected(e: &Error) -> bool {
     match e {
         Error::NodeUnreachable { .. } => true,
-        Error::Api {
-            status: 500,
-            message,
-        } => message.contains("got lock request timeout"),
+        Error::LockTimeout { message } => message.contains("got lock request timeout"),
         _ => false,
     }
+}
+
+/// Answers of one endpoint that were injected faults (500, 595, 596): requests that did nothing.
+fn faulted(sim: &pvelab_pve_sim::SimHandle, method: &str, path: &str) -> u64 {
+    [500, 595, 596]
+        .iter()
+        .map(|&status| sim.count_status(method, path, status))
+        .sum()
 }
 
 #[tokio::test]
@@ -55,11 +73,12 @@ async fn reads_converge_through_retries_under_ten_percent_faults() {
 }
 
 #[tokio::test]
-async fn writes_are_sent_once_by_the_client_and_converge_when_the_caller_repeats_them() {
+async fn writes_are_sent_once_by_the_client_after_a_proxy_fault_and_converge_when_the_caller_repeats_them(
+) {
     let sim = support::sim().await;
     let client = support::token_client(&sim);
     let vm = client.node("pve1").qemu(100);
-    sim.set_faults(ten_percent()).expect("faults");
+    sim.set_faults(proxy_faults()).expect("faults");
     const WRITES: u32 = 100;
 
     let mut attempts = 0u64;
@@ -83,6 +102,42 @@ async fn writes_are_sent_once_by_the_client_and_converge_when_the_caller_repeats
     );
     assert!(refused > 0, "some writes met a fault (seeded, 10 %)");
     assert_eq!(attempts, u64::from(WRITES) + refused);
+    let config = vm.config().await.expect("config");
+    assert_eq!(
+        config.get("description").as_deref(),
+        Some(format!("revision {}", WRITES - 1).as_str())
+    );
+}
+
+#[tokio::test]
+async fn writes_that_meet_a_lock_request_timeout_are_retried_by_the_client() {
+    let sim = support::sim().await;
+    let client = support::token_client(&sim);
+    let vm = client.node("pve1").qemu(100);
+    sim.set_faults(FaultConfig {
+        seed: Some(10),
+        error_500_rate: 0.1,
+        ..FaultConfig::default()
+    })
+    .expect("faults");
+    const WRITES: u32 = 100;
+    const PUT: (&str, &str) = ("PUT", "/nodes/{node}/qemu/{vmid}/config");
+
+    for i in 0..WRITES {
+        let update = ConfigUpdate::new().set("description", format!("revision {i}"));
+        vm.update_config(&update)
+            .await
+            .expect("the client rides out the lock request timeout");
+    }
+
+    let sent = sim.count(PUT.0, PUT.1);
+    let refused = sim.count_status(PUT.0, PUT.1, 500);
+    assert!(refused > 0, "some writes met the fault (seeded, 10 %)");
+    assert_eq!(
+        sent - refused,
+        u64::from(WRITES),
+        "every write ran exactly once; the client re-sent only refused ones"
+    );
     let config = vm.config().await.expect("config");
     assert_eq!(
         config.get("description").as_deref(),
@@ -119,10 +174,13 @@ async fn clones_under_faults_create_every_vm_exactly_once() {
             .expect("the clone finishes");
     }
 
+    const CLONE: (&str, &str) = ("POST", "/nodes/{node}/qemu/{vmid}/clone");
+    let sent = sim.count(CLONE.0, CLONE.1);
+    assert!(sent >= attempts, "{sent} requests for {attempts} attempts");
     assert_eq!(
-        sim.count("POST", "/nodes/{node}/qemu/{vmid}/clone"),
-        attempts,
-        "no clone request was duplicated"
+        sent - faulted(&sim, CLONE.0, CLONE.1),
+        ids.len() as u64,
+        "every clone request that ran created its VM; no clone ran twice"
     );
     assert_eq!(sim.guest_count(), before + ids.len());
     let vms = client.cluster().vms().await.expect("vms");
