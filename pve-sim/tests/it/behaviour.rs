@@ -228,6 +228,58 @@ async fn answers_are_counted_by_status_so_refusals_stand_apart_from_work() {
 }
 
 #[tokio::test]
+async fn the_date_header_follows_the_simulated_clock() {
+    let api = Api::fast().await;
+    let date_of = |resp: &reqwest::Response| {
+        let text = resp
+            .headers()
+            .get(reqwest::header::DATE)
+            .expect("every answer has a Date")
+            .to_str()
+            .expect("ASCII")
+            .to_owned();
+        httpdate::parse_http_date(&text)
+            .expect("an HTTP date")
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs() as i64
+    };
+    let before = api
+        .http
+        .get(api.url("/version"))
+        .header("Authorization", api.token_header())
+        .send()
+        .await
+        .expect("answer");
+    assert!((date_of(&before) - api.sim.now()).abs() <= 1);
+
+    api.sim.advance_clock(5400.0);
+    let api_answer = api
+        .http
+        .get(api.url("/version"))
+        .header("Authorization", api.token_header())
+        .send()
+        .await
+        .expect("answer");
+    let refused = api.http.get(api.url("/version")).send().await.expect("401");
+    let control = api
+        .http
+        .get(format!("{}/_sim/clock", api.sim.base_url()))
+        .send()
+        .await
+        .expect("control answer");
+    for resp in [&api_answer, &refused, &control] {
+        let shown = date_of(resp);
+        assert!(
+            shown - date_of(&before) >= 5400 && (shown - api.sim.now()).abs() <= 1,
+            "{} shows {shown}, the simulated clock is at {}",
+            resp.url(),
+            api.sim.now()
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_vm_deleted_behind_the_products_back_is_gone_from_the_api() {
     let api = Api::fast().await;
     let url = format!("{}/_sim/guests/103", api.sim.base_url());
