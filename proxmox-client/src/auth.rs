@@ -1,12 +1,14 @@
 //! Credentials, PVE tickets, and the single-flight ticket cache.
 //!
 //! A ticket is valid for two hours and nothing warns before it expires, so the client reads the
-//! issue time embedded in the ticket and renews it once it is an hour old. Renewal and re-login
-//! happen under one async mutex: concurrent requests that find the ticket old wait for the one
-//! renewal in flight and then share its result.
+//! issue time embedded in the ticket and renews it once it is an hour old. The age is measured
+//! on the server's clock, as the `Date` header of its latest reply shows it, because the server
+//! judges expiry by its own clock. Renewal and re-login happen under one async mutex: concurrent
+//! requests that find the ticket old wait for the one renewal in flight and then share its result.
 
 use std::fmt;
 use std::future::Future;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -142,9 +144,6 @@ pub(crate) struct Session {
     pub(crate) csrf: SecretString,
     /// Unix time read from the ticket (`PVE:<user>:<hex time>::<sig>`), on the server's clock.
     pub(crate) issued_at: i64,
-    /// Server clock minus local clock in seconds, from the login reply's `Date` header, so
-    /// that a skewed local clock neither renews on every request nor never.
-    pub(crate) clock_offset: i64,
 }
 
 impl Session {
@@ -153,8 +152,7 @@ impl Session {
     /// # Errors
     /// [`Error::Decode`] when the ticket has no readable issue time (the ticket itself is not
     /// put into the message: it is a credential).
-    /// `server_now` is the reply's `Date` (unix seconds), if the server sent one.
-    pub(crate) fn new(ticket: String, csrf: String, server_now: Option<i64>) -> Result<Self> {
+    pub(crate) fn new(ticket: String, csrf: String) -> Result<Self> {
         let issued_at = ticket_time(&ticket).ok_or_else(|| Error::Decode {
             url: "access/ticket".into(),
             path: "data.ticket".into(),
@@ -164,13 +162,12 @@ impl Session {
             ticket: SecretString::from(ticket),
             csrf: SecretString::from(csrf),
             issued_at,
-            clock_offset: server_now.map_or(0, |server| server - unix_now()),
         })
     }
 
-    /// Whether the ticket is old enough to renew now (`now` on the local clock).
-    pub(crate) fn is_due(&self, now: i64) -> bool {
-        now + self.clock_offset - self.issued_at >= RENEW_AFTER_SECS
+    /// Whether the ticket is old enough to renew at `server_now` (the server's clock).
+    pub(crate) fn is_due(&self, server_now: i64) -> bool {
+        server_now - self.issued_at >= RENEW_AFTER_SECS
     }
 }
 
@@ -210,9 +207,24 @@ pub(crate) enum LoginKind {
 #[derive(Default)]
 pub(crate) struct SessionCache {
     slot: tokio::sync::Mutex<Option<Arc<Session>>>,
+    /// Server clock minus local clock in seconds, from the `Date` of the latest reply (0 until
+    /// one arrives), so that neither a skewed local clock nor a server clock that moved since
+    /// the login makes the client misjudge a ticket's age.
+    clock_offset: AtomicI64,
 }
 
 impl SessionCache {
+    /// Note the server's clock from a reply's `Date` header (unix seconds).
+    pub(crate) fn observe_server_time(&self, server_now: i64) {
+        self.clock_offset
+            .store(server_now - unix_now(), Ordering::Relaxed);
+    }
+
+    /// Now on the server's clock, as far as its replies have shown it.
+    pub(crate) fn server_now(&self) -> i64 {
+        unix_now() + self.clock_offset.load(Ordering::Relaxed)
+    }
+
     /// A session usable now. `refused` is a session the server just answered 401 to: if the
     /// cache still holds it, a fresh login replaces it; if someone already replaced it, the
     /// replacement is returned without another login.
@@ -229,7 +241,9 @@ impl SessionCache {
         let kind = match (&*slot, refused) {
             (Some(current), Some(bad)) if Arc::ptr_eq(current, bad) => LoginKind::Fresh,
             (Some(current), Some(_)) => return Ok(current.clone()),
-            (Some(current), None) if !current.is_due(unix_now()) => return Ok(current.clone()),
+            (Some(current), None) if !current.is_due(self.server_now()) => {
+                return Ok(current.clone())
+            }
             (Some(current), None) => LoginKind::Renew(current.clone()),
             (None, _) => LoginKind::Fresh,
         };
@@ -254,7 +268,7 @@ mod tests {
 
     #[test]
     fn a_ticket_becomes_due_after_one_hour() {
-        let s = Session::new(format!("PVE:root@pam:{:08X}::sig", 1000), "x".into(), None)
+        let s = Session::new(format!("PVE:root@pam:{:08X}::sig", 1000), "x".into())
             .expect("valid ticket");
         assert!(!s.is_due(1000 + 3599));
         assert!(s.is_due(1000 + 3600));
@@ -263,23 +277,23 @@ mod tests {
     #[test]
     fn age_is_measured_on_the_server_clock() {
         // The server runs two hours behind us and has just issued the ticket.
+        let cache = SessionCache::default();
         let server_now = unix_now() - 7200;
+        cache.observe_server_time(server_now);
         let ticket = format!("PVE:root@pam:{server_now:08X}::sig");
-        let s = Session::new(ticket, "x".into(), Some(server_now)).expect("valid ticket");
-        assert!(!s.is_due(unix_now()));
-        assert!(s.is_due(unix_now() + 3600));
+        let s = Session::new(ticket, "x".into()).expect("valid ticket");
+        assert!(!s.is_due(cache.server_now()));
+        // Later replies show the server's clock an hour further on.
+        cache.observe_server_time(server_now + 3600);
+        assert!(s.is_due(cache.server_now()));
     }
 
     #[test]
     fn debug_output_never_shows_secrets() {
         let token = Auth::api_token("u@pve!t=supersecret-uuid").expect("valid");
         let pass = Auth::password("root@pam", "hunter2").expect("valid");
-        let s = Session::new(
-            "PVE:root@pam:00000001::topsig".into(),
-            "1:csrfsig".into(),
-            None,
-        )
-        .expect("valid");
+        let s = Session::new("PVE:root@pam:00000001::topsig".into(), "1:csrfsig".into())
+            .expect("valid");
         let text = format!("{token:?} {pass:?} {s:?}");
         for secret in ["supersecret", "hunter2", "topsig", "csrfsig"] {
             assert!(!text.contains(secret), "{text}");

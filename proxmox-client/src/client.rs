@@ -123,7 +123,6 @@ fn sensitive(value: String) -> reqwest::header::HeaderValue {
 struct Decoded<T> {
     data: T,
     total: Option<u64>,
-    server_time: Option<i64>,
 }
 
 impl Client {
@@ -185,7 +184,12 @@ impl Client {
                 .send_once(req, &url, authenticated, session.as_deref())
                 .await;
             let reply = match sent {
-                Ok(reply) => reply,
+                Ok(reply) => {
+                    if let Some(server_now) = reply.server_time {
+                        self.inner.sessions.observe_server_time(server_now);
+                    }
+                    reply
+                }
                 Err(err) => {
                     if let Some(pin) = &self.inner.pin {
                         if let Some((expected, presented)) = pin.mismatch() {
@@ -215,11 +219,7 @@ impl Client {
             };
             if (200..300).contains(&reply.status) {
                 let (data, total) = decode(url.as_str(), &reply.body)?;
-                return Ok(Decoded {
-                    data,
-                    total,
-                    server_time: reply.server_time,
-                });
+                return Ok(Decoded { data, total });
             }
             let error = ErrorReply::new(reply.status, &reply.reason, &reply.body);
             if reply.status == 401 && session.is_some() && !relogged {
@@ -342,6 +342,6 @@ impl Client {
         // Boxed: `execute` may itself call this (to log in), a recursive future.
         let reply = Box::pin(self.execute::<TicketReply>(&req, false)).await?;
         tracing::debug!(username, "obtained a PVE ticket");
-        Session::new(reply.data.ticket, reply.data.csrf, reply.server_time)
+        Session::new(reply.data.ticket, reply.data.csrf)
     }
 }

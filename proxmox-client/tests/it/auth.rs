@@ -328,7 +328,16 @@ async fn a_server_clock_hours_behind_ours_does_not_cause_a_renewal_per_request()
         )
         .mount(&server)
         .await;
-    serve_version(&server).await;
+    // Every reply of this server shows its clock, as a real server's would.
+    Mock::given(method("GET"))
+        .and(path("/api2/json/version"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data":{"version":"9.2.0","release":"9.2","repoid":"x"}}))
+                .insert_header("Date", httpdate::fmt_http_date(server_now).as_str()),
+        )
+        .mount(&server)
+        .await;
     let client = password_client(&server);
     for _ in 0..3 {
         client.version().await.expect("version");
@@ -337,5 +346,34 @@ async fn a_server_clock_hours_behind_ours_does_not_cause_a_renewal_per_request()
         logins(&server).await.len(),
         1,
         "the ticket is fresh on the server's clock"
+    );
+}
+
+#[tokio::test]
+async fn a_server_clock_that_moves_on_after_the_login_makes_the_ticket_due() {
+    let server = MockServer::start().await;
+    serve_logins(&server, &ticket(0, "fresh"), &ticket(0, "renewed")).await;
+    // After the login the server's replies show its clock an hour and a bit further on
+    // (e.g. it was corrected by NTP): on its clock the ticket is now over an hour old.
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3700);
+    Mock::given(method("GET"))
+        .and(path("/api2/json/version"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data":{"version":"9.2.0","release":"9.2","repoid":"x"}}))
+                .insert_header("Date", httpdate::fmt_http_date(later).as_str()),
+        )
+        .mount(&server)
+        .await;
+    let client = password_client(&server);
+    client.version().await.expect("first");
+    client.version().await.expect("second");
+
+    let bodies = logins(&server).await;
+    assert_eq!(bodies.len(), 2, "login, then one renewal: {bodies:?}");
+    assert!(
+        bodies[1].contains("password=PVE%3Aroot%40pam%3A"),
+        "{}",
+        bodies[1]
     );
 }
