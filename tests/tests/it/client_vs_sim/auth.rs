@@ -1,6 +1,7 @@
 //! Both kinds of authentication and TLS pinning against the simulator: API tokens, tickets
-//! with CSRF tokens, a fresh login after the ticket expired (shared by concurrent requests),
-//! refused credentials, and a wrong certificate fingerprint.
+//! with CSRF tokens, renewal of an hour-old ticket before it is refused, a fresh login after the
+//! ticket expired (shared by concurrent requests), refused credentials, and a wrong
+//! certificate fingerprint.
 
 use pvelab_proxmox::{Client, CloneParams, Error};
 use pvelab_pve_sim::SimConfig;
@@ -87,6 +88,47 @@ async fn an_expired_ticket_costs_one_fresh_login_shared_by_concurrent_requests()
         .expect("a write with the new CSRF token");
     run_task(&client, upid).await;
     assert_eq!(sim.count(LOGIN.0, LOGIN.1), 1);
+}
+
+#[tokio::test]
+async fn a_ticket_over_an_hour_old_on_the_servers_clock_is_renewed_before_any_request_is_refused() {
+    let sim = support::sim().await;
+    let lifetime = sim.config().ticket_lifetime_secs as f64;
+    let client = support::password_client(&sim);
+    client.version().await.expect("login");
+    assert_eq!(sim.count(LOGIN.0, LOGIN.1), 1);
+
+    // Past the client's renewal age (one hour), within the ticket's lifetime.
+    let aged = 5400.0;
+    assert!(aged < lifetime, "the ticket must still be valid");
+    sim.advance_clock(aged);
+    for _ in 0..3 {
+        client.nodes().await.expect("nodes");
+    }
+
+    assert_eq!(
+        sim.count_status(LOGIN.0, LOGIN.1, 200),
+        2,
+        "one login and one renewal, the renewal as soon as a reply showed the server's clock"
+    );
+    assert_eq!(sim.total_with_status(401), 0, "no request was refused");
+
+    // The first ticket has now expired on the simulator; the renewed one carries on.
+    sim.advance_clock(lifetime - aged + 60.0);
+    let id = client.free_vmid(Some(200)).await.expect("free id");
+    let upid = client
+        .node("pve1")
+        .qemu(TEMPLATE)
+        .clone_vm(&CloneParams::new(id))
+        .await
+        .expect("a write with the renewed ticket and CSRF token");
+    run_task(&client, upid).await;
+    assert_eq!(
+        sim.total_with_status(401),
+        0,
+        "the renewed ticket is in use"
+    );
+    assert_eq!(sim.count(LOGIN.0, LOGIN.1), 2);
 }
 
 #[tokio::test]
