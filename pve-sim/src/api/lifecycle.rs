@@ -3,7 +3,7 @@
 use axum::extract::State;
 use serde_json::Value;
 
-use super::{check_lock, guest_mut, S};
+use super::{check_lock, guest_mut, guest_task, task_guest, S};
 use crate::http::call::Call;
 use crate::http::reply::{ApiError, ApiResult, Data};
 use crate::model::{format_size, parse_size, Kind};
@@ -34,14 +34,7 @@ pub(crate) async fn destroy(State(s): State<S>, c: Call, kind: Kind) -> ApiResul
             )));
         }
         let node = g.node.clone();
-        tasks::new_task(
-            &s,
-            &mut w,
-            &node,
-            &format!("{}destroy", kind.task_prefix()),
-            &vmid.to_string(),
-            &c.user,
-        )
+        guest_task(&s, &mut w, &node, kind, vmid, "destroy", &c.user)
     };
     tasks::spawn(&s, upid.clone(), move |ctx| async move {
         let base = format!(":base-{vmid}-disk-");
@@ -133,14 +126,7 @@ pub(crate) async fn resize(State(s): State<S>, c: Call, kind: Kind) -> ApiResult
             .collect();
         g.config.insert(disk.clone(), updated.join(",").into());
         let node = g.node.clone();
-        tasks::new_task(
-            &s,
-            &mut w,
-            &node,
-            &format!("{}resize", kind.task_prefix()),
-            &vmid.to_string(),
-            &c.user,
-        )
+        guest_task(&s, &mut w, &node, kind, vmid, "resize", &c.user)
     };
     tasks::spawn(&s, upid.clone(), move |ctx| async move {
         ctx.log(format!("  Size of logical volume changed for disk {disk}."));
@@ -177,21 +163,12 @@ pub(crate) async fn template(State(s): State<S>, c: Call, kind: Kind) -> ApiResu
         }
         g.set_lock(Some("create"));
         let node = g.node.clone();
-        tasks::new_task(
-            &s,
-            &mut w,
-            &node,
-            &format!("{}template", kind.task_prefix()),
-            &vmid.to_string(),
-            &c.user,
-        )
+        guest_task(&s, &mut w, &node, kind, vmid, "template", &c.user)
     };
     tasks::spawn(&s, upid.clone(), move |ctx| async move {
         ctx.work(ctx.shared.cfg.timing.snapshot_secs).await;
         let mut w = ctx.shared.world();
-        let Some(g) = w.guests.get_mut(&vmid) else {
-            return Err(format!("{} {vmid} does not exist", kind.noun()));
-        };
+        let g = task_guest(&mut w, kind, vmid)?;
         let key = kind.disk_key();
         if let Some(d) = g.config.get(key).and_then(Value::as_str) {
             let renamed = d.replacen(

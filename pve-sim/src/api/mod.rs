@@ -55,6 +55,28 @@ pub(crate) fn check_lock(g: &Guest, skiplock: bool) -> Result<(), ApiError> {
     }
 }
 
+/// A task on `node` about guest `vmid`, typed as PVE types it (`qm<what>` or `vz<what>`).
+pub(crate) fn guest_task(
+    s: &Shared,
+    w: &mut World,
+    node: &str,
+    kind: Kind,
+    vmid: u32,
+    what: &str,
+    user: &str,
+) -> String {
+    let ttype = format!("{}{what}", kind.task_prefix());
+    crate::tasks::new_task(s, w, node, &ttype, &vmid.to_string(), user)
+}
+
+/// The guest a running task works on, or the task's failure text when it vanished meanwhile
+/// (deleted behind the task's back).
+pub(crate) fn task_guest(w: &mut World, kind: Kind, vmid: u32) -> Result<&mut Guest, String> {
+    w.guests
+        .get_mut(&vmid)
+        .ok_or_else(|| format!("{} {vmid} does not exist", kind.noun()))
+}
+
 /// The same check as text, for failures inside tasks.
 pub(crate) fn lock_text(g: &Guest) -> Option<String> {
     g.lock()

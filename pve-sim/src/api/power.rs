@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 
-use super::{guest_mut, lock_text, S};
+use super::{guest_mut, guest_task, lock_text, S};
 use crate::http::call::Call;
 use crate::http::reply::{ApiResult, Data};
 use crate::model::Kind;
@@ -56,8 +56,7 @@ pub(crate) async fn power(
         let mut w = s.world();
         let g = guest_mut(&mut w, kind, c.node(), vmid)?;
         let node = g.node.clone();
-        let ttype = format!("{}{action}", kind.task_prefix());
-        tasks::new_task(&s, &mut w, &node, &ttype, &vmid.to_string(), &c.user)
+        guest_task(&s, &mut w, &node, kind, vmid, action, &c.user)
     };
     tasks::spawn(&s, upid.clone(), move |ctx| async move {
         let noun = kind.noun();

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use serde_json::{json, Value};
 
-use super::{check_lock, guest_mut, S};
+use super::{check_lock, guest_mut, guest_task, task_guest, S};
 use crate::http::call::Call;
 use crate::http::reply::{ApiError, ApiResult, Data};
 use crate::model::{Kind, Snapshot};
@@ -86,23 +86,14 @@ pub(crate) async fn create(State(s): State<S>, c: Call, kind: Kind) -> ApiResult
         }
         g.set_lock(Some("snapshot"));
         let node = g.node.clone();
-        tasks::new_task(
-            &s,
-            &mut w,
-            &node,
-            &format!("{}snapshot", kind.task_prefix()),
-            &vmid.to_string(),
-            &c.user,
-        )
+        guest_task(&s, &mut w, &node, kind, vmid, "snapshot", &c.user)
     };
     tasks::spawn(&s, upid.clone(), move |ctx| async move {
         ctx.work(ctx.shared.cfg.timing.snapshot_secs).await;
         let failed = ctx.injected_failure();
         let now = ctx.shared.clock.now();
         let mut w = ctx.shared.world();
-        let Some(g) = w.guests.get_mut(&vmid) else {
-            return Err(format!("{} {vmid} does not exist", kind.noun()));
-        };
+        let g = task_guest(&mut w, kind, vmid)?;
         g.set_lock(None);
         if let Some(e) = failed {
             return Err(e);
@@ -142,22 +133,13 @@ pub(crate) async fn rollback(State(s): State<S>, c: Call, kind: Kind) -> ApiResu
         }
         g.set_lock(Some("rollback"));
         let node = g.node.clone();
-        tasks::new_task(
-            &s,
-            &mut w,
-            &node,
-            &format!("{}rollback", kind.task_prefix()),
-            &vmid.to_string(),
-            &c.user,
-        )
+        guest_task(&s, &mut w, &node, kind, vmid, "rollback", &c.user)
     };
     tasks::spawn(&s, upid.clone(), move |ctx| async move {
         ctx.work(ctx.shared.cfg.timing.snapshot_secs).await;
         let now = ctx.shared.clock.now_f64();
         let mut w = ctx.shared.world();
-        let Some(g) = w.guests.get_mut(&vmid) else {
-            return Err(format!("{} {vmid} does not exist", kind.noun()));
-        };
+        let g = task_guest(&mut w, kind, vmid)?;
         let Some(snap) = g.snapshots.iter().find(|x| x.name == name).cloned() else {
             g.set_lock(None);
             return Err(format!("snapshot '{name}' does not exist"));
@@ -192,21 +174,12 @@ pub(crate) async fn delete(State(s): State<S>, c: Call, kind: Kind) -> ApiResult
         }
         g.set_lock(Some("snapshot-delete"));
         let node = g.node.clone();
-        tasks::new_task(
-            &s,
-            &mut w,
-            &node,
-            &format!("{}delsnapshot", kind.task_prefix()),
-            &vmid.to_string(),
-            &c.user,
-        )
+        guest_task(&s, &mut w, &node, kind, vmid, "delsnapshot", &c.user)
     };
     tasks::spawn(&s, upid.clone(), move |ctx| async move {
         ctx.work(ctx.shared.cfg.timing.snapshot_secs).await;
         let mut w = ctx.shared.world();
-        let Some(g) = w.guests.get_mut(&vmid) else {
-            return Err(format!("{} {vmid} does not exist", kind.noun()));
-        };
+        let g = task_guest(&mut w, kind, vmid)?;
         g.set_lock(None);
         let parent_of_removed = g
             .snapshots
