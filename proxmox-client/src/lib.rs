@@ -27,7 +27,8 @@
 //!   [`Task`]); `models/`: reply and parameter types.
 //! - [`Upid`], [`Client::wait_for_task`] (`task.rs`), [`Client::with_free_vmid`] (`vmid.rs`).
 //! - `property/`: [`NetDevice`] and [`Disk`] property strings; `lenient.rs`: tolerant decoding.
-//! - [`Error`]: one error enum whose variants a caller can act on.
+//! - [`Error`]: one error enum whose variants a caller can act on; `reply.rs` turns PVE's
+//!   error replies into it.
 #![warn(missing_docs)]
 
 mod api;
@@ -40,6 +41,7 @@ mod form;
 mod lenient;
 mod models;
 mod property;
+mod reply;
 mod task;
 mod tls;
 mod transport;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::error::ErrorReply;
+use crate::reply::ErrorReply;
 
 /// Default number of concurrent requests per node (a node has 3 API workers).
 pub const DEFAULT_PER_NODE_CONCURRENCY: usize = 3;
