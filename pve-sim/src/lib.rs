@@ -9,7 +9,8 @@
 //! - `populate`: the initial nodes, storages, templates, VMs and containers;
 //! - `model`, `state`: the cluster state behind one mutex;
 //! - `tasks`, `capacity`: UPIDs, task logs, clone slots and storage locks;
-//! - `http`: TLS server, gate (counters, auth, faults), parameters, PVE-style replies;
+//! - `http`: TLS server, gate (counters, auth, faults), parameters, PVE-style replies, the
+//!   simulated `Date` header, and the control API's HTTP side (`/_sim/`);
 //! - `api`: one file per area of `/api2/json`;
 //! - [`control`]: faults, nodes, guests, clock and counters ([`SimControl`], also under `/_sim/`).
 //!

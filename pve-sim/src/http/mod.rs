@@ -9,6 +9,7 @@ use crate::state::Shared;
 
 pub(crate) mod auth;
 pub(crate) mod call;
+pub(crate) mod control;
 pub(crate) mod date;
 pub(crate) mod gate;
 pub(crate) mod params;
@@ -23,7 +24,7 @@ pub(crate) fn app(shared: Arc<Shared>) -> Router {
         .method_not_allowed_fallback(gate::not_implemented);
     Router::new()
         .nest(gate::API_PREFIX, api)
-        .nest("/_sim", crate::control::routes())
+        .nest("/_sim", control::routes())
         .fallback(gate::not_implemented)
         .layer(map_response_with_state(shared.clone(), date::stamp))
         .with_state(shared)
