@@ -127,7 +127,8 @@ pub(crate) fn reply_is_retryable(reply: &ErrorReply, idempotent: bool) -> bool {
         502..=504 | 595 | 596 => true,
         500 => {
             let text = reply.combined_message().to_lowercase();
-            text.contains("got timeout") || text.contains("timed out") || text.contains("timeout")
+            // "got timeout", "got lock request timeout", "... timed out".
+            text.contains("timeout") || text.contains("timed out")
         }
         _ => false,
     }

@@ -47,7 +47,7 @@ impl Lxc {
     /// `GET .../interfaces`: the container's interfaces and addresses.
     ///
     /// # Errors
-    /// Any [`crate::Error`]; a stopped container is an error.
+    /// [`crate::Error::GuestNotRunning`] for a stopped container; any other [`crate::Error`].
     pub async fn interfaces(&self) -> Result<Vec<LxcInterface>> {
         self.client
             .call(self.at(Method::GET, &["interfaces"]))
