@@ -20,6 +20,19 @@ async fn serve_version(server: &MockServer) {
         .await;
 }
 
+/// `GET /version` whose replies show the server's clock at `date`.
+async fn serve_version_dated(server: &MockServer, date: std::time::SystemTime) {
+    Mock::given(method("GET"))
+        .and(path("/api2/json/version"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data":{"version":"9.2.0","release":"9.2","repoid":"x"}}))
+                .insert_header("Date", httpdate::fmt_http_date(date).as_str()),
+        )
+        .mount(server)
+        .await;
+}
+
 /// Password logins answer with `ticket`; renewals (password = a ticket) with `renewed`.
 async fn serve_logins(server: &MockServer, ticket: &str, renewed: &str) {
     Mock::given(method("POST"))
@@ -329,15 +342,7 @@ async fn a_server_clock_hours_behind_ours_does_not_cause_a_renewal_per_request()
         .mount(&server)
         .await;
     // Every reply of this server shows its clock, as a real server's would.
-    Mock::given(method("GET"))
-        .and(path("/api2/json/version"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"data":{"version":"9.2.0","release":"9.2","repoid":"x"}}))
-                .insert_header("Date", httpdate::fmt_http_date(server_now).as_str()),
-        )
-        .mount(&server)
-        .await;
+    serve_version_dated(&server, server_now).await;
     let client = password_client(&server);
     for _ in 0..3 {
         client.version().await.expect("version");
@@ -356,15 +361,7 @@ async fn a_server_clock_that_moves_on_after_the_login_makes_the_ticket_due() {
     // After the login the server's replies show its clock an hour and a bit further on
     // (e.g. it was corrected by NTP): on its clock the ticket is now over an hour old.
     let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3700);
-    Mock::given(method("GET"))
-        .and(path("/api2/json/version"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"data":{"version":"9.2.0","release":"9.2","repoid":"x"}}))
-                .insert_header("Date", httpdate::fmt_http_date(later).as_str()),
-        )
-        .mount(&server)
-        .await;
+    serve_version_dated(&server, later).await;
     let client = password_client(&server);
     client.version().await.expect("first");
     client.version().await.expect("second");
