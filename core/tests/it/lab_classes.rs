@@ -7,26 +7,14 @@ use pvelab_core::token::{JoinToken, TokenExpiry};
 use pvelab_core::types::{HoursWindow, Role, SchemeKind};
 use pvelab_core::Error;
 
-use crate::support::{name, pool_size, user, world};
+use crate::support::{assert_token_invalid, name, pool_size, user, world};
 
 #[tokio::test]
 async fn classes_get_disjoint_vmid_ranges_and_a_large_pool_gets_the_wide_plan() {
     let w = world().await;
-    let small = w
-        .lab
-        .create_class(&w.teacher, NewClass::new(name("small"), pool_size(30)))
-        .await
-        .expect("small");
-    let large = w
-        .lab
-        .create_class(&w.teacher, NewClass::new(name("large"), pool_size(300)))
-        .await
-        .expect("large");
-    let next = w
-        .lab
-        .create_class(&w.teacher, NewClass::new(name("next"), pool_size(98)))
-        .await
-        .expect("next");
+    let small = w.class("small", 30).await;
+    let large = w.class("large", 300).await;
+    let next = w.class("next", 98).await;
 
     assert_eq!(small.scheme.kind(), SchemeKind::Classic);
     assert_eq!(large.scheme.kind(), SchemeKind::Wide);
@@ -77,20 +65,12 @@ async fn a_requested_prefix_overlapping_another_class_is_a_conflict() {
 #[tokio::test]
 async fn deleting_a_class_frees_its_vmid_range() {
     let w = world().await;
-    let first = w
-        .lab
-        .create_class(&w.teacher, NewClass::new(name("first"), pool_size(10)))
-        .await
-        .expect("first");
+    let first = w.class("first", 10).await;
     w.lab
         .delete_class(&w.teacher, first.id)
         .await
         .expect("delete");
-    let again = w
-        .lab
-        .create_class(&w.teacher, NewClass::new(name("again"), pool_size(10)))
-        .await
-        .expect("again");
+    let again = w.class("again", 10).await;
     assert_eq!(again.scheme, first.scheme);
     assert!(matches!(
         w.lab.class(&w.teacher, first.id).await,
@@ -137,11 +117,7 @@ async fn class_names_are_unique_within_a_scope_only() {
 #[tokio::test]
 async fn settings_change_and_a_pool_beyond_the_plan_is_refused_with_the_limit() {
     let w = world().await;
-    let class = w
-        .lab
-        .create_class(&w.teacher, NewClass::new(name("c"), pool_size(20)))
-        .await
-        .expect("class");
+    let class = w.class("c", 20).await;
     let changed = w
         .lab
         .update_class(
@@ -179,11 +155,7 @@ async fn settings_change_and_a_pool_beyond_the_plan_is_refused_with_the_limit() 
 #[tokio::test]
 async fn a_settings_change_that_sets_nothing_is_refused_and_changes_nothing() {
     let w = world().await;
-    let class = w
-        .lab
-        .create_class(&w.teacher, NewClass::new(name("c"), pool_size(5)))
-        .await
-        .expect("class");
+    let class = w.class("c", 5).await;
 
     let refused = w
         .lab
@@ -205,31 +177,19 @@ async fn a_settings_change_that_sets_nothing_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn a_wrong_token_and_an_expired_token_are_told_apart() {
     let w = world().await;
-    let class = w
-        .lab
-        .create_class(&w.teacher, NewClass::new(name("c"), pool_size(5)))
-        .await
-        .expect("class");
-    let student = user(&w.lab, "s", Role::User).await;
+    let class = w.class("c", 5).await;
+    let student = w.student("s").await;
     let past = Timestamp::now() - SignedDuration::from_secs(60);
-    let expired = w
-        .lab
-        .rotate_token(&w.teacher, class.id, TokenExpiry::At(past))
-        .await
-        .expect("token");
+    let expired = w.token(&class, TokenExpiry::At(past)).await;
 
-    let wrong = w
-        .lab
-        .join(&student, &JoinToken::generate())
-        .await
-        .expect_err("wrong");
+    let wrong = w.lab.join(&student, &JoinToken::generate()).await;
     let late = w
         .lab
         .join(&student, &expired.token)
         .await
         .expect_err("expired");
 
-    assert!(matches!(wrong, Error::TokenInvalid), "{wrong:?}");
+    assert_token_invalid(wrong);
     let TokenExpiry::At(stored) = expired.expiry else {
         panic!("expected an expiry instant")
     };
@@ -243,27 +203,12 @@ async fn a_wrong_token_and_an_expired_token_are_told_apart() {
 #[tokio::test]
 async fn rotating_revokes_the_old_token_and_revoking_stops_joins() {
     let w = world().await;
-    let class = w
-        .lab
-        .create_class(&w.teacher, NewClass::new(name("c"), pool_size(5)))
-        .await
-        .expect("class");
-    let student = user(&w.lab, "s", Role::User).await;
-    let old = w
-        .lab
-        .rotate_token(&w.teacher, class.id, TokenExpiry::Never)
-        .await
-        .expect("old");
-    let new = w
-        .lab
-        .rotate_token(&w.teacher, class.id, TokenExpiry::Never)
-        .await
-        .expect("new");
+    let class = w.class("c", 5).await;
+    let student = w.student("s").await;
+    let old = w.token(&class, TokenExpiry::Never).await;
+    let new = w.token(&class, TokenExpiry::Never).await;
 
-    assert!(matches!(
-        w.lab.join(&student, &old.token).await,
-        Err(Error::TokenInvalid)
-    ));
+    assert_token_invalid(w.lab.join(&student, &old.token).await);
     w.lab
         .join(&student, &new.token)
         .await
@@ -275,10 +220,7 @@ async fn rotating_revokes_the_old_token_and_revoking_stops_joins() {
             .expect("revoke"),
         "a token was revoked"
     );
-    assert!(matches!(
-        w.lab.join(&student, &new.token).await,
-        Err(Error::TokenInvalid)
-    ));
+    assert_token_invalid(w.lab.join(&student, &new.token).await);
     assert_eq!(
         w.lab.class(&student, class.id).await.expect("class").token,
         None
@@ -295,11 +237,7 @@ async fn rotating_revokes_the_old_token_and_revoking_stops_joins() {
 #[tokio::test]
 async fn a_co_owner_manages_the_class_but_only_the_primary_teacher_deletes_it() {
     let w = world().await;
-    let class = w
-        .lab
-        .create_class(&w.teacher, NewClass::new(name("c"), pool_size(5)))
-        .await
-        .expect("class");
+    let class = w.class("c", 5).await;
     let co = user(&w.lab, "co", Role::Teacher).await;
     assert!(w
         .lab

@@ -1,5 +1,6 @@
 //! Cluster secrets at rest: sealed with the operator's key, never in clear in the file.
 
+use pvelab_core::rules::permissions::Actor;
 use pvelab_core::store::clusters::{ClusterCredential, NewCluster};
 use pvelab_core::types::{ClusterId, Role};
 use pvelab_core::{Error, Lab, LabConfig, SealingKey};
@@ -19,6 +20,17 @@ fn cluster(id: &str, credential: ClusterCredential) -> NewCluster {
     )
 }
 
+fn password() -> ClusterCredential {
+    ClusterCredential::Password(SecretString::from(PASSWORD.to_owned()))
+}
+
+/// A lab on `config` sealed with `key`, and an adminer in it.
+async fn sealed_lab(config: LabConfig, key: SealingKey) -> (Lab, Actor) {
+    let lab = Lab::open(config.with_sealing_key(key)).await.expect("open");
+    let admin = user(&lab, "admin", Role::Adminer).await;
+    (lab, admin)
+}
+
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
@@ -30,19 +42,10 @@ async fn the_database_file_never_contains_a_clear_cluster_secret() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("lab.db");
     let key = SealingKey::generate();
-    let lab = Lab::open(LabConfig::file(&path).with_sealing_key(key.clone()))
+    let (lab, admin) = sealed_lab(LabConfig::file(&path), key.clone()).await;
+    lab.add_cluster(&admin, cluster("a", password()))
         .await
-        .expect("open");
-    let admin = user(&lab, "admin", Role::Adminer).await;
-    lab.add_cluster(
-        &admin,
-        cluster(
-            "a",
-            ClusterCredential::Password(SecretString::from(PASSWORD.to_owned())),
-        ),
-    )
-    .await
-    .expect("password cluster");
+        .expect("password cluster");
     lab.add_cluster(
         &admin,
         cluster(
@@ -96,13 +99,7 @@ async fn storing_a_secret_without_a_key_is_refused_with_how_to_provide_one() {
     let admin = user(&lab, "admin", Role::Adminer).await;
 
     let refused = lab
-        .add_cluster(
-            &admin,
-            cluster(
-                "a",
-                ClusterCredential::Password(SecretString::from(PASSWORD.to_owned())),
-            ),
-        )
+        .add_cluster(&admin, cluster("a", password()))
         .await
         .expect_err("no key");
 
@@ -115,19 +112,10 @@ async fn storing_a_secret_without_a_key_is_refused_with_how_to_provide_one() {
 async fn a_lab_with_another_key_cannot_open_a_stored_credential() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("lab.db");
-    let lab = Lab::open(LabConfig::file(&path).with_sealing_key(SealingKey::generate()))
+    let (lab, admin) = sealed_lab(LabConfig::file(&path), SealingKey::generate()).await;
+    lab.add_cluster(&admin, cluster("a", password()))
         .await
-        .expect("open");
-    let admin = user(&lab, "admin", Role::Adminer).await;
-    lab.add_cluster(
-        &admin,
-        cluster(
-            "a",
-            ClusterCredential::Password(SecretString::from(PASSWORD.to_owned())),
-        ),
-    )
-    .await
-    .expect("cluster");
+        .expect("cluster");
     drop(lab);
 
     let other = Lab::open(LabConfig::file(&path).with_sealing_key(SealingKey::generate()))
@@ -143,17 +131,11 @@ async fn a_lab_with_another_key_cannot_open_a_stored_credential() {
 
 #[tokio::test]
 async fn a_cluster_admin_by_name_or_group_may_read_its_credential_and_others_may_not() {
-    let lab = Lab::open(LabConfig::in_memory().with_sealing_key(SealingKey::generate()))
-        .await
-        .expect("open");
-    let admin = user(&lab, "admin", Role::Adminer).await;
+    let (lab, admin) = sealed_lab(LabConfig::in_memory(), SealingKey::generate()).await;
     let named = user(&lab, "ops-anna", Role::Teacher).await;
     let grouped = user(&lab, "ops-bert", Role::User).await;
     let outsider = user(&lab, "carl", Role::Teacher).await;
-    let mut new = cluster(
-        "a",
-        ClusterCredential::Password(SecretString::from(PASSWORD.to_owned())),
-    );
+    let mut new = cluster("a", password());
     new.admin_users = vec!["ops-anna".into()];
     new.admin_group = Some("role:1234".into());
     lab.add_cluster(&admin, new).await.expect("cluster");
@@ -173,11 +155,7 @@ async fn a_cluster_admin_by_name_or_group_may_read_its_credential_and_others_may
 
 #[tokio::test]
 async fn bad_cluster_fields_are_refused_by_name_before_anything_is_stored() {
-    let lab = Lab::open(LabConfig::in_memory().with_sealing_key(SealingKey::generate()))
-        .await
-        .expect("open");
-    let admin = user(&lab, "admin", Role::Adminer).await;
-    let password = || ClusterCredential::Password(SecretString::from(PASSWORD.to_owned()));
+    let (lab, admin) = sealed_lab(LabConfig::in_memory(), SealingKey::generate()).await;
     let mut no_host = cluster("a", password());
     no_host.host = "https://pve.example:8006/".into();
     let mut no_realm = cluster("b", password());
@@ -204,11 +182,7 @@ async fn bad_cluster_fields_are_refused_by_name_before_anything_is_stored() {
 
 #[tokio::test]
 async fn a_second_default_cluster_is_refused_naming_the_current_default() {
-    let lab = Lab::open(LabConfig::in_memory().with_sealing_key(SealingKey::generate()))
-        .await
-        .expect("open");
-    let admin = user(&lab, "admin", Role::Adminer).await;
-    let password = || ClusterCredential::Password(SecretString::from(PASSWORD.to_owned()));
+    let (lab, admin) = sealed_lab(LabConfig::in_memory(), SealingKey::generate()).await;
     let mut first = cluster("first", password());
     first.is_default = true;
     let mut second = cluster("second", password());

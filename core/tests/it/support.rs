@@ -1,14 +1,14 @@
 //! Shared arrangements: labs over fresh databases, users with roles, a cluster, classes with
 //! registered VMs.
 
-use pvelab_core::lab::Lab;
+use pvelab_core::lab::{Lab, TokenRotation};
 use pvelab_core::rules::permissions::Actor;
 use pvelab_core::store::classes::{Class, NewClass};
 use pvelab_core::store::clusters::{ClusterCredential, NewCluster};
 use pvelab_core::store::pool::NewPoolVm;
 use pvelab_core::token::{JoinToken, TokenExpiry};
 use pvelab_core::types::{ClassName, ClusterId, PoolSize, Role, VmId};
-use pvelab_core::{LabConfig, SealingKey};
+use pvelab_core::{Error, LabConfig, SealingKey};
 use secrecy::SecretString;
 
 pub const CLUSTER: &str = "pve1";
@@ -64,6 +64,33 @@ pub async fn world() -> World {
     world_on(LabConfig::in_memory()).await
 }
 
+impl World {
+    /// Creates a class of the teacher named `class_name` with a pool of `size`; the panic names
+    /// the class so a failing test says which of its classes did not come.
+    pub async fn class(&self, class_name: &str, size: u16) -> Class {
+        self.lab
+            .create_class(
+                &self.teacher,
+                NewClass::new(name(class_name), pool_size(size)),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("create class {class_name}: {e:?}"))
+    }
+
+    /// Issues a fresh join token for `class` as the teacher (revoking the previous one).
+    pub async fn token(&self, class: &Class, expiry: TokenExpiry) -> TokenRotation {
+        self.lab
+            .rotate_token(&self.teacher, class.id, expiry)
+            .await
+            .expect("rotate token")
+    }
+
+    /// A user with no role beyond `User`, i.e. a student.
+    pub async fn student(&self, external_id: &str) -> Actor {
+        user(&self.lab, external_id, Role::User).await
+    }
+}
+
 pub fn name(text: &str) -> ClassName {
     ClassName::parse(text).expect("valid class name")
 }
@@ -80,23 +107,11 @@ pub async fn class_with_vms(
     size: u16,
     vms: u16,
 ) -> (Class, JoinToken) {
-    let class = world
-        .lab
-        .create_class(
-            &world.teacher,
-            NewClass::new(name(class_name), pool_size(size)),
-        )
-        .await
-        .expect("create class");
+    let class = world.class(class_name, size).await;
     for slot in 1..=vms {
         register_slot(world, &class, slot).await;
     }
-    let token = world
-        .lab
-        .rotate_token(&world.teacher, class.id, TokenExpiry::Never)
-        .await
-        .expect("token")
-        .token;
+    let token = world.token(&class, TokenExpiry::Never).await.token;
     (class, token)
 }
 
@@ -119,4 +134,10 @@ pub fn planned(vmid: VmId) -> NewPoolVm {
         name: None,
         mac_address: None,
     }
+}
+
+/// Asserts that a join (or any token use) was refused because the token is unknown or revoked.
+#[track_caller]
+pub fn assert_token_invalid<T: std::fmt::Debug>(result: Result<T, Error>) {
+    assert!(matches!(result, Err(Error::TokenInvalid)), "{result:?}");
 }
