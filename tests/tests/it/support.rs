@@ -1,8 +1,11 @@
 //! Shared helpers: a simulator with a known population and clients pinned to it.
 
+use std::future::Future;
 use std::time::Duration;
 
-use pvelab_proxmox::{Client, ClientBuilder, RetryPolicy, TaskWait, Upid};
+use pvelab_proxmox::{
+    Client, ClientBuilder, CloneParams, GuestStatus, GuestSummary, RetryPolicy, TaskWait, Upid,
+};
 use pvelab_pve_sim::{Sim, SimConfig, SimHandle};
 
 /// VMs populated besides the templates: 100..=107 (101 reports only IPv6 through its agent,
@@ -29,6 +32,14 @@ pub fn config() -> SimConfig {
 /// Start a simulator with [`config`].
 pub async fn sim() -> SimHandle {
     start(config()).await
+}
+
+/// Start a simulator with [`config`] and a [`token_client`] for it; keep the handle alive for
+/// as long as the client talks to it.
+pub async fn sim_and_client() -> (SimHandle, Client) {
+    let sim = sim().await;
+    let client = token_client(&sim);
+    (sim, client)
 }
 
 /// Start a simulator with `cfg`.
@@ -91,4 +102,32 @@ pub async fn run_task(client: &Client, upid: Upid) {
         "task {upid} ended with {:?}",
         status.exitstatus
     );
+}
+
+/// Clone [`TEMPLATE`] on `pve1` with `params`, wait for the task to succeed and return its UPID;
+/// `what` says in the panic which clone was refused.
+pub async fn clone_and_wait(client: &Client, params: CloneParams, what: &str) -> Upid {
+    let upid = client
+        .node("pve1")
+        .qemu(TEMPLATE)
+        .clone_vm(&params)
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    run_task(client, upid.clone()).await;
+    upid
+}
+
+/// A finished linked clone of [`TEMPLATE`] on `pve1` at the first free VMID from `from`.
+pub async fn linked_clone(client: &Client, from: u32) -> u32 {
+    let id = client.free_vmid(Some(from)).await.expect("free id");
+    clone_and_wait(client, CloneParams::new(id), "clone").await;
+    id
+}
+
+/// The power state from a guest's status call (`state(vm.status())`), for VMs and containers
+/// alike; a failed status call fails the test.
+pub async fn state(
+    status: impl Future<Output = pvelab_proxmox::Result<GuestSummary>>,
+) -> GuestStatus {
+    status.await.expect("status").status
 }

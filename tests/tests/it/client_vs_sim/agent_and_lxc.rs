@@ -7,7 +7,7 @@ use std::time::Duration;
 use pvelab_proxmox::{Client, Error, GuestStatus, ShutdownParams, TaskWait};
 use pvelab_pve_sim::SimConfig;
 
-use crate::support::{self, run_task, IPV6_ONLY_VM, NO_AGENT_VM, TEMPLATE};
+use crate::support::{self, run_task, IPV6_ONLY_VM, NO_AGENT_VM};
 
 /// Seconds of simulated time after a start until the agent answers (`agent_delay_secs` times
 /// `time_scale`): long enough that no test reaches it without advancing the simulated clock.
@@ -53,17 +53,7 @@ fn short_wait(timeout: Duration) -> TaskWait {
 async fn the_agent_refuses_while_the_vm_boots_and_reports_its_address_after_the_delay() {
     let sim = support::start(slow_agent()).await;
     let client = support::token_client(&sim);
-    let id = client.free_vmid(Some(200)).await.expect("free id");
-    run_task(
-        &client,
-        client
-            .node("pve1")
-            .qemu(TEMPLATE)
-            .clone_vm(&pvelab_proxmox::CloneParams::new(id))
-            .await
-            .expect("clone"),
-    )
-    .await;
+    let id = support::linked_clone(&client, 200).await;
     let vm = client.node("pve1").qemu(id);
 
     match vm.agent_network_interfaces().await {
@@ -150,8 +140,7 @@ async fn a_vm_whose_agent_reports_only_ipv6_yields_its_ipv6_address() {
 
 #[tokio::test]
 async fn a_vm_without_an_agent_fails_at_once_instead_of_being_polled_forever() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (sim, client) = support::sim_and_client().await;
     let node = node_of(&client, NO_AGENT_VM).await;
     ensure_running(&client, &node, NO_AGENT_VM).await;
     let vm = client.node(&node).qemu(NO_AGENT_VM);
@@ -183,8 +172,7 @@ async fn a_vm_without_an_agent_fails_at_once_instead_of_being_polled_forever() {
 
 #[tokio::test]
 async fn waiting_for_the_address_of_a_stopped_vm_stops_at_once_and_names_it() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (sim, client) = support::sim_and_client().await;
     let node = node_of(&client, IPV6_ONLY_VM).await;
     let vm = client.node(&node).qemu(IPV6_ONLY_VM);
     if vm.status().await.expect("status").status == GuestStatus::Running {
@@ -208,8 +196,7 @@ async fn waiting_for_the_address_of_a_stopped_vm_stops_at_once_and_names_it() {
 
 #[tokio::test]
 async fn containers_are_listed_configured_powered_and_show_their_interfaces() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (_sim, client) = support::sim_and_client().await;
     let containers: Vec<_> = client
         .cluster()
         .vms()
@@ -249,10 +236,7 @@ async fn containers_are_listed_configured_powered_and_show_their_interfaces() {
     if lxc.status().await.expect("status").status != GuestStatus::Running {
         run_task(&client, lxc.start().await.expect("start")).await;
     }
-    assert_eq!(
-        lxc.status().await.expect("status").status,
-        GuestStatus::Running
-    );
+    assert_eq!(support::state(lxc.status()).await, GuestStatus::Running);
     let ifaces = lxc.interfaces().await.expect("interfaces");
     let eth0 = ifaces.iter().find(|i| i.name == "eth0").expect("eth0");
     assert!(
@@ -271,10 +255,7 @@ async fn containers_are_listed_configured_powered_and_show_their_interfaces() {
             .expect("shutdown"),
     )
     .await;
-    assert_eq!(
-        lxc.status().await.expect("status").status,
-        GuestStatus::Stopped
-    );
+    assert_eq!(support::state(lxc.status()).await, GuestStatus::Stopped);
     match lxc.interfaces().await {
         Err(Error::GuestNotRunning { message, .. }) => {
             assert!(message.contains("not running"), "{message}")
@@ -283,16 +264,12 @@ async fn containers_are_listed_configured_powered_and_show_their_interfaces() {
     }
     run_task(&client, lxc.start().await.expect("start")).await;
     run_task(&client, lxc.stop().await.expect("stop")).await;
-    assert_eq!(
-        lxc.status().await.expect("status").status,
-        GuestStatus::Stopped
-    );
+    assert_eq!(support::state(lxc.status()).await, GuestStatus::Stopped);
 }
 
 #[tokio::test]
 async fn an_agent_that_never_answers_ends_the_wait_with_its_timeout_text() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (sim, client) = support::sim_and_client().await;
     let node = node_of(&client, 100).await;
     ensure_running(&client, &node, 100).await;
     sim.set_faults(pvelab_pve_sim::FaultConfig {

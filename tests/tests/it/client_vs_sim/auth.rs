@@ -6,7 +6,7 @@
 use pvelab_proxmox::{Client, CloneParams, Error};
 use pvelab_pve_sim::SimConfig;
 
-use crate::support::{self, run_task, TEMPLATE};
+use crate::support;
 
 const LOGIN: (&str, &str) = ("POST", "/access/ticket");
 
@@ -19,13 +19,12 @@ async fn a_password_client_logs_in_once_and_its_writes_carry_the_csrf_token() {
     client.nodes().await.expect("nodes with a ticket");
     let id = client.free_vmid(Some(200)).await.expect("free id");
     // The simulator refuses a write with a ticket but without a valid CSRF token (401).
-    let upid = client
-        .node("pve1")
-        .qemu(TEMPLATE)
-        .clone_vm(&CloneParams::new(id))
-        .await
-        .expect("a write with ticket and CSRF token");
-    run_task(&client, upid.clone()).await;
+    let upid = support::clone_and_wait(
+        &client,
+        CloneParams::new(id),
+        "a write with ticket and CSRF token",
+    )
+    .await;
 
     assert_eq!(
         sim.count(LOGIN.0, LOGIN.1),
@@ -80,13 +79,12 @@ async fn an_expired_ticket_costs_one_fresh_login_shared_by_concurrent_requests()
         "each request was refused once and then sent again with the new ticket"
     );
     let id = client.free_vmid(Some(300)).await.expect("free id");
-    let upid = client
-        .node("pve1")
-        .qemu(TEMPLATE)
-        .clone_vm(&CloneParams::new(id))
-        .await
-        .expect("a write with the new CSRF token");
-    run_task(&client, upid).await;
+    support::clone_and_wait(
+        &client,
+        CloneParams::new(id),
+        "a write with the new CSRF token",
+    )
+    .await;
     assert_eq!(sim.count(LOGIN.0, LOGIN.1), 1);
 }
 
@@ -116,13 +114,12 @@ async fn a_ticket_over_an_hour_old_on_the_servers_clock_is_renewed_before_any_re
     // The first ticket has now expired on the simulator; the renewed one carries on.
     sim.advance_clock(lifetime - aged + 60.0);
     let id = client.free_vmid(Some(200)).await.expect("free id");
-    let upid = client
-        .node("pve1")
-        .qemu(TEMPLATE)
-        .clone_vm(&CloneParams::new(id))
-        .await
-        .expect("a write with the renewed ticket and CSRF token");
-    run_task(&client, upid).await;
+    support::clone_and_wait(
+        &client,
+        CloneParams::new(id),
+        "a write with the renewed ticket and CSRF token",
+    )
+    .await;
     assert_eq!(
         sim.total_with_status(401),
         0,
@@ -250,13 +247,12 @@ async fn a_write_refused_for_an_expired_ticket_is_sent_again_after_login_and_hap
     let before = sim.guest_count();
     sim.advance_clock(601.0);
 
-    let upid = client
-        .node("pve1")
-        .qemu(TEMPLATE)
-        .clone_vm(&CloneParams::new(id))
-        .await
-        .expect("the clone succeeds after a fresh login");
-    run_task(&client, upid).await;
+    support::clone_and_wait(
+        &client,
+        CloneParams::new(id),
+        "the clone succeeds after a fresh login",
+    )
+    .await;
 
     // A 401 is answered before anything runs, so sending the write again is safe.
     assert_eq!(sim.count("POST", "/nodes/{node}/qemu/{vmid}/clone"), 2);

@@ -14,8 +14,7 @@ const CLONE: (&str, &str) = ("POST", "/nodes/{node}/qemu/{vmid}/clone");
 
 #[tokio::test]
 async fn creators_that_picked_the_same_vmid_each_end_up_with_their_own() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (sim, client) = support::sim_and_client().await;
     let before = sim.guest_count();
     const CREATORS: usize = 8;
     // Every creator picks its id before any of them creates, so all pick the same one.

@@ -9,8 +9,7 @@ use crate::support::{self, TEMPLATE};
 
 #[tokio::test]
 async fn a_missing_vm_and_an_unknown_task_are_not_found() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (sim, client) = support::sim_and_client().await;
 
     let missing = client.node("pve1").qemu(999).status().await;
     match missing {
@@ -103,8 +102,7 @@ async fn a_vm_being_cloned_is_locked_and_its_id_already_exists() {
 
 #[tokio::test]
 async fn rejected_parameters_keep_the_servers_field_map() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (_sim, client) = support::sim_and_client().await;
     let vm = client.node("pve1").qemu(100);
 
     let small = vm
@@ -157,8 +155,7 @@ async fn rejected_parameters_keep_the_servers_field_map() {
 
 #[tokio::test]
 async fn an_unreachable_node_is_retried_for_reads_and_never_for_writes() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (sim, client) = support::sim_and_client().await;
     sim.set_faults(FaultConfig {
         error_595_rate: 1.0,
         ..FaultConfig::default()
@@ -198,8 +195,7 @@ async fn an_unreachable_node_is_retried_for_reads_and_never_for_writes() {
 
 #[tokio::test]
 async fn an_offline_node_answers_595_and_its_guests_show_an_unknown_status() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (sim, client) = support::sim_and_client().await;
     sim.set_node_online("pve2", false).expect("pve2 goes away");
 
     let list = client.node("pve2").qemu_list().await;
@@ -229,8 +225,7 @@ async fn an_offline_node_answers_595_and_its_guests_show_an_unknown_status() {
 
 #[tokio::test]
 async fn a_failed_clone_task_is_task_failed_with_the_log_tail_and_leaves_no_vm() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (sim, client) = support::sim_and_client().await;
     let id = client.free_vmid(Some(200)).await.expect("free id");
     sim.set_faults(FaultConfig {
         task_failure_rate: 1.0,

@@ -53,8 +53,7 @@ fn faulted(sim: &pvelab_pve_sim::SimHandle, method: &str, path: &str) -> u64 {
 
 #[tokio::test]
 async fn reads_converge_through_retries_under_ten_percent_faults() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (sim, client) = support::sim_and_client().await;
     sim.set_faults(ten_percent()).expect("faults");
     const READS: u64 = 200;
 
@@ -75,8 +74,7 @@ async fn reads_converge_through_retries_under_ten_percent_faults() {
 #[tokio::test]
 async fn writes_are_sent_once_by_the_client_after_a_proxy_fault_and_converge_when_the_caller_repeats_them(
 ) {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (sim, client) = support::sim_and_client().await;
     let vm = client.node("pve1").qemu(100);
     sim.set_faults(proxy_faults()).expect("faults");
     const WRITES: u32 = 100;
@@ -111,8 +109,7 @@ async fn writes_are_sent_once_by_the_client_after_a_proxy_fault_and_converge_whe
 
 #[tokio::test]
 async fn writes_that_meet_a_lock_request_timeout_are_retried_by_the_client() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (sim, client) = support::sim_and_client().await;
     let vm = client.node("pve1").qemu(100);
     sim.set_faults(FaultConfig {
         seed: Some(10),
@@ -147,8 +144,7 @@ async fn writes_that_meet_a_lock_request_timeout_are_retried_by_the_client() {
 
 #[tokio::test]
 async fn clones_under_faults_create_every_vm_exactly_once() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (sim, client) = support::sim_and_client().await;
     let template = client.node("pve1").qemu(TEMPLATE);
     let before = sim.guest_count();
     sim.set_faults(ten_percent()).expect("faults");

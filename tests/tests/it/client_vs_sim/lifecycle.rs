@@ -10,8 +10,7 @@ use crate::support::{self, run_task, TEMPLATE};
 
 #[tokio::test]
 async fn a_linked_clone_then_a_full_clone_of_the_template_finish_and_differ_in_their_disks() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (sim, client) = support::sim_and_client().await;
     let template = client.node("pve1").qemu(TEMPLATE);
     let linked_id = client.free_vmid(Some(200)).await.expect("free id");
 
@@ -28,11 +27,12 @@ async fn a_linked_clone_then_a_full_clone_of_the_template_finish_and_differ_in_t
         .free_vmid(Some(linked_id + 1))
         .await
         .expect("free id");
-    let upid = template
-        .clone_vm(&CloneParams::new(full_id).name("lab-full").full(true))
-        .await
-        .expect("full clone accepted");
-    run_task(&client, upid).await;
+    support::clone_and_wait(
+        &client,
+        CloneParams::new(full_id).name("lab-full").full(true),
+        "full clone accepted",
+    )
+    .await;
 
     let linked = client
         .node("pve1")
@@ -91,24 +91,10 @@ async fn a_linked_clone_then_a_full_clone_of_the_template_finish_and_differ_in_t
 
 #[tokio::test]
 async fn power_actions_move_a_vm_through_its_states() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
-    let id = client.free_vmid(Some(300)).await.expect("free id");
-    run_task(
-        &client,
-        client
-            .node("pve1")
-            .qemu(TEMPLATE)
-            .clone_vm(&CloneParams::new(id))
-            .await
-            .expect("clone"),
-    )
-    .await;
+    let (_sim, client) = support::sim_and_client().await;
+    let id = support::linked_clone(&client, 300).await;
     let vm = client.node("pve1").qemu(id);
-    assert_eq!(
-        vm.status().await.expect("status").status,
-        GuestStatus::Stopped
-    );
+    assert_eq!(support::state(vm.status()).await, GuestStatus::Stopped);
 
     run_task(&client, vm.start().await.expect("start")).await;
     let status = vm.status().await.expect("status");
@@ -116,15 +102,9 @@ async fn power_actions_move_a_vm_through_its_states() {
     assert_eq!(status.qmpstatus.as_deref(), Some("running"));
 
     run_task(&client, vm.reboot().await.expect("reboot")).await;
-    assert_eq!(
-        vm.status().await.expect("status").status,
-        GuestStatus::Running
-    );
+    assert_eq!(support::state(vm.status()).await, GuestStatus::Running);
     run_task(&client, vm.reset().await.expect("reset")).await;
-    assert_eq!(
-        vm.status().await.expect("status").status,
-        GuestStatus::Running
-    );
+    assert_eq!(support::state(vm.status()).await, GuestStatus::Running);
 
     run_task(
         &client,
@@ -133,34 +113,18 @@ async fn power_actions_move_a_vm_through_its_states() {
             .expect("shutdown"),
     )
     .await;
-    assert_eq!(
-        vm.status().await.expect("status").status,
-        GuestStatus::Stopped
-    );
+    assert_eq!(support::state(vm.status()).await, GuestStatus::Stopped);
 
     run_task(&client, vm.start().await.expect("start")).await;
     run_task(&client, vm.stop().await.expect("stop")).await;
-    assert_eq!(
-        vm.status().await.expect("status").status,
-        GuestStatus::Stopped
-    );
+    assert_eq!(support::state(vm.status()).await, GuestStatus::Stopped);
 }
 
 #[tokio::test]
 async fn a_disk_grows_and_a_vm_becomes_a_template() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (_sim, client) = support::sim_and_client().await;
     let id = client.free_vmid(Some(400)).await.expect("free id");
-    run_task(
-        &client,
-        client
-            .node("pve1")
-            .qemu(TEMPLATE)
-            .clone_vm(&CloneParams::new(id).full(true))
-            .await
-            .expect("clone"),
-    )
-    .await;
+    support::clone_and_wait(&client, CloneParams::new(id).full(true), "clone").await;
     let vm = client.node("pve1").qemu(id);
     let size_of = |c: &pvelab_proxmox::GuestConfig| {
         c.disks()
@@ -192,19 +156,8 @@ async fn a_disk_grows_and_a_vm_becomes_a_template() {
 
 #[tokio::test]
 async fn snapshots_are_taken_listed_rolled_back_and_deleted() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
-    let id = client.free_vmid(Some(500)).await.expect("free id");
-    run_task(
-        &client,
-        client
-            .node("pve1")
-            .qemu(TEMPLATE)
-            .clone_vm(&CloneParams::new(id))
-            .await
-            .expect("clone"),
-    )
-    .await;
+    let (_sim, client) = support::sim_and_client().await;
+    let id = support::linked_clone(&client, 500).await;
     let vm = client.node("pve1").qemu(id);
     let names = |list: Vec<pvelab_proxmox::SnapshotEntry>| -> Vec<String> {
         list.into_iter().map(|s| s.name).collect()
@@ -249,8 +202,7 @@ async fn snapshots_are_taken_listed_rolled_back_and_deleted() {
 
 #[tokio::test]
 async fn a_finished_task_reports_its_status_and_log() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (sim, client) = support::sim_and_client().await;
     let id = client.free_vmid(Some(600)).await.expect("free id");
     let upid = client
         .node("pve1")
@@ -292,19 +244,8 @@ async fn a_finished_task_reports_its_status_and_log() {
 
 #[tokio::test]
 async fn a_deleted_vm_is_gone_and_a_running_one_refuses_deletion() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
-    let id = client.free_vmid(Some(700)).await.expect("free id");
-    run_task(
-        &client,
-        client
-            .node("pve1")
-            .qemu(TEMPLATE)
-            .clone_vm(&CloneParams::new(id))
-            .await
-            .expect("clone"),
-    )
-    .await;
+    let (sim, client) = support::sim_and_client().await;
+    let id = support::linked_clone(&client, 700).await;
     let vm = client.node("pve1").qemu(id);
     run_task(&client, vm.start().await.expect("start")).await;
 
@@ -337,8 +278,7 @@ async fn a_deleted_vm_is_gone_and_a_running_one_refuses_deletion() {
 
 #[tokio::test]
 async fn a_task_that_ends_with_warnings_counts_as_success() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (sim, client) = support::sim_and_client().await;
     sim.set_faults(pvelab_pve_sim::FaultConfig {
         task_warning_rate: 1.0,
         ..Default::default()
@@ -369,8 +309,7 @@ async fn a_task_that_ends_with_warnings_counts_as_success() {
 
 #[tokio::test]
 async fn configuration_changes_apply_through_put_and_through_post() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (_sim, client) = support::sim_and_client().await;
     let vm = client.node("pve1").qemu(100);
 
     vm.update_config(
@@ -400,8 +339,7 @@ async fn configuration_changes_apply_through_put_and_through_post() {
 
 #[tokio::test]
 async fn a_clone_to_another_node_needs_shared_storage_and_its_task_stays_on_the_source_node() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (_sim, client) = support::sim_and_client().await;
     let id = client.free_vmid(Some(900)).await.expect("free id");
 
     let local = client

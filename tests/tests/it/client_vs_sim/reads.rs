@@ -8,8 +8,7 @@ use crate::support::{self, CONTAINERS, TEMPLATE, VMS};
 
 #[tokio::test]
 async fn the_version_is_the_simulated_pve_release() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (sim, client) = support::sim_and_client().await;
 
     let version = client.version().await.expect("version");
 
@@ -20,8 +19,7 @@ async fn the_version_is_the_simulated_pve_release() {
 
 #[tokio::test]
 async fn nodes_are_online_and_show_the_certificate_fingerprint_we_pinned() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (sim, client) = support::sim_and_client().await;
 
     let mut nodes = client.nodes().await.expect("nodes");
     nodes.sort_by(|a, b| a.node.cmp(&b.node));
@@ -42,8 +40,7 @@ async fn nodes_are_online_and_show_the_certificate_fingerprint_we_pinned() {
 
 #[tokio::test]
 async fn cluster_resources_list_every_guest_once_with_loose_types_decoded() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (_sim, client) = support::sim_and_client().await;
 
     let vms = client.cluster().vms().await.expect("cluster resources");
 
@@ -79,8 +76,7 @@ async fn cluster_resources_list_every_guest_once_with_loose_types_decoded() {
 
 #[tokio::test]
 async fn nextid_arrives_as_a_string_and_probing_skips_taken_ids() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (sim, client) = support::sim_and_client().await;
     // VMIDs 100..=109 are the populated VMs and containers.
     let first_free = (100 + VMS + CONTAINERS) as u32;
 
@@ -104,8 +100,7 @@ async fn nextid_arrives_as_a_string_and_probing_skips_taken_ids() {
 
 #[tokio::test]
 async fn a_node_lists_its_vms_and_their_status_and_config_decode() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (_sim, client) = support::sim_and_client().await;
     let pve1 = client.node("pve1");
 
     let list = pve1.qemu_list().await.expect("qemu list");
@@ -157,8 +152,7 @@ async fn a_node_lists_its_vms_and_their_status_and_config_decode() {
 
 #[tokio::test]
 async fn storages_are_listed_and_isos_come_from_the_iso_store() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (_sim, client) = support::sim_and_client().await;
     let node = client.node("pve2");
 
     let storages = node.storages(None).await.expect("storages");
@@ -201,8 +195,7 @@ async fn storages_are_listed_and_isos_come_from_the_iso_store() {
 
 #[tokio::test]
 async fn rrddata_reflects_the_cpu_load_set_on_the_simulator() {
-    let sim = support::sim().await;
-    let client = support::token_client(&sim);
+    let (sim, client) = support::sim_and_client().await;
     let running = client
         .cluster()
         .vms()
