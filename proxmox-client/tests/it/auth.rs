@@ -2,32 +2,32 @@
 
 use pvelab_proxmox::Error;
 use serde_json::json;
-use wiremock::matchers::{body_string_contains, header as header_is, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::matchers::{body_string_contains, header as header_is};
+use wiremock::{MockServer, ResponseTemplate};
 
 use crate::support::*;
 
 const TICKET_PATH: &str = "/api2/json/access/ticket";
 
 async fn serve_version(server: &MockServer) {
-    Mock::given(method("GET"))
-        .and(path("/api2/json/version"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"data":{"version":"9.2.0","release":"9.2","repoid":"x"}})),
-        )
+    on("GET", "/api2/json/version")
+        .respond_with(json_reply(
+            200,
+            json!({"data":{"version":"9.2.0","release":"9.2","repoid":"x"}}),
+        ))
         .mount(server)
         .await;
 }
 
 /// `GET /version` whose replies show the server's clock at `date`.
 async fn serve_version_dated(server: &MockServer, date: std::time::SystemTime) {
-    Mock::given(method("GET"))
-        .and(path("/api2/json/version"))
+    on("GET", "/api2/json/version")
         .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"data":{"version":"9.2.0","release":"9.2","repoid":"x"}}))
-                .insert_header("Date", httpdate::fmt_http_date(date).as_str()),
+            json_reply(
+                200,
+                json!({"data":{"version":"9.2.0","release":"9.2","repoid":"x"}}),
+            )
+            .insert_header("Date", httpdate::fmt_http_date(date).as_str()),
         )
         .mount(server)
         .await;
@@ -35,20 +35,14 @@ async fn serve_version_dated(server: &MockServer, date: std::time::SystemTime) {
 
 /// Password logins answer with `ticket`; renewals (password = a ticket) with `renewed`.
 async fn serve_logins(server: &MockServer, ticket: &str, renewed: &str) {
-    Mock::given(method("POST"))
-        .and(path(TICKET_PATH))
+    on("POST", TICKET_PATH)
         .and(body_string_contains("password=s3cret-pass"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(login_reply(ticket, "AAAA:csrf-login")),
-        )
+        .respond_with(json_reply(200, login_reply(ticket, "AAAA:csrf-login")))
         .mount(server)
         .await;
-    Mock::given(method("POST"))
-        .and(path(TICKET_PATH))
+    on("POST", TICKET_PATH)
         .and(body_string_contains("password=PVE%3Aroot%40pam%3A"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(login_reply(renewed, "BBBB:csrf-renewed")),
-        )
+        .respond_with(json_reply(200, login_reply(renewed, "BBBB:csrf-renewed")))
         .mount(server)
         .await;
 }
@@ -67,9 +61,9 @@ async fn a_ticket_is_sent_as_cookie_and_csrf_only_on_writes() {
     let t = ticket(0, "fresh");
     serve_logins(&server, &t, "unused").await;
     serve_version(&server).await;
-    Mock::given(method("POST"))
-        .and(path("/api2/json/nodes/pve1/qemu/101/status/start"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
+    on("POST", "/api2/json/nodes/pve1/qemu/101/status/start")
+        .respond_with(json_reply(
+            200,
             json!({"data":"UPID:pve1:00000001:00000002:00000003:qmstart:101:root@pam:"}),
         ))
         .mount(&server)
@@ -170,22 +164,19 @@ async fn a_refused_ticket_triggers_one_fresh_login_and_the_request_succeeds() {
     let server = MockServer::start().await;
     let first = ticket(0, "first");
     let second = ticket(0, "second");
-    Mock::given(method("POST"))
-        .and(path(TICKET_PATH))
-        .respond_with(ResponseTemplate::new(200).set_body_json(login_reply(&first, "C:1")))
+    on("POST", TICKET_PATH)
+        .respond_with(json_reply(200, login_reply(&first, "C:1")))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path(TICKET_PATH))
-        .respond_with(ResponseTemplate::new(200).set_body_json(login_reply(&second, "C:2")))
+    on("POST", TICKET_PATH)
+        .respond_with(json_reply(200, login_reply(&second, "C:2")))
         .with_priority(2)
         .mount(&server)
         .await;
     // The server forgot the first ticket (e.g. its key was rotated): 401, empty body.
-    Mock::given(method("GET"))
-        .and(path("/api2/json/version"))
+    on("GET", "/api2/json/version")
         .and(header_is(
             "cookie",
             format!("PVEAuthCookie={first}").as_str(),
@@ -193,16 +184,15 @@ async fn a_refused_ticket_triggers_one_fresh_login_and_the_request_succeeds() {
         .respond_with(ResponseTemplate::new(401))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api2/json/version"))
+    on("GET", "/api2/json/version")
         .and(header_is(
             "cookie",
             format!("PVEAuthCookie={second}").as_str(),
         ))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"data":{"version":"9.2.0","release":"9.2","repoid":"x"}})),
-        )
+        .respond_with(json_reply(
+            200,
+            json!({"data":{"version":"9.2.0","release":"9.2","repoid":"x"}}),
+        ))
         .mount(&server)
         .await;
 
@@ -223,8 +213,7 @@ async fn a_refused_ticket_triggers_one_fresh_login_and_the_request_succeeds() {
 async fn a_second_401_is_reported_and_not_looped() {
     let server = MockServer::start().await;
     serve_logins(&server, &ticket(0, "t"), "unused").await;
-    Mock::given(method("GET"))
-        .and(path("/api2/json/version"))
+    on("GET", "/api2/json/version")
         .respond_with(ResponseTemplate::new(401))
         .mount(&server)
         .await;
@@ -243,8 +232,7 @@ async fn a_second_401_is_reported_and_not_looped() {
 #[tokio::test]
 async fn a_wrong_password_is_an_authentication_error() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TICKET_PATH))
+    on("POST", TICKET_PATH)
         .respond_with(ResponseTemplate::new(401))
         .mount(&server)
         .await;
@@ -264,8 +252,7 @@ async fn a_wrong_password_is_an_authentication_error() {
 #[tokio::test]
 async fn a_token_refused_with_401_is_not_retried() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api2/json/version"))
+    on("GET", "/api2/json/version")
         .respond_with(ResponseTemplate::new(401))
         .expect(1)
         .mount(&server)
@@ -291,24 +278,21 @@ async fn a_refused_renewal_falls_back_to_the_password() {
     let server = MockServer::start().await;
     let old = ticket(3700, "old");
     let fresh = ticket(0, "fresh");
-    Mock::given(method("POST"))
-        .and(path(TICKET_PATH))
+    on("POST", TICKET_PATH)
         .and(body_string_contains("password=s3cret-pass"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(login_reply(&old, "A:1")))
+        .respond_with(json_reply(200, login_reply(&old, "A:1")))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path(TICKET_PATH))
+    on("POST", TICKET_PATH)
         .and(body_string_contains("password=s3cret-pass"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(login_reply(&fresh, "A:2")))
+        .respond_with(json_reply(200, login_reply(&fresh, "A:2")))
         .with_priority(2)
         .mount(&server)
         .await;
     // The old ticket has expired on the server (e.g. the tool slept for 3 hours).
-    Mock::given(method("POST"))
-        .and(path(TICKET_PATH))
+    on("POST", TICKET_PATH)
         .and(body_string_contains("password=PVE%3A"))
         .respond_with(ResponseTemplate::new(401))
         .mount(&server)
@@ -332,11 +316,9 @@ async fn a_server_clock_hours_behind_ours_does_not_cause_a_renewal_per_request()
     // The server's clock is two hours behind: its fresh tickets look two hours old to us.
     let server_now = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
     let t = ticket(7200, "skewed");
-    Mock::given(method("POST"))
-        .and(path(TICKET_PATH))
+    on("POST", TICKET_PATH)
         .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(login_reply(&t, "S:1"))
+            json_reply(200, login_reply(&t, "S:1"))
                 .insert_header("Date", httpdate::fmt_http_date(server_now).as_str()),
         )
         .mount(&server)

@@ -6,7 +6,7 @@ use pvelab_proxmox::{
 };
 use serde_json::json;
 use wiremock::matchers::{method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer};
 
 use crate::support::*;
 
@@ -15,7 +15,7 @@ const API: &str = "/api2/json";
 async fn serve(server: &MockServer, verb: &str, p: &str, body: serde_json::Value) {
     Mock::given(method(verb))
         .and(path(format!("{API}{p}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .respond_with(json_reply(200, body))
         .mount(server)
         .await;
 }
@@ -58,10 +58,9 @@ async fn nodes_accept_string_numbers_and_missing_fields() {
 #[tokio::test]
 async fn cluster_resources_filter_by_type_and_tolerate_quirks() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(format!("{API}/cluster/resources")))
+    on("GET", format!("{API}/cluster/resources"))
         .and(query_param("type", "vm"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data":[
+        .respond_with(json_reply(200, json!({"data":[
             {"id":"qemu/9000","type":"qemu","node":"pve1","vmid":9000,"name":"tpl","status":"stopped",
              "template":1,"maxmem":"2147483648","maxcpu":2,"disk":0,"maxdisk":34359738368u64},
             {"id":"qemu/101","type":"qemu","node":"pve1","vmid":"101","name":"lab-101","status":"running",
@@ -262,11 +261,11 @@ async fn power_actions_post_to_their_paths_and_return_upids() {
 #[tokio::test]
 async fn delete_carries_its_parameters_in_the_query_and_no_body() {
     let server = MockServer::start().await;
-    Mock::given(method("DELETE"))
-        .and(path(format!("{API}/nodes/pve1/qemu/101")))
+    on("DELETE", format!("{API}/nodes/pve1/qemu/101"))
         .and(query_param("purge", "1"))
         .and(query_param("destroy-unreferenced-disks", "1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
+        .respond_with(json_reply(
+            200,
             json!({"data":"UPID:pve1:00000001:00000002:00000003:qmdestroy:101:root@pam:"}),
         ))
         .mount(&server)
@@ -377,14 +376,16 @@ async fn snapshots_are_listed_created_rolled_back_and_deleted() {
 #[tokio::test]
 async fn rrddata_asks_for_hour_average_and_tolerates_missing_keys() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(format!("{API}/nodes/pve1/qemu/101/rrddata")))
+    on("GET", format!("{API}/nodes/pve1/qemu/101/rrddata"))
         .and(query_param("timeframe", "hour"))
         .and(query_param("cf", "AVERAGE"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data":[
-            {"time":1700000000},
-            {"time":1700000060,"cpu":0.5,"mem":"1000","netin":12.5,"netout":3}
-        ]})))
+        .respond_with(json_reply(
+            200,
+            json!({"data":[
+                {"time":1700000000},
+                {"time":1700000060,"cpu":0.5,"mem":"1000","netin":12.5,"netout":3}
+            ]}),
+        ))
         .mount(&server)
         .await;
     let points = token_client(&server)
@@ -473,18 +474,16 @@ async fn containers_are_listed_queried_and_powered() {
 #[tokio::test]
 async fn isos_are_found_through_iso_capable_storages() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(format!("{API}/nodes/pve1/storage")))
+    on("GET", format!("{API}/nodes/pve1/storage"))
         .and(query_param("content", "iso"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data":[
+        .respond_with(json_reply(200, json!({"data":[
             {"storage":"local","type":"dir","content":"iso,vztmpl,backup","active":1,"enabled":1,"shared":0,
              "avail":"1000","total":2000,"used":1000}]})))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(format!("{API}/nodes/pve1/storage/local/content")))
+    on("GET", format!("{API}/nodes/pve1/storage/local/content"))
         .and(query_param("content", "iso"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data":[
+        .respond_with(json_reply(200, json!({"data":[
             {"volid":"local:iso/debian-12.iso","format":"iso","content":"iso","size":"658505728","ctime":1700000000}]})))
         .mount(&server)
         .await;
@@ -506,11 +505,11 @@ async fn task_status_and_log_are_read_from_the_node_in_the_upid() {
     serve(&server, "GET", &format!("/nodes/pve2/tasks/{upid}/status"), json!({"data":{
         "status":"stopped","exitstatus":"OK","node":"pve2","type":"qmclone","id":"9000","user":"root@pam",
         "pid":41394,"pstart":1229780,"starttime":"1716568286","upid":upid.to_string()}})).await;
-    Mock::given(method("GET"))
-        .and(path(format!("{API}/nodes/pve2/tasks/{upid}/log")))
+    on("GET", format!("{API}/nodes/pve2/tasks/{upid}/log"))
         .and(query_param("start", "0"))
         .and(query_param("limit", "50"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
+        .respond_with(json_reply(
+            200,
             json!({"data":[{"n":1,"t":"create full clone"},{"n":2,"t":"TASK OK"}],"total":2}),
         ))
         .mount(&server)

@@ -64,12 +64,8 @@ async fn a_taken_vmid_is_already_exists() {
 #[tokio::test]
 async fn a_locked_vm_names_its_lock_and_is_not_retried() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api2/json/nodes/pve1/qemu/101/status/start"))
-        .respond_with(
-            ResponseTemplate::new(500)
-                .set_body_json(json!({"data":null,"message":"VM is locked (clone)\n"})),
-        )
+    on("POST", "/api2/json/nodes/pve1/qemu/101/status/start")
+        .respond_with(pve_error(500, "VM is locked (clone)\n"))
         .expect(1)
         .mount(&server)
         .await;
@@ -88,10 +84,11 @@ async fn a_locked_vm_names_its_lock_and_is_not_retried() {
 #[tokio::test]
 async fn a_missing_vm_is_not_found_and_a_get_is_not_retried() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api2/json/nodes/pve1/qemu/999/status/current"))
-        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"data":null,
-            "message":"Configuration file 'nodes/pve1/qemu-server/999.conf' does not exist\n"})))
+    on("GET", "/api2/json/nodes/pve1/qemu/999/status/current")
+        .respond_with(pve_error(
+            500,
+            "Configuration file 'nodes/pve1/qemu-server/999.conf' does not exist\n",
+        ))
         .expect(1)
         .mount(&server)
         .await;

@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use serde_json::{json, Value};
-use wiremock::matchers::{body_string_contains, header, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::matchers::{body_string_contains, header};
+use wiremock::MockServer;
 
-use crate::support::{received, TOKEN};
+use crate::support::{json_reply, on, received, TOKEN};
 
 const UPID: &str = "UPID:pve1:0000C0DE:0012C3D4:6650C0DE:qmclone:9000:pvelab@pve!ci:";
 
@@ -76,18 +76,20 @@ fn assert_no_panic(out: &Output) {
 }
 
 async fn nodes_mock(server: &MockServer) {
-    Mock::given(method("GET"))
-        .and(path("/api2/json/nodes"))
+    on("GET", "/api2/json/nodes")
         .and(header(
             "Authorization",
             format!("PVEAPIToken={TOKEN}").as_str(),
         ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
-            {"node": "pve1", "status": "online", "cpu": 0.25, "maxcpu": 32,
-             "mem": "17179869184", "maxmem": 274877906944_u64, "uptime": 93784,
-             "ssl_fingerprint": "AB:CD"},
-            {"node": "pve2", "status": "offline"}
-        ]})))
+        .respond_with(json_reply(
+            200,
+            json!({"data": [
+                {"node": "pve1", "status": "online", "cpu": 0.25, "maxcpu": 32,
+                 "mem": "17179869184", "maxmem": 274877906944_u64, "uptime": 93784,
+                 "ssl_fingerprint": "AB:CD"},
+                {"node": "pve2", "status": "offline"}
+            ]}),
+        ))
         .mount(server)
         .await;
 }
@@ -131,14 +133,16 @@ async fn nodes_print_as_an_aligned_table() {
 #[tokio::test]
 async fn json_output_is_machine_readable_with_loose_values_decoded() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api2/json/cluster/resources"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
-            {"id": "qemu/101", "type": "qemu", "vmid": "101", "node": "pve1", "name": "lab-101",
-             "status": "running", "mem": "1073741824", "maxmem": 2147483648_u64},
-            {"id": "qemu/9000", "type": "qemu", "vmid": 9000, "node": "pve1",
-             "name": "debian-13-tmpl", "status": "stopped", "template": 1}
-        ]})))
+    on("GET", "/api2/json/cluster/resources")
+        .respond_with(json_reply(
+            200,
+            json!({"data": [
+                {"id": "qemu/101", "type": "qemu", "vmid": "101", "node": "pve1", "name": "lab-101",
+                 "status": "running", "mem": "1073741824", "maxmem": 2147483648_u64},
+                {"id": "qemu/9000", "type": "qemu", "vmid": 9000, "node": "pve1",
+                 "name": "debian-13-tmpl", "status": "stopped", "template": 1}
+            ]}),
+        ))
         .mount(&server)
         .await;
 
@@ -157,28 +161,26 @@ async fn json_output_is_machine_readable_with_loose_values_decoded() {
 #[tokio::test]
 async fn a_clone_waits_for_its_task_and_prints_the_exit_status() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api2/json/nodes/pve1/qemu/9000/clone"))
+    on("POST", "/api2/json/nodes/pve1/qemu/9000/clone")
         .and(body_string_contains("newid=123"))
         .and(body_string_contains("full=1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": UPID})))
+        .respond_with(json_reply(200, json!({"data": UPID})))
         .expect(1)
         .mount(&server)
         .await;
     let status = format!("/api2/json/nodes/pve1/tasks/{UPID}/status");
-    Mock::given(method("GET"))
-        .and(path(status.as_str()))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"data": {"status": "running", "upid": UPID}})),
-        )
+    on("GET", status.as_str())
+        .respond_with(json_reply(
+            200,
+            json!({"data": {"status": "running", "upid": UPID}}),
+        ))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(status.as_str()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
+    on("GET", status.as_str())
+        .respond_with(json_reply(
+            200,
             json!({"data": {"status": "stopped", "exitstatus": "WARNINGS: 1", "upid": UPID}}),
         ))
         .with_priority(2)
@@ -214,12 +216,11 @@ async fn a_clone_waits_for_its_task_and_prints_the_exit_status() {
 async fn a_server_error_is_one_line_on_stderr_with_exit_code_one() {
     let server = MockServer::start().await;
     let text = "Configuration file 'nodes/pve1/qemu-server/999.conf' does not exist";
-    Mock::given(method("GET"))
-        .and(path("/api2/json/nodes/pve1/qemu/999/status/current"))
-        .respond_with(
-            ResponseTemplate::new(500)
-                .set_body_json(json!({"data": null, "message": format!("{text}\n")})),
-        )
+    on("GET", "/api2/json/nodes/pve1/qemu/999/status/current")
+        .respond_with(json_reply(
+            500,
+            json!({"data": null, "message": format!("{text}\n")}),
+        ))
         .mount(&server)
         .await;
 
@@ -238,26 +239,25 @@ async fn a_server_error_is_one_line_on_stderr_with_exit_code_one() {
 async fn a_failed_task_exits_with_one_and_shows_the_log_tail() {
     let server = MockServer::start().await;
     let upid = "UPID:pve1:0000C0DF:0012C3D4:6650C0DF:qmstart:101:pvelab@pve!ci:";
-    Mock::given(method("POST"))
-        .and(path("/api2/json/nodes/pve1/qemu/101/status/start"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": upid})))
+    on("POST", "/api2/json/nodes/pve1/qemu/101/status/start")
+        .respond_with(json_reply(200, json!({"data": upid})))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(format!("/api2/json/nodes/pve1/tasks/{upid}/status")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
+    on("GET", format!("/api2/json/nodes/pve1/tasks/{upid}/status"))
+        .respond_with(json_reply(
+            200,
             json!({"data": {"status": "stopped", "exitstatus": "VM 101 already running"}}),
         ))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(format!("/api2/json/nodes/pve1/tasks/{upid}/log")))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"total": 2, "data": [
+    on("GET", format!("/api2/json/nodes/pve1/tasks/{upid}/log"))
+        .respond_with(json_reply(
+            200,
+            json!({"total": 2, "data": [
                 {"n": 1, "t": "VM 101 already running"},
                 {"n": 2, "t": "TASK ERROR: VM 101 already running"}
-            ]})),
-        )
+            ]}),
+        ))
         .mount(&server)
         .await;
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use pvelab_proxmox::{Client, Error, RetryPolicy};
 use serde_json::json;
 use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer};
 
 use crate::support::*;
 
@@ -17,11 +17,7 @@ async fn slow_status(server: &MockServer, delay: Duration) {
         .and(path_regex(
             r"^/api2/json/nodes/[^/]+/qemu/\d+/status/current$",
         ))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"data":{"status":"running"}}))
-                .set_delay(delay),
-        )
+        .respond_with(json_reply(200, json!({"data":{"status":"running"}})).set_delay(delay))
         .mount(server)
         .await;
 }

@@ -2,8 +2,7 @@
 
 use pvelab_proxmox::{CloneParams, Error};
 use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 use crate::support::*;
 
@@ -13,19 +12,17 @@ const CLONE: &str = "/api2/json/nodes/pve1/qemu/9000/clone";
 #[tokio::test]
 async fn a_get_that_meets_two_595s_then_succeeds_returns_the_data() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(NODES))
+    on("GET", NODES)
         .respond_with(ResponseTemplate::new(595))
         .up_to_n_times(2)
         .with_priority(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(NODES))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"data":[{"node":"pve1","status":"online"}]})),
-        )
+    on("GET", NODES)
+        .respond_with(json_reply(
+            200,
+            json!({"data":[{"node":"pve1","status":"online"}]}),
+        ))
         .with_priority(2)
         .mount(&server)
         .await;
@@ -40,8 +37,7 @@ async fn a_get_that_meets_two_595s_then_succeeds_returns_the_data() {
 #[tokio::test]
 async fn a_get_that_keeps_failing_gives_up_after_the_retry_budget() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(NODES))
+    on("GET", NODES)
         .respond_with(ResponseTemplate::new(596))
         .mount(&server)
         .await;
@@ -57,9 +53,11 @@ async fn a_get_that_keeps_failing_gives_up_after_the_retry_budget() {
 #[tokio::test]
 async fn a_post_that_meets_a_500_is_not_repeated() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(CLONE))
-        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"data":null,"message":"can't clone VM to node 'pve3' (VM uses local storage)\n"})))
+    on("POST", CLONE)
+        .respond_with(pve_error(
+            500,
+            "can't clone VM to node 'pve3' (VM uses local storage)\n",
+        ))
         .mount(&server)
         .await;
     let err = token_client(&server)
@@ -75,8 +73,7 @@ async fn a_post_that_meets_a_500_is_not_repeated() {
 #[tokio::test]
 async fn a_post_that_meets_a_595_is_not_repeated() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(CLONE))
+    on("POST", CLONE)
         .respond_with(ResponseTemplate::new(595))
         .mount(&server)
         .await;
@@ -93,17 +90,17 @@ async fn a_post_that_meets_a_595_is_not_repeated() {
 #[tokio::test]
 async fn a_post_that_meets_a_lock_timeout_is_retried() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(CLONE))
-        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"data":null,
-            "message":"can't lock file '/var/lock/pve-manager/pve-storage-local-lvm' - got timeout\n"})))
+    on("POST", CLONE)
+        .respond_with(pve_error(
+            500,
+            "can't lock file '/var/lock/pve-manager/pve-storage-local-lvm' - got timeout\n",
+        ))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path(CLONE))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": CLONE_UPID})))
+    on("POST", CLONE)
+        .respond_with(json_reply(200, json!({"data": CLONE_UPID})))
         .with_priority(2)
         .mount(&server)
         .await;
@@ -121,17 +118,17 @@ async fn a_post_that_meets_a_lock_timeout_is_retried() {
 async fn a_put_that_meets_a_cluster_lock_request_timeout_is_retried() {
     let server = MockServer::start().await;
     let config = "/api2/json/nodes/pve1/qemu/203/config";
-    Mock::given(method("PUT"))
-        .and(path(config))
-        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"data":null,
-            "message":"cfs-lock 'file-user_cfg' error: got lock request timeout\n"})))
+    on("PUT", config)
+        .respond_with(pve_error(
+            500,
+            "cfs-lock 'file-user_cfg' error: got lock request timeout\n",
+        ))
         .up_to_n_times(2)
         .with_priority(1)
         .mount(&server)
         .await;
-    Mock::given(method("PUT"))
-        .and(path(config))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": null})))
+    on("PUT", config)
+        .respond_with(json_reply(200, json!({"data": null})))
         .with_priority(2)
         .mount(&server)
         .await;
@@ -147,10 +144,11 @@ async fn a_put_that_meets_a_cluster_lock_request_timeout_is_retried() {
 #[tokio::test]
 async fn a_lock_timeout_that_persists_is_reported_as_lock_timeout() {
     let server = MockServer::start().await;
-    Mock::given(method("PUT"))
-        .and(path("/api2/json/nodes/pve1/qemu/203/config"))
-        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"data":null,
-            "message":"can't lock file '/var/lock/qemu-server/lock-203.conf' - got timeout\n"})))
+    on("PUT", "/api2/json/nodes/pve1/qemu/203/config")
+        .respond_with(pve_error(
+            500,
+            "can't lock file '/var/lock/qemu-server/lock-203.conf' - got timeout\n",
+        ))
         .mount(&server)
         .await;
     let err = token_client(&server)

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use pvelab_proxmox::{Client, RetryPolicy, TaskWait};
-use wiremock::MockServer;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
 
 pub const TOKEN: &str = "pvelab@pve!ci=6f1e2d3c-0000-4444-8888-123456789abc";
 pub const CLONE_UPID: &str = "UPID:pve1:0000A1B2:0012C3D4:6650C0DE:qmclone:9000:pvelab@pve!ci:";
@@ -41,6 +42,24 @@ pub fn password_client(server: &MockServer) -> Client {
         .task_wait(fast_wait())
         .build()
         .expect("valid test client")
+}
+
+/// A mock for `verb` requests to `api_path`, still to be given further matchers and a reply.
+pub fn on(verb: &str, api_path: impl Into<String>) -> MockBuilder {
+    Mock::given(method(verb)).and(path(api_path))
+}
+
+/// A reply with `status` and the JSON `body` (PVE wraps results in `{"data": ...}`).
+pub fn json_reply(status: u16, body: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(body)
+}
+
+/// An error reply as PVE sends it: `status` with `{"data":null,"message":...}`.
+pub fn pve_error(status: u16, message: &str) -> ResponseTemplate {
+    json_reply(
+        status,
+        serde_json::json!({"data": null, "message": message}),
+    )
 }
 
 pub fn unix_now() -> i64 {

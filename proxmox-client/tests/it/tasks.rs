@@ -4,12 +4,18 @@ use std::time::Duration;
 
 use pvelab_proxmox::{Error, TaskWait, Upid};
 use serde_json::json;
-use wiremock::matchers::{method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::matchers::query_param;
+use wiremock::MockServer;
 
 use crate::support::*;
 
 const UPID_ON_PVE2: &str = "UPID:pve2:0000A1B2:0012C3D4:6650C0DE:qmclone:9000:root@pam:";
+
+/// A fresh mock server and the UPID of a task on pve2.
+async fn server_and_upid() -> (MockServer, Upid) {
+    let server = MockServer::start().await;
+    (server, UPID_ON_PVE2.parse().expect("upid"))
+}
 
 fn status_path(upid: &Upid) -> String {
     format!("/api2/json/nodes/{}/tasks/{upid}/status", upid.node())
@@ -17,23 +23,21 @@ fn status_path(upid: &Upid) -> String {
 
 async fn running_then(server: &MockServer, upid: &Upid, polls_running: u64, exitstatus: &str) {
     if polls_running > 0 {
-        Mock::given(method("GET"))
-            .and(path(status_path(upid)))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"data":{"status":"running","upid":upid.to_string()}})),
-            )
+        on("GET", status_path(upid))
+            .respond_with(json_reply(
+                200,
+                json!({"data":{"status":"running","upid":upid.to_string()}}),
+            ))
             .up_to_n_times(polls_running)
             .with_priority(1)
             .mount(server)
             .await;
     }
-    Mock::given(method("GET"))
-        .and(path(status_path(upid)))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"data":{"status":"stopped","exitstatus":exitstatus}})),
-        )
+    on("GET", status_path(upid))
+        .respond_with(json_reply(
+            200,
+            json!({"data":{"status":"stopped","exitstatus":exitstatus}}),
+        ))
         .with_priority(2)
         .mount(server)
         .await;
@@ -41,8 +45,7 @@ async fn running_then(server: &MockServer, upid: &Upid, polls_running: u64, exit
 
 #[tokio::test]
 async fn a_task_is_polled_on_its_own_node_until_it_stops_ok() {
-    let server = MockServer::start().await;
-    let upid: Upid = UPID_ON_PVE2.parse().expect("upid");
+    let (server, upid) = server_and_upid().await;
     running_then(&server, &upid, 3, "OK").await;
     // The request went to pve1, but the task runs on pve2: the UPID decides.
     let done = token_client(&server).node("pve1").task(&upid);
@@ -57,8 +60,7 @@ async fn a_task_is_polled_on_its_own_node_until_it_stops_ok() {
 
 #[tokio::test]
 async fn warnings_count_as_success() {
-    let server = MockServer::start().await;
-    let upid: Upid = UPID_ON_PVE2.parse().expect("upid");
+    let (server, upid) = server_and_upid().await;
     running_then(&server, &upid, 1, "WARNINGS: 1").await;
     let st = token_client(&server)
         .wait_for_task(&upid)
@@ -69,16 +71,14 @@ async fn warnings_count_as_success() {
 
 #[tokio::test]
 async fn a_failed_task_reports_its_exit_status_and_log_tail() {
-    let server = MockServer::start().await;
-    let upid: Upid = UPID_ON_PVE2.parse().expect("upid");
+    let (server, upid) = server_and_upid().await;
     running_then(&server, &upid, 1, "VM 101 already running").await;
     let log: Vec<_> = (1..=30)
         .map(|n| json!({"n": n, "t": format!("line {n}")}))
         .collect();
-    Mock::given(method("GET"))
-        .and(path(format!("/api2/json/nodes/pve2/tasks/{upid}/log")))
+    on("GET", format!("/api2/json/nodes/pve2/tasks/{upid}/log"))
         .and(query_param("start", "0"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": log, "total": 30})))
+        .respond_with(json_reply(200, json!({"data": log, "total": 30})))
         .mount(&server)
         .await;
     let err = token_client(&server)
@@ -103,8 +103,7 @@ async fn a_failed_task_reports_its_exit_status_and_log_tail() {
 
 #[tokio::test]
 async fn a_failed_task_with_an_unreadable_log_still_reports_the_exit_status() {
-    let server = MockServer::start().await;
-    let upid: Upid = UPID_ON_PVE2.parse().expect("upid");
+    let (server, upid) = server_and_upid().await;
     running_then(&server, &upid, 0, "clone failed: storage full").await;
     let err = token_client(&server)
         .wait_for_task(&upid)
@@ -125,13 +124,9 @@ async fn a_failed_task_with_an_unreadable_log_still_reports_the_exit_status() {
 
 #[tokio::test]
 async fn a_task_that_never_stops_times_out() {
-    let server = MockServer::start().await;
-    let upid: Upid = UPID_ON_PVE2.parse().expect("upid");
-    Mock::given(method("GET"))
-        .and(path(status_path(&upid)))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"data":{"status":"running"}})),
-        )
+    let (server, upid) = server_and_upid().await;
+    on("GET", status_path(&upid))
+        .respond_with(json_reply(200, json!({"data":{"status":"running"}})))
         .mount(&server)
         .await;
     let wait = TaskWait {
@@ -147,72 +142,57 @@ async fn a_task_that_never_stops_times_out() {
 }
 
 mod addresses {
+    use std::net::IpAddr;
+
     use super::*;
 
     const AGENT: &str = "/api2/json/nodes/pve1/qemu/101/agent/network-get-interfaces";
 
+    async fn addresses_of_101(server: &MockServer) -> pvelab_proxmox::Result<Vec<IpAddr>> {
+        token_client(server)
+            .node("pve1")
+            .qemu(101)
+            .wait_for_addresses(fast_wait())
+            .await
+    }
+
     #[tokio::test]
     async fn addresses_are_polled_until_the_agent_answers_with_one() {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path(AGENT))
-            .respond_with(
-                ResponseTemplate::new(500).set_body_json(
-                    json!({"data":null,"message":"QEMU guest agent is not running\n"}),
-                ),
-            )
+        on("GET", AGENT)
+            .respond_with(pve_error(500, "QEMU guest agent is not running\n"))
             .up_to_n_times(2)
             .with_priority(1)
             .mount(&server)
             .await;
         // Agent up, DHCP not done yet: only loopback.
-        Mock::given(method("GET"))
-            .and(path(AGENT))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data":{"result":[
+        on("GET", AGENT)
+            .respond_with(json_reply(200, json!({"data":{"result":[
                 {"name":"lo","ip-addresses":[{"ip-address":"127.0.0.1","ip-address-type":"ipv4","prefix":8}]}]}})))
             .up_to_n_times(1)
             .with_priority(2)
             .mount(&server)
             .await;
-        Mock::given(method("GET"))
-            .and(path(AGENT))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data":{"result":[
+        on("GET", AGENT)
+            .respond_with(json_reply(200, json!({"data":{"result":[
                 {"name":"ens18","ip-addresses":[{"ip-address":"10.20.0.17","ip-address-type":"ipv4","prefix":24}]}]}})))
             .with_priority(3)
             .mount(&server)
             .await;
-        let addrs = token_client(&server)
-            .node("pve1")
-            .qemu(101)
-            .wait_for_addresses(fast_wait())
-            .await
-            .expect("address");
-        assert_eq!(
-            addrs,
-            vec!["10.20.0.17".parse::<std::net::IpAddr>().expect("ip")]
-        );
+        let addrs = addresses_of_101(&server).await.expect("address");
+        assert_eq!(addrs, vec!["10.20.0.17".parse::<IpAddr>().expect("ip")]);
         assert_eq!(received(&server, "GET", AGENT).await.len(), 4);
     }
 
     #[tokio::test]
     async fn a_vm_without_an_agent_fails_at_once() {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path(AGENT))
-            .respond_with(
-                ResponseTemplate::new(500).set_body_json(
-                    json!({"data":null,"message":"No QEMU guest agent configured\n"}),
-                ),
-            )
+        on("GET", AGENT)
+            .respond_with(pve_error(500, "No QEMU guest agent configured\n"))
             .expect(1)
             .mount(&server)
             .await;
-        let err = token_client(&server)
-            .node("pve1")
-            .qemu(101)
-            .wait_for_addresses(fast_wait())
-            .await
-            .expect_err("no agent");
+        let err = addresses_of_101(&server).await.expect_err("no agent");
         assert!(matches!(err, Error::AgentNotConfigured { .. }), "{err:?}");
         assert_eq!(received(&server, "GET", AGENT).await.len(), 1);
     }
@@ -220,20 +200,11 @@ mod addresses {
     #[tokio::test]
     async fn a_stopped_vm_fails_at_once_and_names_itself() {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path(AGENT))
-            .respond_with(
-                ResponseTemplate::new(500)
-                    .set_body_json(json!({"data":null,"message":"VM 101 is not running\n"})),
-            )
+        on("GET", AGENT)
+            .respond_with(pve_error(500, "VM 101 is not running\n"))
             .mount(&server)
             .await;
-        let err = token_client(&server)
-            .node("pve1")
-            .qemu(101)
-            .wait_for_addresses(fast_wait())
-            .await
-            .expect_err("stopped");
+        let err = addresses_of_101(&server).await.expect_err("stopped");
         assert!(
             matches!(err, Error::GuestNotRunning { vmid: 101, .. }),
             "{err:?}"

@@ -2,18 +2,18 @@
 
 use pvelab_proxmox::{CloneParams, Error};
 use serde_json::json;
-use wiremock::matchers::{body_string_contains, method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::matchers::{body_string_contains, query_param};
+use wiremock::MockServer;
 
 use crate::support::*;
 
 const NEXTID: &str = "/api2/json/cluster/nextid";
 
 async fn taken(server: &MockServer, vmid: u32) {
-    Mock::given(method("GET"))
-        .and(path(NEXTID))
+    on("GET", NEXTID)
         .and(query_param("vmid", vmid.to_string()))
-        .respond_with(ResponseTemplate::new(400).set_body_json(
+        .respond_with(json_reply(
+            400,
             json!({"data":null,"errors":{"vmid":format!("VM {vmid} already exists")}}),
         ))
         .mount(server)
@@ -21,10 +21,9 @@ async fn taken(server: &MockServer, vmid: u32) {
 }
 
 async fn free(server: &MockServer, vmid: u32) {
-    Mock::given(method("GET"))
-        .and(path(NEXTID))
+    on("GET", NEXTID)
         .and(query_param("vmid", vmid.to_string()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": vmid.to_string()})))
+        .respond_with(json_reply(200, json!({"data": vmid.to_string()})))
         .mount(server)
         .await;
 }
@@ -58,26 +57,24 @@ async fn an_out_of_range_vmid_is_refused_before_sending() {
 #[tokio::test]
 async fn a_clone_that_loses_the_race_for_its_id_moves_to_the_next_free_one() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(NEXTID))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data":"100"})))
+    on("GET", NEXTID)
+        .respond_with(json_reply(200, json!({"data":"100"})))
         .with_priority(10)
         .mount(&server)
         .await;
     free(&server, 101).await;
     // Someone else created VM 100 between nextid and our clone.
-    Mock::given(method("POST"))
-        .and(path("/api2/json/nodes/pve1/qemu/9000/clone"))
+    on("POST", "/api2/json/nodes/pve1/qemu/9000/clone")
         .and(body_string_contains("newid=100"))
-        .respond_with(ResponseTemplate::new(500).set_body_json(
-            json!({"data":null,"message":"unable to create VM 100: config file already exists\n"}),
+        .respond_with(pve_error(
+            500,
+            "unable to create VM 100: config file already exists\n",
         ))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/api2/json/nodes/pve1/qemu/9000/clone"))
+    on("POST", "/api2/json/nodes/pve1/qemu/9000/clone")
         .and(body_string_contains("newid=101"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": CLONE_UPID})))
+        .respond_with(json_reply(200, json!({"data": CLONE_UPID})))
         .mount(&server)
         .await;
     let client = token_client(&server);
