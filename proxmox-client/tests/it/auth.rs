@@ -1,6 +1,6 @@
 //! Tickets: login, CSRF on writes only, renewal by age, one re-login on 401, single flight.
 
-use pvelab_proxmox::Error;
+use pvelab_proxmox::{Client, Error};
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, header as header_is};
 use wiremock::{MockServer, ResponseTemplate};
@@ -9,12 +9,17 @@ use crate::support::*;
 
 const TICKET_PATH: &str = "/api2/json/access/ticket";
 
+/// A `GET /version` reply for release 9.2.
+fn version_reply() -> ResponseTemplate {
+    json_reply(
+        200,
+        json!({"data":{"version":"9.2.0","release":"9.2","repoid":"x"}}),
+    )
+}
+
 async fn serve_version(server: &MockServer) {
     on("GET", "/api2/json/version")
-        .respond_with(json_reply(
-            200,
-            json!({"data":{"version":"9.2.0","release":"9.2","repoid":"x"}}),
-        ))
+        .respond_with(version_reply())
         .mount(server)
         .await;
 }
@@ -22,13 +27,7 @@ async fn serve_version(server: &MockServer) {
 /// `GET /version` whose replies show the server's clock at `date`.
 async fn serve_version_dated(server: &MockServer, date: std::time::SystemTime) {
     on("GET", "/api2/json/version")
-        .respond_with(
-            json_reply(
-                200,
-                json!({"data":{"version":"9.2.0","release":"9.2","repoid":"x"}}),
-            )
-            .insert_header("Date", httpdate::fmt_http_date(date).as_str()),
-        )
+        .respond_with(version_reply().insert_header("Date", httpdate::fmt_http_date(date).as_str()))
         .mount(server)
         .await;
 }
@@ -47,6 +46,16 @@ async fn serve_logins(server: &MockServer, ticket: &str, renewed: &str) {
         .await;
 }
 
+/// A server that logs in with `ticket`, renews with `renewed` and serves `GET /version`, and a
+/// password client for it.
+async fn logging_in_server(ticket: &str, renewed: &str) -> (MockServer, Client) {
+    let server = MockServer::start().await;
+    serve_logins(&server, ticket, renewed).await;
+    serve_version(&server).await;
+    let client = password_client(&server);
+    (server, client)
+}
+
 async fn logins(server: &MockServer) -> Vec<String> {
     received(server, "POST", TICKET_PATH)
         .await
@@ -57,10 +66,8 @@ async fn logins(server: &MockServer) -> Vec<String> {
 
 #[tokio::test]
 async fn a_ticket_is_sent_as_cookie_and_csrf_only_on_writes() {
-    let server = MockServer::start().await;
     let t = ticket(0, "fresh");
-    serve_logins(&server, &t, "unused").await;
-    serve_version(&server).await;
+    let (server, client) = logging_in_server(&t, "unused").await;
     on("POST", "/api2/json/nodes/pve1/qemu/101/status/start")
         .respond_with(json_reply(
             200,
@@ -68,7 +75,6 @@ async fn a_ticket_is_sent_as_cookie_and_csrf_only_on_writes() {
         ))
         .mount(&server)
         .await;
-    let client = password_client(&server);
     client.version().await.expect("get");
     client.node("pve1").qemu(101).start().await.expect("post");
 
@@ -97,12 +103,9 @@ async fn a_ticket_is_sent_as_cookie_and_csrf_only_on_writes() {
 
 #[tokio::test]
 async fn a_ticket_older_than_an_hour_is_renewed_with_itself_as_password() {
-    let server = MockServer::start().await;
     let old = ticket(3700, "old");
     let fresh = ticket(0, "fresh");
-    serve_logins(&server, &old, &fresh).await;
-    serve_version(&server).await;
-    let client = password_client(&server);
+    let (server, client) = logging_in_server(&old, &fresh).await;
 
     client.version().await.expect("first");
     client.version().await.expect("second");
@@ -128,10 +131,7 @@ async fn a_ticket_older_than_an_hour_is_renewed_with_itself_as_password() {
 
 #[tokio::test]
 async fn two_concurrent_requests_after_expiry_share_one_renewal() {
-    let server = MockServer::start().await;
-    serve_logins(&server, &ticket(3700, "old"), &ticket(0, "fresh")).await;
-    serve_version(&server).await;
-    let client = password_client(&server);
+    let (server, client) = logging_in_server(&ticket(3700, "old"), &ticket(0, "fresh")).await;
     client.version().await.expect("first login");
 
     let other = client.clone();
@@ -149,10 +149,7 @@ async fn two_concurrent_requests_after_expiry_share_one_renewal() {
 
 #[tokio::test]
 async fn two_concurrent_first_requests_log_in_once() {
-    let server = MockServer::start().await;
-    serve_logins(&server, &ticket(0, "fresh"), "unused").await;
-    serve_version(&server).await;
-    let client = password_client(&server);
+    let (server, client) = logging_in_server(&ticket(0, "fresh"), "unused").await;
     let (a, b) = tokio::join!(client.version(), client.version());
     a.expect("a");
     b.expect("b");
@@ -189,10 +186,7 @@ async fn a_refused_ticket_triggers_one_fresh_login_and_the_request_succeeds() {
             "cookie",
             format!("PVEAuthCookie={second}").as_str(),
         ))
-        .respond_with(json_reply(
-            200,
-            json!({"data":{"version":"9.2.0","release":"9.2","repoid":"x"}}),
-        ))
+        .respond_with(version_reply())
         .mount(&server)
         .await;
 
