@@ -31,10 +31,7 @@ async fn a_wrong_token_secret_is_an_authentication_failure() {
                 .header("Authorization", format!("PVEAPIToken={id}=wrong")),
         )
         .await;
-    assert_eq!(
-        (a.status.as_u16(), a.reason.as_str()),
-        (401, "authentication failure")
-    );
+    assert_eq!(a.status_line(), (401, "authentication failure"));
 }
 
 #[tokio::test]
@@ -61,7 +58,7 @@ async fn a_post_with_a_ticket_but_without_csrf_token_is_refused() {
         )
         .await;
     assert_eq!(
-        (a.status.as_u16(), a.reason.as_str()),
+        a.status_line(),
         (401, "Permission denied - invalid csrf token")
     );
     let wrong = api
@@ -71,10 +68,7 @@ async fn a_post_with_a_ticket_but_without_csrf_token_is_refused() {
                 .form(&[("username", user.as_str()), ("password", "nope")]),
         )
         .await;
-    assert_eq!(
-        (wrong.status.as_u16(), wrong.reason.as_str()),
-        (401, "authentication failure")
-    );
+    assert_eq!(wrong.status_line(), (401, "authentication failure"));
 }
 
 #[tokio::test]
@@ -175,12 +169,9 @@ async fn a_cloning_vm_refuses_config_changes_as_locked() {
     assert_eq!(put.body["message"], "VM is locked (clone)\n");
     // A power action on the locked VM fails inside its task.
     let start = api.post("/nodes/pve1/qemu/800/status/start", &[]).await;
-    let exit = api.wait_task(start.data().as_str().expect("a UPID")).await;
+    let exit = api.wait_task(start.upid()).await;
     assert_eq!(exit, "VM is locked (clone)");
-    assert_eq!(
-        api.wait_task(a.data().as_str().expect("a UPID")).await,
-        "OK"
-    );
+    assert_eq!(api.wait_task(a.upid()).await, "OK");
 }
 
 #[tokio::test]
@@ -241,9 +232,7 @@ async fn semantic_errors_are_500s_with_pves_texts() {
             ],
         )
         .await;
-    let exit = api
-        .wait_task(replica.data().as_str().expect("a UPID"))
-        .await;
+    let exit = api.wait_task(replica.upid()).await;
     assert_eq!(
         exit, "OK",
         "a full copy of a shared template may land on another node's disk"

@@ -21,14 +21,14 @@ async fn the_agent_answers_only_after_its_delay_and_reports_addresses() {
     let path = "/nodes/pve2/qemu/101/agent/network-get-interfaces";
     let stopped = api.get(path).await;
     assert_eq!(stopped.reason, "VM 101 is not running");
-    let start = api.post("/nodes/pve2/qemu/101/status/start", &[]).await;
     assert_eq!(
-        api.wait_task(start.data().as_str().expect("a UPID")).await,
+        api.post_and_wait("/nodes/pve2/qemu/101/status/start", &[])
+            .await,
         "OK"
     );
     let early = api.get(path).await;
     assert_eq!(
-        (early.status.as_u16(), early.reason.as_str()),
+        early.status_line(),
         (500, "QEMU guest agent is not running")
     );
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -59,14 +59,14 @@ async fn a_stopped_vm_without_an_agent_names_the_missing_agent_first() {
     })
     .await;
     let path = "/nodes/pve1/qemu/106/agent/network-get-interfaces";
-    let stop = api.post("/nodes/pve1/qemu/106/status/stop", &[]).await;
     assert_eq!(
-        api.wait_task(stop.data().as_str().expect("a UPID")).await,
+        api.post_and_wait("/nodes/pve1/qemu/106/status/stop", &[])
+            .await,
         "OK"
     );
     let stopped = api.get(path).await;
     assert_eq!(
-        (stopped.status.as_u16(), stopped.reason.as_str()),
+        stopped.status_line(),
         (500, "No QEMU guest agent configured")
     );
 }
@@ -112,17 +112,7 @@ async fn cpu_load_shows_in_status_resources_and_rrddata() {
     api.sim
         .set_cpu_load(100, CpuLoad::Busy)
         .expect("VM 100 exists");
-    let res = api
-        .call(Method::GET, "/cluster/resources", &[("type", "vm")])
-        .await;
-    let vm = res
-        .data()
-        .as_array()
-        .expect("a list")
-        .iter()
-        .find(|r| r["vmid"] == 100)
-        .cloned()
-        .expect("VM 100");
+    let vm = api.vm_resource(100).await;
     assert!(vm["cpu"].as_f64().unwrap_or(0.0) > 0.8, "{vm}");
     // A stopped VM shows no load, whatever its setting.
     api.sim.stop_guest(100).expect("VM 100 exists");
@@ -142,10 +132,7 @@ async fn an_offline_node_answers_595_and_its_guests_show_unknown() {
         .status()
         .is_success());
     let a = api.get("/nodes/pve2/qemu").await;
-    assert_eq!(
-        (a.status.as_u16(), a.reason.as_str()),
-        (595, "No route to host")
-    );
+    assert_eq!(a.status_line(), (595, "No route to host"));
     let nodes = api.get("/nodes").await;
     assert!(nodes
         .data()
@@ -153,17 +140,7 @@ async fn an_offline_node_answers_595_and_its_guests_show_unknown() {
         .expect("nodes")
         .iter()
         .any(|n| n["node"] == "pve2" && n["status"] == "offline"));
-    let res = api
-        .call(Method::GET, "/cluster/resources", &[("type", "vm")])
-        .await;
-    let vm101 = res
-        .data()
-        .as_array()
-        .expect("a list")
-        .iter()
-        .find(|r| r["vmid"] == 101)
-        .cloned()
-        .expect("VM 101");
+    let vm101 = api.vm_resource(101).await;
     assert_eq!(vm101["status"], "unknown");
     assert!(ctl("/nodes/pve2/online")
         .send()
@@ -336,9 +313,9 @@ async fn cores_changed_on_a_running_vm_stay_pending_until_it_stops() {
         api.get("/nodes/pve1/qemu/100/status/current").await.data()["cpus"],
         2
     );
-    let stop = api.post("/nodes/pve1/qemu/100/status/stop", &[]).await;
     assert_eq!(
-        api.wait_task(stop.data().as_str().expect("a UPID")).await,
+        api.post_and_wait("/nodes/pve1/qemu/100/status/stop", &[])
+            .await,
         "OK"
     );
     let after = api
@@ -405,10 +382,7 @@ async fn a_lagging_resource_list_shows_a_new_clone_only_after_the_lag() {
     let clone = api
         .post("/nodes/pve1/qemu/9000/clone", &[("newid", "950")])
         .await;
-    assert_eq!(
-        api.wait_task(clone.data().as_str().expect("a UPID")).await,
-        "OK"
-    );
+    assert_eq!(api.wait_task(clone.upid()).await, "OK");
     let stale = api.call(Method::GET, "/cluster/resources", &query).await;
     assert!(!has_950(&stale), "the snapshot predates the clone");
     let deadline = Instant::now() + Duration::from_secs(10);

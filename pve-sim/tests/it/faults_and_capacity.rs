@@ -16,7 +16,7 @@ async fn a_warning_rate_of_one_ends_every_task_with_warnings() {
         })
         .expect("valid faults");
     let a = api.post("/nodes/pve2/qemu/101/status/start", &[]).await;
-    let upid = a.data().as_str().expect("a UPID").to_owned();
+    let upid = a.upid().to_owned();
     assert_eq!(api.wait_task(&upid).await, "WARNINGS: 1");
     let log = api.get(&format!("/nodes/pve2/tasks/{upid}/log")).await;
     let last = log
@@ -165,10 +165,7 @@ async fn faults_set_over_http_take_effect_and_can_be_read_back() {
         .expect("control call");
     assert!(put.status().is_success());
     let a = api.get("/nodes").await;
-    assert_eq!(
-        (a.status.as_u16(), a.reason.as_str()),
-        (595, "No route to host")
-    );
+    assert_eq!(a.status_line(), (595, "No route to host"));
     let read: serde_json::Value = api
         .http
         .get(&url)

@@ -126,7 +126,7 @@ async fn parallel_full_clones_on_one_storage_collide_on_the_storage_lock() {
     let mut ok = 0;
     let mut timeouts = 0;
     for (i, a) in answers.iter().enumerate() {
-        let exit = api.wait_task(a.data().as_str().expect("a UPID")).await;
+        let exit = api.wait_task(a.upid()).await;
         if exit == "OK" {
             ok += 1;
         } else {
@@ -187,7 +187,7 @@ async fn a_ticket_renewed_in_time_survives_the_expiry_of_the_first_one() {
                 .form(&[("newid", "3000")]),
         )
         .await;
-    let upid = a.data().as_str().expect("a UPID").to_owned();
+    let upid = a.upid().to_owned();
     assert!(
         upid.ends_with(":root@pam:"),
         "ticket tasks run as the user: {upid}"
@@ -274,7 +274,7 @@ async fn a_retrying_caller_converges_under_ten_percent_injected_faults() {
                 }
                 continue;
             }
-            let upid = a.data().as_str().expect("a UPID").to_owned();
+            let upid = a.upid().to_owned();
             // Poll with retries: the status call itself may hit a fault.
             let exit = loop {
                 let node = "pve1";

@@ -23,6 +23,16 @@ impl Answer {
     pub fn data(&self) -> &Value {
         &self.body["data"]
     }
+
+    /// The UPID a task-starting call answered with; anything else fails the test.
+    pub fn upid(&self) -> &str {
+        self.data().as_str().expect("a UPID")
+    }
+
+    /// The status code and reason phrase, compared together so a failure shows both.
+    pub fn status_line(&self) -> (u16, &str) {
+        (self.status.as_u16(), self.reason.as_str())
+    }
 }
 
 pub fn client() -> reqwest::Client {
@@ -93,6 +103,25 @@ impl Api {
 
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
         self.call(Method::POST, path, form).await
+    }
+
+    /// POST a task-starting call and wait for its task; its exit status.
+    pub async fn post_and_wait(&self, path: &str, form: &[(&str, &str)]) -> String {
+        self.wait_task(self.post(path, form).await.upid()).await
+    }
+
+    /// The VM `vmid` as `GET /cluster/resources?type=vm` lists it; a missing VM fails the test.
+    pub async fn vm_resource(&self, vmid: u64) -> Value {
+        let res = self
+            .call(Method::GET, "/cluster/resources", &[("type", "vm")])
+            .await;
+        res.data()
+            .as_array()
+            .expect("a list")
+            .iter()
+            .find(|r| r["vmid"] == vmid)
+            .cloned()
+            .unwrap_or_else(|| panic!("VM {vmid} in the resources: {}", res.raw))
     }
 
     /// Poll a task until it stops; its exit status.
