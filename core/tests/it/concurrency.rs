@@ -6,10 +6,9 @@ use std::sync::Arc;
 
 use pvelab_core::lab::VmOutcome;
 use pvelab_core::store::pool::VmStatus;
-use pvelab_core::types::Role;
 use pvelab_core::{Lab, LabConfig};
 
-use crate::support::{class_with_vms, user, world_on};
+use crate::support::{class_with_vms, world_on};
 
 const STUDENTS: usize = 500;
 const POOL: u16 = 300;
@@ -30,7 +29,7 @@ fn five_hundred_students_joining_a_300_vm_class_get_300_vms_and_200_waitlist_pla
         let (class, token) = class_with_vms(&w, "burst", POOL, POOL).await;
         let mut students = Vec::with_capacity(STUDENTS);
         for i in 0..STUDENTS {
-            students.push(user(&w.lab, &format!("student-{i}"), Role::User).await);
+            students.push(w.student(&format!("student-{i}")).await);
         }
         let mut labs = vec![w.lab.clone()];
         for _ in 1..LABS {

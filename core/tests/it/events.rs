@@ -4,18 +4,18 @@ use jiff::SignedDuration;
 use pvelab_core::events::LabEvent;
 use pvelab_core::lab::VmOutcome;
 use pvelab_core::store::class_settings::ClassSettings;
-use pvelab_core::types::{Role, UsageQuota};
+use pvelab_core::types::UsageQuota;
 
-use crate::support::{class_with_vms, cluster_id, register_slot, user, world};
+use crate::support::{class_with_vms, cluster_id, register_slot, world};
 
 #[tokio::test]
 async fn waiting_and_being_served_from_the_waitlist_are_announced_to_the_student() {
     let w = world().await;
     let (class, token) = class_with_vms(&w, "c", 5, 0).await;
-    let student = user(&w.lab, "s", Role::User).await;
+    let student = w.student("s").await;
     let mut inbox = w.lab.subscribe();
 
-    let joined = w.lab.join(&student, &token).await.expect("join");
+    let joined = w.join(&student, &token).await;
     assert_eq!(joined.vm, VmOutcome::Waitlisted { position: 1 });
     let vmid = register_slot(&w, &class, 1).await;
 
@@ -56,8 +56,8 @@ async fn quota_warnings_at_80_and_100_percent_are_announced_once_each() {
         .update_class(&w.teacher, class.id, change)
         .await
         .expect("quota");
-    let student = user(&w.lab, "s", Role::User).await;
-    w.lab.join(&student, &token).await.expect("join");
+    let student = w.student("s").await;
+    w.join(&student, &token).await;
     let vmid = class.scheme.student_vmid(1).expect("slot");
     let mut inbox = w.lab.subscribe();
 

@@ -9,10 +9,9 @@ use pvelab_core::rules::permissions::Actor;
 use pvelab_core::store::classes::Class;
 use pvelab_core::store::pool::{VmRole, VmStatus};
 use pvelab_core::token::JoinToken;
-use pvelab_core::types::Role;
 use pvelab_core::{Error, LabConfig};
 
-use crate::support::{class_with_vms, planned, user, world_on};
+use crate::support::{class_with_vms, planned, world_on};
 
 const CAPACITY: u16 = 12;
 
@@ -85,7 +84,7 @@ async fn scenario(initial_vms: u16, students: usize, tasks: usize, ops: Vec<Op>)
     let (class, token) = class_with_vms(&w, "prop", CAPACITY, initial_vms).await;
     let mut who = Vec::new();
     for i in 0..students {
-        who.push(user(&w.lab, &format!("p{i}"), Role::User).await);
+        who.push(w.student(&format!("p{i}")).await);
     }
 
     let mut handles = Vec::new();

@@ -3,17 +3,17 @@
 use pvelab_core::lab::VmOutcome;
 use pvelab_core::store::enrollment::Enrollment;
 use pvelab_core::store::pool::{NewPoolVm, VmRole};
-use pvelab_core::types::{Role, VmId};
+use pvelab_core::types::VmId;
 
-use crate::support::{class_with_vms, planned, register_slot, user, world};
+use crate::support::{class_with_vms, planned, register_slot, world};
 
 #[tokio::test]
 async fn joining_assigns_the_lowest_free_student_vm_and_twice_is_a_no_op_that_says_so() {
     let w = world().await;
     let (class, token) = class_with_vms(&w, "c", 5, 2).await;
-    let student = user(&w.lab, "s", Role::User).await;
+    let student = w.student("s").await;
 
-    let first = w.lab.join(&student, &token).await.expect("join");
+    let first = w.join(&student, &token).await;
     let again = w.lab.join(&student, &token).await.expect("join again");
 
     assert_eq!(first.enrollment, Enrollment::Enrolled);
@@ -30,12 +30,7 @@ async fn joining_assigns_the_lowest_free_student_vm_and_twice_is_a_no_op_that_sa
 async fn teacher_base_and_manual_vms_are_never_handed_to_students() {
     let w = world().await;
     let (class, token) = class_with_vms(&w, "c", 5, 0).await;
-    for vmid in [class.scheme.teacher_vmid(), class.scheme.base_vmid()] {
-        w.lab
-            .register_vm(&w.teacher, class.id, planned(vmid))
-            .await
-            .expect("register");
-    }
+    w.register_teacher_and_base_vms(&class).await;
     let manual = NewPoolVm {
         manual: true,
         ..planned(VmId::new(4242).expect("vmid"))
@@ -44,9 +39,9 @@ async fn teacher_base_and_manual_vms_are_never_handed_to_students() {
         .register_vm(&w.teacher, class.id, manual)
         .await
         .expect("manual");
-    let a = user(&w.lab, "a", Role::User).await;
+    let a = w.student("a").await;
 
-    let joined = w.lab.join(&a, &token).await.expect("join");
+    let joined = w.join(&a, &token).await;
 
     assert_eq!(joined.vm, VmOutcome::Waitlisted { position: 1 });
     let pool = w.lab.pool(&w.teacher, class.id).await.expect("pool");
@@ -60,8 +55,8 @@ async fn the_waitlist_is_served_first_come_first_served_when_the_pool_grows() {
     let (class, token) = class_with_vms(&w, "c", 10, 1).await;
     let mut students = Vec::new();
     for i in 0..4 {
-        let s = user(&w.lab, &format!("s{i}"), Role::User).await;
-        w.lab.join(&s, &token).await.expect("join");
+        let s = w.student(&format!("s{i}")).await;
+        w.join(&s, &token).await;
         students.push(s);
     }
     // s0 holds slot 1; s1, s2, s3 wait in that order.
@@ -95,10 +90,10 @@ async fn the_waitlist_is_served_first_come_first_served_when_the_pool_grows() {
 async fn leaving_releases_the_vm_for_reimaging_before_anyone_else_gets_it() {
     let w = world().await;
     let (class, token) = class_with_vms(&w, "c", 5, 1).await;
-    let leaver = user(&w.lab, "leaver", Role::User).await;
-    let waiter = user(&w.lab, "waiter", Role::User).await;
-    w.lab.join(&leaver, &token).await.expect("join");
-    w.lab.join(&waiter, &token).await.expect("join");
+    let leaver = w.student("leaver").await;
+    let waiter = w.student("waiter").await;
+    w.join(&leaver, &token).await;
+    w.join(&waiter, &token).await;
 
     let left = w.lab.leave(&leaver, class.id).await.expect("leave");
 
@@ -109,9 +104,9 @@ async fn leaving_releases_the_vm_for_reimaging_before_anyone_else_gets_it() {
         w.lab.my_vms(&waiter).await.expect("vms").is_empty(),
         "not before the reimage"
     );
-    let late = user(&w.lab, "late", Role::User).await;
+    let late = w.student("late").await;
     assert_eq!(
-        w.lab.join(&late, &token).await.expect("join").vm,
+        w.join(&late, &token).await.vm,
         VmOutcome::Waitlisted { position: 2 }
     );
 

@@ -4,16 +4,16 @@ use jiff::SignedDuration;
 use pvelab_core::rules::quota::QuotaLevel;
 use pvelab_core::rules::start::{StartDecision, StartRefusal};
 use pvelab_core::store::class_settings::ClassSettings;
-use pvelab_core::types::{HoursWindow, Role, UsageQuota};
+use pvelab_core::types::{HoursWindow, UsageQuota};
 use pvelab_core::Error;
 
-use crate::support::{class_with_vms, cluster_id, planned, user, world};
+use crate::support::{class_with_vms, cluster_id, world};
 
 #[tokio::test]
 async fn a_teacher_assigns_and_unassigns_and_the_vm_then_waits_for_a_reimage() {
     let w = world().await;
     let (class, _) = class_with_vms(&w, "c", 5, 2).await;
-    let s = user(&w.lab, "s", Role::User).await;
+    let s = w.student("s").await;
     let vmid = class.scheme.student_vmid(2).expect("slot");
 
     let vm = w
@@ -41,7 +41,7 @@ async fn a_teacher_assigns_and_unassigns_and_the_vm_then_waits_for_a_reimage() {
         .await
         .expect("unassign");
     assert!(released.needs_reimage);
-    let other = user(&w.lab, "o", Role::User).await;
+    let other = w.student("o").await;
     let refused = w
         .lab
         .assign(&w.teacher, class.id, other.user_id(), Some(vmid))
@@ -67,8 +67,8 @@ async fn usage_crosses_the_quota_once_per_level_blocks_starts_and_resets() {
         )
         .await
         .expect("quota");
-    let s = user(&w.lab, "s", Role::User).await;
-    w.lab.join(&s, &token).await.expect("join");
+    let s = w.student("s").await;
+    w.join(&s, &token).await;
     let vmid = class.scheme.student_vmid(1).expect("slot");
     let hours = |h: i64| SignedDuration::from_hours(h);
 
@@ -143,10 +143,10 @@ async fn usage_crosses_the_quota_once_per_level_blocks_starts_and_resets() {
 async fn a_student_may_not_start_someone_elses_vm() {
     let w = world().await;
     let (class, token) = class_with_vms(&w, "c", 5, 2).await;
-    let a = user(&w.lab, "a", Role::User).await;
-    let b = user(&w.lab, "b", Role::User).await;
-    w.lab.join(&a, &token).await.expect("join");
-    w.lab.join(&b, &token).await.expect("join");
+    let a = w.student("a").await;
+    let b = w.student("b").await;
+    w.join(&a, &token).await;
+    w.join(&b, &token).await;
     let a_vm = w.lab.my_vms(&a).await.expect("vms")[0].vmid;
 
     let decision = w.lab.may_start(&b, class.id, a_vm).await.expect("decision");
@@ -176,8 +176,8 @@ async fn starting_outside_the_class_hours_is_refused_with_the_window_and_local_t
         .update_class(&w.teacher, class.id, change)
         .await
         .expect("hours");
-    let s = user(&w.lab, "s", Role::User).await;
-    w.lab.join(&s, &token).await.expect("join");
+    let s = w.student("s").await;
+    w.join(&s, &token).await;
     let vmid = class.scheme.student_vmid(1).expect("slot");
 
     let decision = w.lab.may_start(&s, class.id, vmid).await.expect("decision");
@@ -200,8 +200,8 @@ async fn starting_outside_the_class_hours_is_refused_with_the_window_and_local_t
 async fn a_vm_being_deleted_is_never_handed_out_and_a_held_vm_cannot_be_marked_for_deletion() {
     let w = world().await;
     let (class, token) = class_with_vms(&w, "c", 5, 2).await;
-    let first = user(&w.lab, "first", Role::User).await;
-    w.lab.join(&first, &token).await.expect("join");
+    let first = w.student("first").await;
+    w.join(&first, &token).await;
     let held = class.scheme.student_vmid(1).expect("slot");
     let free = class.scheme.student_vmid(2).expect("slot");
 
@@ -211,8 +211,8 @@ async fn a_vm_being_deleted_is_never_handed_out_and_a_held_vm_cannot_be_marked_f
         .mark_deleting(&w.teacher, class.id, free)
         .await
         .expect("mark");
-    let second = user(&w.lab, "second", Role::User).await;
-    let joined = w.lab.join(&second, &token).await.expect("join");
+    let second = w.student("second").await;
+    let joined = w.join(&second, &token).await;
 
     assert!(
         matches!(refused, Err(Error::Conflict { .. })),
@@ -250,16 +250,11 @@ async fn a_vm_on_an_unknown_cluster_or_outside_the_plan_is_refused_by_name() {
 async fn a_teacher_picking_a_vm_no_student_may_have_is_told_why() {
     let w = world().await;
     let (class, _) = class_with_vms(&w, "c", 5, 3).await;
-    for vmid in [class.scheme.teacher_vmid(), class.scheme.base_vmid()] {
-        w.lab
-            .register_vm(&w.teacher, class.id, planned(vmid))
-            .await
-            .expect("register");
-    }
+    w.register_teacher_and_base_vms(&class).await;
     let slot = |n| class.scheme.student_vmid(n).expect("slot");
-    let holder = user(&w.lab, "holder", Role::User).await.user_id();
-    let leaver = user(&w.lab, "leaver", Role::User).await.user_id();
-    let picked = user(&w.lab, "picked", Role::User).await.user_id();
+    let holder = w.student("holder").await.user_id();
+    let leaver = w.student("leaver").await.user_id();
+    let picked = w.student("picked").await.user_id();
     w.lab
         .assign(&w.teacher, class.id, holder, Some(slot(1)))
         .await

@@ -6,7 +6,7 @@ use pvelab_core::types::Role;
 use pvelab_core::Error;
 use secrecy::SecretString;
 
-use crate::support::{class_with_vms, user, world};
+use crate::support::{class_with_vms, world};
 
 fn secret(text: &str) -> SecretString {
     SecretString::from(text.to_owned())
@@ -166,8 +166,8 @@ async fn with_the_waitlist_switched_off_a_join_without_free_vm_says_so() {
         .set_setting(&w.admin, SettingKey::WaitlistEnabled.name(), "off")
         .await
         .expect("off");
-    let s = user(&w.lab, "s", Role::User).await;
-    let joined = w.lab.join(&s, &token).await.expect("join");
+    let s = w.student("s").await;
+    let joined = w.join(&s, &token).await;
     assert_eq!(joined.vm, VmOutcome::NoVmFree);
     assert_eq!(
         w.lab

@@ -28,7 +28,7 @@ async fn cast(w: &World, class: &Class) -> Cast {
         .await
         .expect("co-owner");
     Cast {
-        student: user(&w.lab, "student", Role::User).await,
+        student: w.student("student").await,
         other_teacher: user(&w.lab, "other-teacher", Role::Teacher).await,
         co_owner,
         primary: w.teacher,
@@ -98,7 +98,7 @@ async fn everyone_reads_themselves_but_only_teachers_and_adminers_read_others() 
     let (class, _) = class_with_vms(&w, "c", 5, 0).await;
     let c = cast(&w, &class).await;
     let expected = [false, true, true, true, true];
-    let someone = user(&w.lab, "someone", Role::User).await.user_id();
+    let someone = w.student("someone").await.user_id();
     for (i, (who, actor)) in actors(&c).into_iter().enumerate() {
         let me = w.lab.user(&actor, actor.user_id()).await.expect(who);
         assert_eq!(me.id, actor.user_id(), "{who} reads themselves");
@@ -113,7 +113,7 @@ async fn everyone_reads_themselves_but_only_teachers_and_adminers_read_others() 
 #[tokio::test]
 async fn a_student_reading_another_user_is_told_it_needs_the_teacher_role() {
     let w = world().await;
-    let student = user(&w.lab, "s", Role::User).await;
+    let student = w.student("s").await;
     let refused = w
         .lab
         .user(&student, w.teacher.user_id())
@@ -149,7 +149,7 @@ async fn managing_a_class_needs_being_its_teacher_or_co_owner_or_adminer() {
     let (class, _) = class_with_vms(&w, "c", 5, 2).await;
     let c = cast(&w, &class).await;
     let expected = [false, false, true, true, true];
-    let target = user(&w.lab, "target", Role::User).await.user_id();
+    let target = w.student("target").await.user_id();
     for (i, (who, actor)) in actors(&c).into_iter().enumerate() {
         let id = class.id;
         let describe = ClassSettings {
@@ -303,7 +303,7 @@ async fn a_teacher_listing_every_scope_is_told_it_needs_the_adminer_role() {
 async fn a_refusal_names_the_action_and_the_missing_right() {
     let w = world().await;
     let (class, _) = class_with_vms(&w, "c", 5, 0).await;
-    let student = user(&w.lab, "s", Role::User).await;
+    let student = w.student("s").await;
     let refused = w
         .lab
         .rotate_token(&student, class.id, TokenExpiry::Never)

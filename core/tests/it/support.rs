@@ -1,7 +1,7 @@
 //! Shared arrangements: labs over fresh databases, users with roles, a cluster, classes with
 //! registered VMs.
 
-use pvelab_core::lab::{Lab, TokenRotation};
+use pvelab_core::lab::{JoinOutcome, Lab, TokenRotation};
 use pvelab_core::rules::permissions::Actor;
 use pvelab_core::store::classes::{Class, NewClass};
 use pvelab_core::store::clusters::{ClusterCredential, NewCluster};
@@ -83,6 +83,21 @@ impl World {
             .rotate_token(&self.teacher, class.id, expiry)
             .await
             .expect("rotate token")
+    }
+
+    /// `student` joins with `token`; a refused join fails the test.
+    pub async fn join(&self, student: &Actor, token: &JoinToken) -> JoinOutcome {
+        self.lab.join(student, token).await.expect("join")
+    }
+
+    /// Registers the class's teacher VM and base VM, the two a student may never get.
+    pub async fn register_teacher_and_base_vms(&self, class: &Class) {
+        for vmid in [class.scheme.teacher_vmid(), class.scheme.base_vmid()] {
+            self.lab
+                .register_vm(&self.teacher, class.id, planned(vmid))
+                .await
+                .expect("register");
+        }
     }
 
     /// A user with no role beyond `User`, i.e. a student.
