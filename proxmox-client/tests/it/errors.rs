@@ -2,15 +2,14 @@
 
 use pvelab_proxmox::{CloneParams, Error};
 use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 use crate::support::*;
 
-async fn reply(server: &MockServer, verb: &str, p: &str, status: u16, body: serde_json::Value) {
-    Mock::given(method(verb))
-        .and(path(format!("/api2/json{p}")))
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
+/// Answer every `verb` request to the API path `p` with `answer`.
+async fn reply(server: &MockServer, verb: &str, p: &str, answer: ResponseTemplate) {
+    on(verb, format!("/api2/json{p}"))
+        .respond_with(answer)
         .mount(server)
         .await;
 }
@@ -18,13 +17,10 @@ async fn reply(server: &MockServer, verb: &str, p: &str, status: u16, body: serd
 #[tokio::test]
 async fn a_400_with_an_errors_map_keeps_every_field() {
     let server = MockServer::start().await;
-    reply(&server, "POST", "/nodes/pve1/qemu/9000/clone", 400, json!({"data":null,
+    reply(&server, "POST", "/nodes/pve1/qemu/9000/clone", json_reply(400, json!({"data":null,
         "message":"Parameter verification failed.\n",
-        "errors":{"newid":"value must have a minimum value of 100","full":"type check ('boolean') failed - got 'yes'"}})).await;
-    let err = token_client(&server)
-        .node("pve1")
-        .qemu(9000)
-        .clone_vm(&CloneParams::new(5))
+        "errors":{"newid":"value must have a minimum value of 100","full":"type check ('boolean') failed - got 'yes'"}}))).await;
+    let err = clone_9000(&server, CloneParams::new(5))
         .await
         .expect_err("400");
     match &err {
@@ -48,14 +44,10 @@ async fn a_taken_vmid_is_already_exists() {
         &server,
         "POST",
         "/nodes/pve1/qemu/9000/clone",
-        500,
-        json!({"data":null,"message":"unable to create VM 218: config file already exists\n"}),
+        pve_error(500, "unable to create VM 218: config file already exists\n"),
     )
     .await;
-    let err = token_client(&server)
-        .node("pve1")
-        .qemu(9000)
-        .clone_vm(&CloneParams::new(218))
+    let err = clone_9000(&server, CloneParams::new(218))
         .await
         .expect_err("taken");
     assert!(matches!(err, Error::AlreadyExists { .. }), "{err:?}");
@@ -109,8 +101,7 @@ async fn a_403_is_permission_denied_with_the_servers_words() {
         &server,
         "GET",
         "/nodes",
-        403,
-        json!({"data":null,"message":"Permission check failed (/nodes, Sys.Audit)\n"}),
+        pve_error(403, "Permission check failed (/nodes, Sys.Audit)\n"),
     )
     .await;
     let err = token_client(&server).nodes().await.expect_err("403");
@@ -125,8 +116,7 @@ async fn an_agent_that_is_not_running_is_agent_not_running() {
         &server,
         "GET",
         "/nodes/pve1/qemu/101/agent/network-get-interfaces",
-        500,
-        json!({"data":null,"message":"QEMU guest agent is not running\n"}),
+        pve_error(500, "QEMU guest agent is not running\n"),
     )
     .await;
     let err = token_client(&server)
@@ -153,8 +143,7 @@ async fn an_unknown_task_is_not_found() {
         &server,
         "GET",
         &format!("/nodes/pve1/tasks/{upid}/status"),
-        400,
-        json!({"data":null,"errors":{"upid":"no such task"}}),
+        json_reply(400, json!({"data":null,"errors":{"upid":"no such task"}})),
     )
     .await;
     let err = token_client(&server)

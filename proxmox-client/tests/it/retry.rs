@@ -60,10 +60,7 @@ async fn a_post_that_meets_a_500_is_not_repeated() {
         ))
         .mount(&server)
         .await;
-    let err = token_client(&server)
-        .node("pve1")
-        .qemu(9000)
-        .clone_vm(&CloneParams::new(101).target("pve3"))
+    let err = clone_9000(&server, CloneParams::new(101).target("pve3"))
         .await
         .expect_err("500");
     assert!(matches!(err, Error::Api { status: 500, .. }), "{err:?}");
@@ -77,10 +74,7 @@ async fn a_post_that_meets_a_595_is_not_repeated() {
         .respond_with(ResponseTemplate::new(595))
         .mount(&server)
         .await;
-    let err = token_client(&server)
-        .node("pve1")
-        .qemu(9000)
-        .clone_vm(&CloneParams::new(101))
+    let err = clone_9000(&server, CloneParams::new(101))
         .await
         .expect_err("595");
     assert!(matches!(err, Error::NodeUnreachable { .. }), "{err:?}");
@@ -104,10 +98,7 @@ async fn a_post_that_meets_a_lock_timeout_is_retried() {
         .with_priority(2)
         .mount(&server)
         .await;
-    let upid = token_client(&server)
-        .node("pve1")
-        .qemu(9000)
-        .clone_vm(&CloneParams::new(101).full(true))
+    let upid = clone_9000(&server, CloneParams::new(101).full(true))
         .await
         .expect("retried");
     assert_eq!(upid.to_string(), CLONE_UPID);

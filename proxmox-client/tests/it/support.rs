@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use pvelab_proxmox::{Client, RetryPolicy, TaskWait};
+use pvelab_proxmox::{Client, CloneParams, RetryPolicy, TaskWait, Upid};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
 
@@ -60,6 +60,15 @@ pub fn pve_error(status: u16, message: &str) -> ResponseTemplate {
         status,
         serde_json::json!({"data": null, "message": message}),
     )
+}
+
+/// Clone template 9000 on pve1 with `params` through a token client of `server`.
+pub async fn clone_9000(server: &MockServer, params: CloneParams) -> pvelab_proxmox::Result<Upid> {
+    token_client(server)
+        .node("pve1")
+        .qemu(9000)
+        .clone_vm(&params)
+        .await
 }
 
 pub fn unix_now() -> i64 {
