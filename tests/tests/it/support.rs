@@ -107,14 +107,20 @@ pub async fn run_task(client: &Client, upid: Upid) {
 /// Clone [`TEMPLATE`] on `pve1` with `params`, wait for the task to succeed and return its UPID;
 /// `what` says in the panic which clone was refused.
 pub async fn clone_and_wait(client: &Client, params: CloneParams, what: &str) -> Upid {
-    let upid = client
+    let upid = clone_template(client, params, what).await;
+    run_task(client, upid.clone()).await;
+    upid
+}
+
+/// Clone [`TEMPLATE`] on `pve1` with `params` and return the UPID of the clone task without
+/// waiting for it; `what` says in the panic which clone was refused.
+pub async fn clone_template(client: &Client, params: CloneParams, what: &str) -> Upid {
+    client
         .node("pve1")
         .qemu(TEMPLATE)
         .clone_vm(&params)
         .await
-        .unwrap_or_else(|e| panic!("{what}: {e}"));
-    run_task(client, upid.clone()).await;
-    upid
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
 /// A finished linked clone of [`TEMPLATE`] on `pve1` at the first free VMID from `from`.

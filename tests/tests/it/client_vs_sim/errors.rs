@@ -233,12 +233,8 @@ async fn a_failed_clone_task_is_task_failed_with_the_log_tail_and_leaves_no_vm()
     })
     .expect("faults");
 
-    let upid = client
-        .node("pve1")
-        .qemu(TEMPLATE)
-        .clone_vm(&CloneParams::new(id))
-        .await
-        .expect("the clone is accepted");
+    let upid =
+        support::clone_template(&client, CloneParams::new(id), "the clone is accepted").await;
     let failed = client.wait_for_task(&upid).await;
 
     match failed {

@@ -204,12 +204,7 @@ async fn snapshots_are_taken_listed_rolled_back_and_deleted() {
 async fn a_finished_task_reports_its_status_and_log() {
     let (sim, client) = support::sim_and_client().await;
     let id = client.free_vmid(Some(600)).await.expect("free id");
-    let upid = client
-        .node("pve1")
-        .qemu(TEMPLATE)
-        .clone_vm(&CloneParams::new(id))
-        .await
-        .expect("clone");
+    let upid = support::clone_template(&client, CloneParams::new(id), "clone").await;
 
     let waited = client.wait_for_task(&upid).await.expect("task ends");
     assert_eq!(
@@ -286,12 +281,7 @@ async fn a_task_that_ends_with_warnings_counts_as_success() {
     .expect("faults");
     let id = client.free_vmid(Some(800)).await.expect("free id");
 
-    let upid = client
-        .node("pve1")
-        .qemu(TEMPLATE)
-        .clone_vm(&CloneParams::new(id))
-        .await
-        .expect("clone");
+    let upid = support::clone_template(&client, CloneParams::new(id), "clone").await;
     let status = client
         .wait_for_task(&upid)
         .await
