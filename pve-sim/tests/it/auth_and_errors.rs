@@ -168,8 +168,9 @@ async fn a_cloning_vm_refuses_config_changes_as_locked() {
     assert_eq!(put.reason, "VM is locked (clone)");
     assert_eq!(put.body["message"], "VM is locked (clone)\n");
     // A power action on the locked VM fails inside its task.
-    let start = api.post("/nodes/pve1/qemu/800/status/start", &[]).await;
-    let exit = api.wait_task(start.upid()).await;
+    let exit = api
+        .post_and_wait("/nodes/pve1/qemu/800/status/start", &[])
+        .await;
     assert_eq!(exit, "VM is locked (clone)");
     assert_eq!(api.wait_task(a.upid()).await, "OK");
 }
