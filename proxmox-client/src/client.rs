@@ -76,6 +76,14 @@ impl ApiRequest {
             form: Vec::new(),
         }
     }
+    /// A call on one guest: `/nodes/{node}/{kind}/{vmid}/{tail...}`, where `kind` is `qemu`
+    /// or `lxc` (both handlers share this so their paths cannot drift apart).
+    pub(crate) fn guest(method: Method, node: &str, kind: &str, vmid: u32, tail: &[&str]) -> Self {
+        let id = vmid.to_string();
+        let mut path = vec!["nodes", node, kind, id.as_str()];
+        path.extend_from_slice(tail);
+        Self::new(method, &path)
+    }
     pub(crate) fn get(path: &[&str]) -> Self {
         Self::new(Method::GET, path)
     }

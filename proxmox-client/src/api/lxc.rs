@@ -20,10 +20,7 @@ impl Lxc {
     }
 
     fn at(&self, method: Method, tail: &[&str]) -> ApiRequest {
-        let id = self.vmid.to_string();
-        let mut path = vec!["nodes", self.node.as_str(), "lxc", id.as_str()];
-        path.extend_from_slice(tail);
-        ApiRequest::new(method, &path)
+        ApiRequest::guest(method, &self.node, "lxc", self.vmid, tail)
     }
 
     /// `GET .../status/current`.

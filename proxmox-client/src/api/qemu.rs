@@ -30,10 +30,7 @@ impl Qemu {
     }
 
     pub(crate) fn at(&self, method: Method, tail: &[&str]) -> ApiRequest {
-        let id = self.vmid.to_string();
-        let mut path = vec!["nodes", self.node.as_str(), "qemu", id.as_str()];
-        path.extend_from_slice(tail);
-        ApiRequest::new(method, &path)
+        ApiRequest::guest(method, &self.node, "qemu", self.vmid, tail)
     }
 
     /// `GET .../status/current`: run state, load, lock, agent flag.
