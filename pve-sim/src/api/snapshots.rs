@@ -118,23 +118,43 @@ pub(crate) async fn create(State(s): State<S>, c: Call, kind: Kind) -> ApiResult
     Ok(Data::new(upid))
 }
 
+/// The synchronous part of a rollback or a snapshot deletion, as PVE checks it before forking
+/// the task: the guest exists and is unlocked, the snapshot exists; then the guest is locked with
+/// `lock` and a task of type `task_type` is registered. Returns the task's UPID.
+fn start_on_snapshot(
+    s: &S,
+    c: &Call,
+    kind: Kind,
+    name: &str,
+    lock: &str,
+    task_type: &str,
+) -> Result<String, ApiError> {
+    let mut w = s.world();
+    let g = guest_mut(&mut w, kind, c.node(), c.vmid())?;
+    check_lock(g, false)?;
+    if !g.snapshots.iter().any(|x| x.name == name) {
+        return Err(ApiError::fail(format!("snapshot '{name}' does not exist")));
+    }
+    g.set_lock(Some(lock));
+    let node = g.node.clone();
+    Ok(guest_task(
+        s,
+        &mut w,
+        &node,
+        kind,
+        c.vmid(),
+        task_type,
+        &c.user,
+    ))
+}
+
 /// `POST .../snapshot/{snapname}/rollback`.
 pub(crate) async fn rollback(State(s): State<S>, c: Call, kind: Kind) -> ApiResult {
     c.params.allow(&["start"])?;
     let start = c.params.bool("start")?.unwrap_or(false);
     let name = c.path("snapname").to_owned();
     let vmid = c.vmid();
-    let upid = {
-        let mut w = s.world();
-        let g = guest_mut(&mut w, kind, c.node(), vmid)?;
-        check_lock(g, false)?;
-        if !g.snapshots.iter().any(|x| x.name == name) {
-            return Err(ApiError::fail(format!("snapshot '{name}' does not exist")));
-        }
-        g.set_lock(Some("rollback"));
-        let node = g.node.clone();
-        guest_task(&s, &mut w, &node, kind, vmid, "rollback", &c.user)
-    };
+    let upid = start_on_snapshot(&s, &c, kind, &name, "rollback", "rollback")?;
     tasks::spawn(&s, upid.clone(), move |ctx| async move {
         ctx.work(ctx.shared.cfg.timing.snapshot_secs).await;
         let now = ctx.shared.clock.now_f64();
@@ -165,17 +185,7 @@ pub(crate) async fn delete(State(s): State<S>, c: Call, kind: Kind) -> ApiResult
     c.params.bool("force")?;
     let name = c.path("snapname").to_owned();
     let vmid = c.vmid();
-    let upid = {
-        let mut w = s.world();
-        let g = guest_mut(&mut w, kind, c.node(), vmid)?;
-        check_lock(g, false)?;
-        if !g.snapshots.iter().any(|x| x.name == name) {
-            return Err(ApiError::fail(format!("snapshot '{name}' does not exist")));
-        }
-        g.set_lock(Some("snapshot-delete"));
-        let node = g.node.clone();
-        guest_task(&s, &mut w, &node, kind, vmid, "delsnapshot", &c.user)
-    };
+    let upid = start_on_snapshot(&s, &c, kind, &name, "snapshot-delete", "delsnapshot")?;
     tasks::spawn(&s, upid.clone(), move |ctx| async move {
         ctx.work(ctx.shared.cfg.timing.snapshot_secs).await;
         let mut w = ctx.shared.world();
