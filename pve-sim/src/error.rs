@@ -7,7 +7,7 @@
 #[non_exhaustive]
 pub enum Error {
     /// The configuration holds a value the simulator cannot use.
-    #[error("invalid simulator configuration: {key} = {value}: {allowed}")]
+    #[error("invalid simulator configuration: {key} = {value}; allowed: {allowed}")]
     Config {
         /// The configuration key, as written in `sim.toml`.
         key: &'static str,

@@ -2,6 +2,7 @@
 
 mod auth_and_errors;
 mod behaviour;
+mod binary;
 mod conformance;
 mod faults_and_capacity;
 mod scenarios;
