@@ -1,0 +1,3 @@
+//! The `pvelab` binary.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! Integration tests of the pvelab binary and its library.
