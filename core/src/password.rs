@@ -22,17 +22,6 @@ pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// # Errors
 /// [`Error::InvalidValue`] when the password is empty or longer than [`MAX_PASSWORD_BYTES`] (the
 /// password itself is never echoed).
-///
-/// # Examples
-/// ```
-/// use pvelab_core::password::{hash_password, verify_password};
-/// use secrecy::SecretString;
-/// let stored = hash_password(&SecretString::from("correct horse"))?;
-/// assert!(stored.starts_with("$argon2id$"));
-/// assert!(verify_password(&SecretString::from("correct horse"), &stored));
-/// assert!(!verify_password(&SecretString::from("wrong"), &stored));
-/// # Ok::<(), pvelab_core::Error>(())
-/// ```
 pub fn hash_password(password: &SecretString) -> Result<String> {
     let clear = password.expose_secret();
     if clear.is_empty() || clear.len() > MAX_PASSWORD_BYTES {
@@ -47,9 +36,7 @@ pub fn hash_password(password: &SecretString) -> Result<String> {
         .hash_password(clear.as_bytes(), &salt)
         .map(|h| h.to_string())
         // Only reachable with invalid parameters, which the defaults are not; report, don't panic.
-        .map_err(|e| Error::Conflict {
-            what: format!("password hashing failed: {e}"),
-        })
+        .map_err(|e| Error::internal(format!("password hashing failed: {e}")))
 }
 
 /// Whether `password` matches the stored PHC string. An empty or oversized password, or a stored

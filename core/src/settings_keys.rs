@@ -159,7 +159,7 @@ impl SettingKey {
     ///
     /// # Examples
     /// ```
-    /// use pvelab_core::settings_keys::{SettingKey, SettingValue};
+    /// use pvelab_core::model::{SettingKey, SettingValue};
     /// let key = SettingKey::parse("rate_limit.join_per_minute")?;
     /// assert_eq!(key.parse_value("10")?, SettingValue::Count(10));
     /// assert!(key.parse_value("1000").is_err());

@@ -35,7 +35,7 @@ impl JoinToken {
     ///
     /// # Examples
     /// ```
-    /// use pvelab_core::token::JoinToken;
+    /// use pvelab_core::model::JoinToken;
     /// let token = JoinToken::generate();
     /// let hash = token.hash();
     /// // The student types the token; the core parses it and compares hashes.

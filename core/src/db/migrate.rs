@@ -13,7 +13,7 @@ use sea_query_rusqlite::RusqliteBinder;
 
 use super::schema::SchemaMigrations;
 use super::time::now_sql;
-use crate::error::{Error, Result};
+use crate::error::{DbResultExt, Error, Result};
 
 /// One embedded migration.
 #[derive(Debug, Clone, Copy)]
@@ -65,9 +65,9 @@ const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
 ///
 /// # Errors
 /// [`Error::SchemaTooNew`] when the database records a newer version than this build knows;
-/// [`Error::Database`] when SQLite fails (the failing migration is rolled back).
+/// [`Error::Internal`] when SQLite fails (the failing migration is rolled back).
 pub(crate) fn run(conn: &mut Connection) -> Result<Vec<i64>> {
-    conn.execute_batch(CREATE_LEDGER)?;
+    conn.execute_batch(CREATE_LEDGER).db()?;
     let current = current_version(conn)?;
     let latest = latest_version();
     if current > latest {
@@ -78,12 +78,14 @@ pub(crate) fn run(conn: &mut Connection) -> Result<Vec<i64>> {
     }
     let mut applied = Vec::new();
     for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .db()?;
         // Another process may have migrated while we waited for the write lock.
         if current_version(&tx)? >= migration.version {
             continue;
         }
-        tx.execute_batch(migration.sql)?;
+        tx.execute_batch(migration.sql).db()?;
         let (sql, values) = Query::insert()
             .into_table(SchemaMigrations::Table)
             .columns([
@@ -97,8 +99,8 @@ pub(crate) fn run(conn: &mut Connection) -> Result<Vec<i64>> {
                 now_sql().into(),
             ])
             .build_rusqlite(SqliteQueryBuilder);
-        tx.execute(&sql, &*values.as_params())?;
-        tx.commit()?;
+        tx.execute(&sql, &*values.as_params()).db()?;
+        tx.commit().db()?;
         tracing::info!(
             version = migration.version,
             name = migration.name,
@@ -112,7 +114,7 @@ pub(crate) fn run(conn: &mut Connection) -> Result<Vec<i64>> {
 /// The highest version recorded in the database (0 for a fresh one).
 ///
 /// # Errors
-/// [`Error::Database`] when the ledger cannot be read.
+/// [`Error::Internal`] when the ledger cannot be read.
 pub(crate) fn current_version(conn: &Connection) -> Result<i64> {
     let (sql, values) = Query::select()
         .expr(Func::max(Expr::col(SchemaMigrations::Version)))
@@ -120,7 +122,8 @@ pub(crate) fn current_version(conn: &Connection) -> Result<i64> {
         .build_rusqlite(SqliteQueryBuilder);
     let version: Option<i64> = conn
         .query_row(&sql, &*values.as_params(), |row| row.get(0))
-        .optional()?
+        .optional()
+        .db()?
         .flatten();
     Ok(version.unwrap_or(0))
 }

@@ -28,7 +28,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use tokio::sync::Semaphore;
 
-use crate::error::{Error, Result};
+use crate::clock::Clock;
+use crate::error::{DbResultExt, Error, Result};
 
 /// How long a connection waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -47,6 +48,8 @@ struct Inner {
     /// As many permits as idle readers are kept.
     read_gate: Semaphore,
     writer: Mutex<Connection>,
+    /// "Now" of every transaction.
+    clock: Clock,
     /// `None` for an in-memory database: everything uses the writer.
     readers: Option<Readers>,
 }
@@ -78,11 +81,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn configure(conn: &Connection) -> Result<()> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.busy_timeout(BUSY_TIMEOUT).db()?;
+    conn.pragma_update(None, "foreign_keys", true).db()?;
     // NORMAL is durable across application crashes in WAL mode and much faster than FULL; only an
     // OS crash or power loss may lose the last commits (never corrupt the file).
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL").db()?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }
@@ -93,27 +96,29 @@ impl Db {
     /// Blocking: call from a blocking thread.
     ///
     /// # Errors
-    /// [`Error::Database`] when the file cannot be opened or migrated, [`Error::SchemaTooNew`]
+    /// [`Error::Internal`] when the file cannot be opened or migrated, [`Error::SchemaTooNew`]
     /// when a newer pvelab wrote it.
-    pub(crate) fn open_file_blocking(path: &Path) -> Result<Self> {
-        let mut writer = Connection::open(path)?;
+    pub(crate) fn open_file_blocking(path: &Path, clock: Clock) -> Result<Self> {
+        let mut writer = Connection::open(path).map_err(|e| {
+            Error::internal(format!("cannot open the database {}: {e}", path.display()))
+        })?;
         configure(&writer)?;
-        let mode: String =
-            writer.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        let mode: String = writer
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .db()?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(Error::Storage {
-                reason: format!(
-                    "the database {} cannot use write-ahead logging (journal mode is {mode})",
-                    path.display()
-                ),
-            });
+            return Err(Error::internal(format!(
+                "the database {} cannot use write-ahead logging (journal mode is {mode})",
+                path.display()
+            )));
         }
-        migrate::run(&mut writer)?;
+        time::with_now(clock.now(), || migrate::run(&mut writer))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 write_gate: Semaphore::new(1),
                 read_gate: Semaphore::new(MAX_IDLE_READERS),
                 writer: Mutex::new(writer),
+                clock,
                 readers: Some(Readers {
                     path: path.to_owned(),
                     idle: Mutex::new(Vec::new()),
@@ -125,16 +130,17 @@ impl Db {
     /// A fresh, migrated in-memory database (for tests and demos).
     ///
     /// # Errors
-    /// [`Error::Database`] when SQLite fails.
-    pub(crate) fn open_memory_blocking() -> Result<Self> {
-        let mut conn = Connection::open_in_memory()?;
+    /// [`Error::Internal`] when SQLite fails.
+    pub(crate) fn open_memory_blocking(clock: Clock) -> Result<Self> {
+        let mut conn = Connection::open_in_memory().db()?;
         configure(&conn)?;
-        migrate::run(&mut conn)?;
+        time::with_now(clock.now(), || migrate::run(&mut conn))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 write_gate: Semaphore::new(1),
                 read_gate: Semaphore::new(MAX_IDLE_READERS),
                 writer: Mutex::new(conn),
+                clock,
                 readers: None,
             }),
         })
@@ -147,7 +153,7 @@ impl Db {
     /// invalidated by another writer in between (no "deferred upgrade" deadlocks either).
     ///
     /// # Errors
-    /// Whatever `work` returns, or [`Error::Database`].
+    /// Whatever `work` returns, or [`Error::Internal`].
     pub(crate) async fn write<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
@@ -155,11 +161,14 @@ impl Db {
     {
         let _turn = self.inner.write_gate.acquire().await.map_err(closed)?;
         let inner = Arc::clone(&self.inner);
+        let now = inner.clock.now();
         run_blocking(move || {
             let mut conn = lock(&inner.writer);
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let value = work(&tx)?;
-            tx.commit()?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .db()?;
+            let value = time::with_now(now, || work(&tx))?;
+            tx.commit().db()?;
             Ok(value)
         })
         .await
@@ -168,7 +177,7 @@ impl Db {
     /// Runs `work` in a read transaction (one consistent snapshot) on a blocking thread.
     ///
     /// # Errors
-    /// Whatever `work` returns, or [`Error::Database`].
+    /// Whatever `work` returns, or [`Error::Internal`].
     pub(crate) async fn read<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
@@ -176,11 +185,14 @@ impl Db {
     {
         let _turn = self.inner.read_gate.acquire().await.map_err(closed)?;
         let inner = Arc::clone(&self.inner);
+        let now = inner.clock.now();
         run_blocking(move || match &inner.readers {
             None => {
                 let mut conn = lock(&inner.writer);
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-                work(&tx)
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Deferred)
+                    .db()?;
+                time::with_now(now, || work(&tx))
             }
             Some(readers) => {
                 let mut conn = match lock(&readers.idle).pop() {
@@ -188,8 +200,10 @@ impl Db {
                     None => open_reader(&readers.path)?,
                 };
                 let result = {
-                    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-                    work(&tx)
+                    let tx = conn
+                        .transaction_with_behavior(TransactionBehavior::Deferred)
+                        .db()?;
+                    time::with_now(now, || work(&tx))
                 };
                 let mut idle = lock(&readers.idle);
                 if idle.len() < MAX_IDLE_READERS {
@@ -204,9 +218,7 @@ impl Db {
 
 /// The gates are never closed; this only turns the impossible case into an error.
 fn closed(_: tokio::sync::AcquireError) -> Error {
-    Error::Storage {
-        reason: "the database is shutting down".into(),
-    }
+    Error::internal("the database is shutting down")
 }
 
 fn open_reader(path: &Path) -> Result<Connection> {
@@ -215,7 +227,8 @@ fn open_reader(path: &Path) -> Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI,
-    )?;
+    )
+    .db()?;
     configure(&conn)?;
     Ok(conn)
 }
@@ -229,7 +242,5 @@ where
 {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| Error::Storage {
-            reason: format!("a database task failed: {e}"),
-        })?
+        .map_err(|e| Error::internal(format!("a database task failed: {e}")))?
 }

@@ -35,6 +35,33 @@ pub struct TokenRotation {
     pub expiry: TokenExpiry,
 }
 
+/// The longest a join token may live: a school year with room to spare. Anything beyond is a
+/// typo (or an attempt to store a time that cannot be read back).
+const MAX_TOKEN_LIFETIME: jiff::SignedDuration = jiff::SignedDuration::from_hours(2 * 366 * 24);
+
+/// A token expiry as it will be stored: in the future, at most [`MAX_TOKEN_LIFETIME`] ahead,
+/// rounded to the microseconds the database keeps (so what is returned is what is stored).
+fn checked_expiry(expiry: TokenExpiry, now: Timestamp) -> Result<TokenExpiry> {
+    let TokenExpiry::At(at) = expiry else {
+        return Ok(TokenExpiry::Never);
+    };
+    let latest = now
+        .saturating_add(MAX_TOKEN_LIFETIME)
+        .map_err(|e| crate::types::InvalidValue::new("token expiry", at, e.to_string()))?;
+    if at <= now || at > latest {
+        return Err(crate::types::InvalidValue::new(
+            "token expiry",
+            at,
+            format!("a time after now ({now}) and at most two years ahead ({latest})"),
+        )
+        .into());
+    }
+    let rounded = at
+        .round(jiff::Unit::Microsecond)
+        .map_err(|e| crate::types::InvalidValue::new("token expiry", at, e.to_string()))?;
+    Ok(TokenExpiry::At(rounded))
+}
+
 impl Lab {
     /// Creates a class taught by the actor, with a VMID range allocated race-free: the class
     /// reserves its VMID blocks in the same transaction, and the blocks' primary key makes
@@ -48,7 +75,7 @@ impl Lab {
     /// an unknown deployment cluster.
     pub async fn create_class(&self, actor: &Actor, new: NewClass) -> Result<Class> {
         authorize(actor, Action::CreateClass, ClassRelation::None)?;
-        let teacher = actor.user_id();
+        let teacher = actor.person(Action::CreateClass)?;
         self.db()
             .write(move |tx| {
                 if let Some(cluster) = &new.deployment_cluster {
@@ -149,13 +176,10 @@ impl Lab {
     /// # Errors
     /// [`Error::NotPermitted`](crate::Error::NotPermitted); [`Error::NotFound`](crate::Error::NotFound).
     pub async fn delete_class(&self, actor: &Actor, class: ClassId) -> Result<()> {
-        let actor = *actor;
-        self.db()
-            .write(move |tx| {
-                class_for(tx, &actor, Action::DeleteClass, class)?;
-                classes::delete(tx, class)
-            })
-            .await
+        self.class_write(actor, Action::DeleteClass, class, move |tx, _class| {
+            classes::delete(tx, class)
+        })
+        .await
     }
 
     /// Adds a co-owner (primary teacher and adminers); returns false if they already were one.
@@ -164,14 +188,11 @@ impl Lab {
     /// # Errors
     /// [`Error::NotPermitted`](crate::Error::NotPermitted); [`Error::NotFound`](crate::Error::NotFound).
     pub async fn add_co_owner(&self, actor: &Actor, class: ClassId, user: UserId) -> Result<bool> {
-        let actor = *actor;
-        self.db()
-            .write(move |tx| {
-                class_for(tx, &actor, Action::ManageCoOwners, class)?;
-                users::get(tx, user)?;
-                enrollment::add_co_owner(tx, user, class)
-            })
-            .await
+        self.class_write(actor, Action::ManageCoOwners, class, move |tx, _class| {
+            users::get(tx, user)?;
+            enrollment::add_co_owner(tx, user, class)
+        })
+        .await
     }
 
     /// Removes a co-owner (primary teacher and adminers); returns whether they were one.
@@ -184,13 +205,10 @@ impl Lab {
         class: ClassId,
         user: UserId,
     ) -> Result<bool> {
-        let actor = *actor;
-        self.db()
-            .write(move |tx| {
-                class_for(tx, &actor, Action::ManageCoOwners, class)?;
-                enrollment::remove_co_owner(tx, user, class)
-            })
-            .await
+        self.class_write(actor, Action::ManageCoOwners, class, move |tx, _class| {
+            enrollment::remove_co_owner(tx, user, class)
+        })
+        .await
     }
 
     /// The co-owners of a class with the time they were added (the class's teachers).
@@ -198,16 +216,13 @@ impl Lab {
     /// # Errors
     /// [`Error::NotPermitted`](crate::Error::NotPermitted).
     pub async fn co_owners(&self, actor: &Actor, class: ClassId) -> Result<Vec<(User, Timestamp)>> {
-        let actor = *actor;
-        self.db()
-            .read(move |tx| {
-                class_for(tx, &actor, Action::ListStudents, class)?;
-                enrollment::co_owners(tx, class)?
-                    .into_iter()
-                    .map(|(id, at)| Ok((users::get(tx, id)?, at)))
-                    .collect()
-            })
-            .await
+        self.class_read(actor, Action::ListStudents, class, move |tx, _class| {
+            enrollment::co_owners(tx, class)?
+                .into_iter()
+                .map(|(id, at)| Ok((users::get(tx, id)?, at)))
+                .collect()
+        })
+        .await
     }
 
     /// The students of a class with their VMs and waitlist places (the class's teachers).
@@ -215,23 +230,20 @@ impl Lab {
     /// # Errors
     /// [`Error::NotPermitted`](crate::Error::NotPermitted).
     pub async fn students(&self, actor: &Actor, class: ClassId) -> Result<Vec<StudentView>> {
-        let actor = *actor;
-        self.db()
-            .read(move |tx| {
-                class_for(tx, &actor, Action::ListStudents, class)?;
-                enrollment::students(tx, class)?
-                    .into_iter()
-                    .map(|(id, enrolled_at)| {
-                        Ok(StudentView {
-                            user: users::get(tx, id)?,
-                            enrolled_at,
-                            vm: pool::held(tx, class, id)?,
-                            waitlist_position: waitlist::position(tx, class, id)?,
-                        })
+        self.class_read(actor, Action::ListStudents, class, move |tx, _class| {
+            enrollment::students(tx, class)?
+                .into_iter()
+                .map(|(id, enrolled_at)| {
+                    Ok(StudentView {
+                        user: users::get(tx, id)?,
+                        enrolled_at,
+                        vm: pool::held(tx, class, id)?,
+                        waitlist_position: waitlist::position(tx, class, id)?,
                     })
-                    .collect()
-            })
-            .await
+                })
+                .collect()
+        })
+        .await
     }
 
     /// Creates a new join token for the class, revoking the previous one. The token is returned
@@ -245,24 +257,13 @@ impl Lab {
         class: ClassId,
         expiry: TokenExpiry,
     ) -> Result<TokenRotation> {
-        let actor = *actor;
-        // Stored timestamps keep microseconds; return exactly what is stored.
-        let expiry = match expiry {
-            TokenExpiry::At(at) => {
-                TokenExpiry::At(at.round(jiff::Unit::Microsecond).map_err(|e| {
-                    crate::types::InvalidValue::new("token expiry", at, e.to_string())
-                })?)
-            }
-            TokenExpiry::Never => TokenExpiry::Never,
-        };
+        let expiry = checked_expiry(expiry, self.now())?;
         let token = JoinToken::generate();
         let hash = token.hash();
-        self.db()
-            .write(move |tx| {
-                class_for(tx, &actor, Action::ManageJoinToken, class)?;
-                tokens::set_token(tx, class, Some(&hash), expiry)
-            })
-            .await?;
+        self.class_write(actor, Action::ManageJoinToken, class, move |tx, _class| {
+            tokens::set_token(tx, class, Some(&hash), expiry)
+        })
+        .await?;
         Ok(TokenRotation { token, expiry })
     }
 
@@ -272,16 +273,13 @@ impl Lab {
     /// # Errors
     /// [`Error::NotPermitted`](crate::Error::NotPermitted); [`Error::NotFound`](crate::Error::NotFound).
     pub async fn revoke_token(&self, actor: &Actor, class: ClassId) -> Result<bool> {
-        let actor = *actor;
-        self.db()
-            .write(move |tx| {
-                let stored = class_for(tx, &actor, Action::ManageJoinToken, class)?;
-                if stored.token.is_none() {
-                    return Ok(false);
-                }
-                tokens::set_token(tx, class, None, TokenExpiry::Never)?;
-                Ok(true)
-            })
-            .await
+        self.class_write(actor, Action::ManageJoinToken, class, move |tx, stored| {
+            if stored.token.is_none() {
+                return Ok(false);
+            }
+            tokens::set_token(tx, class, None, TokenExpiry::Never)?;
+            Ok(true)
+        })
+        .await
     }
 }

@@ -21,7 +21,7 @@ fn cluster_for(
     id: &ClusterId,
 ) -> Result<Cluster> {
     let cluster = clusters::get(tx, id)?;
-    let user = users::get(tx, actor.user_id())?;
+    let user = users::get(tx, actor.person(action)?)?;
     let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
     let who = Identity {
         username: user.username.as_deref(),

@@ -1,9 +1,8 @@
 //! Joining and leaving classes: enrollment plus VM assignment or the waitlist, atomically.
 
-use jiff::Timestamp;
 use rusqlite::Connection;
 
-use super::{class_for, Lab};
+use super::Lab;
 use crate::error::{Error, Result};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::store::classes::Class;
@@ -72,6 +71,23 @@ pub(crate) fn promote_waitlist(tx: &Connection, class: ClassId) -> Result<Vec<(U
     Ok(promoted)
 }
 
+/// The class whose current token hashes to `hash`, if the token is still valid.
+///
+/// The lookup goes through the unique index on the hash: timing can only tell about hashes, and
+/// finding a token from (a prefix of) its SHA-256 hash is a preimage problem over 128 random
+/// bits, so no constant-time comparison is needed.
+///
+/// # Errors
+/// [`Error::TokenInvalid`]; [`Error::TokenExpired`].
+fn usable_class(tx: &Connection, hash: &crate::token::JoinTokenHash) -> Result<Class> {
+    let class = tokens::by_token_hash(tx, hash)?.ok_or(Error::TokenInvalid)?;
+    match class.token {
+        Some(expiry) => expiry.check(crate::db::time::now())?,
+        None => return Err(Error::TokenInvalid),
+    }
+    Ok(class)
+}
+
 impl Lab {
     /// Joins the class whose current token this is: enrolls the actor and, in the same
     /// transaction, gives them the lowest free student VM or a place on the waitlist. Joining
@@ -83,20 +99,19 @@ impl Lab {
     /// revealed); [`Error::TokenExpired`] when it expired.
     pub async fn join(&self, actor: &Actor, token: &JoinToken) -> Result<JoinOutcome> {
         authorize(actor, Action::JoinClass, ClassRelation::None)?;
-        let actor = *actor;
+        let student = actor.person(Action::JoinClass)?;
         let hash = token.hash();
+        // A wrong or expired token (a typo, or a guess) is refused from a read, without queueing
+        // for the write lock that real joins need.
+        let probe = hash.clone();
+        self.db()
+            .read(move |tx| usable_class(tx, &probe).map(drop))
+            .await?;
         let (outcome, promoted) = self
             .db()
             .write(move |tx| {
-                let class = tokens::by_token_hash(tx, &hash)?.ok_or(Error::TokenInvalid)?;
-                // Found through the hash index: timing can only tell about hashes, and finding a
-                // token from its hash's prefix is a SHA-256 preimage problem.
-                if let Some(expiry) = class.token {
-                    expiry.check(Timestamp::now())?;
-                } else {
-                    return Err(Error::TokenInvalid);
-                }
-                let student = actor.user_id();
+                // Again inside the write: the token may have been rotated meanwhile.
+                let class = usable_class(tx, &hash)?;
                 let enrolled = enrollment::enroll(tx, student, class.id)?;
                 let (vm, promoted) = match pool::held(tx, class.id, student)? {
                     Some(vm) => (VmOutcome::AlreadyAssigned(vm), Vec::new()),
@@ -135,7 +150,7 @@ impl Lab {
         let class = &outcome.class;
         self.announce_assignments(class.id, &class.name, promoted);
         if let VmOutcome::Waitlisted { position } = outcome.vm {
-            self.announce_waitlisted(class.id, &class.name, actor.user_id(), position);
+            self.announce_waitlisted(class.id, &class.name, student, position);
         }
         Ok(outcome)
     }
@@ -146,20 +161,17 @@ impl Lab {
     /// # Errors
     /// [`Error::NotFound`] for an unknown class.
     pub async fn leave(&self, actor: &Actor, class: ClassId) -> Result<LeaveOutcome> {
-        let actor = *actor;
-        self.db()
-            .write(move |tx| {
-                class_for(tx, &actor, Action::LeaveClass, class)?;
-                let user = actor.user_id();
-                let released = pool::release(tx, class, user)?;
-                let was_waitlisted = waitlist::remove(tx, class, user)?;
-                let was_enrolled = enrollment::unenroll(tx, user, class)?;
-                Ok(LeaveOutcome {
-                    was_enrolled,
-                    released,
-                    was_waitlisted,
-                })
+        let user = actor.person(Action::LeaveClass)?;
+        self.class_write(actor, Action::LeaveClass, class, move |tx, _class| {
+            let released = pool::release(tx, class, user)?;
+            let was_waitlisted = waitlist::remove(tx, class, user)?;
+            let was_enrolled = enrollment::unenroll(tx, user, class)?;
+            Ok(LeaveOutcome {
+                was_enrolled,
+                released,
+                was_waitlisted,
             })
-            .await
+        })
+        .await
     }
 }

@@ -30,6 +30,7 @@ pub use usage::UsageUpdate;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::clock::Clock;
 use crate::db::{self, Db};
 use crate::error::{Error, Result};
 use crate::events::{EventBus, Subscription};
@@ -39,11 +40,12 @@ use crate::store;
 use crate::store::classes::Class;
 use crate::types::{ClassId, Role, UserId};
 
-/// Where the database lives and how secrets are sealed.
+/// Where the database lives, how secrets are sealed, and which clock tells the time.
 #[derive(Debug, Clone)]
 pub struct LabConfig {
     database: DatabaseLocation,
     sealing_key: Option<SealingKey>,
+    clock: Clock,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +60,7 @@ impl LabConfig {
         Self {
             database: DatabaseLocation::File(path.into()),
             sealing_key: None,
+            clock: Clock::system(),
         }
     }
 
@@ -66,6 +69,7 @@ impl LabConfig {
         Self {
             database: DatabaseLocation::Memory,
             sealing_key: None,
+            clock: Clock::system(),
         }
     }
 
@@ -76,15 +80,22 @@ impl LabConfig {
         self.sealing_key = Some(key);
         self
     }
+
+    /// The clock every "now" of the lab reads (the system clock by default). Tests pass a
+    /// [`ManualClock`](crate::ManualClock) and move it instead of sleeping.
+    pub fn with_clock(mut self, clock: impl Into<Clock>) -> Self {
+        self.clock = clock.into();
+        self
+    }
 }
 
 /// The embeddable core: storage, rules and permissions behind one handle.
 ///
 /// # Examples
 /// ```
-/// use pvelab_core::lab::{Lab, VmOutcome};
-/// use pvelab_core::store::classes::NewClass;
+/// use pvelab_core::model::{NewClass, TokenExpiry, VmOutcome};
 /// use pvelab_core::types::{ClassName, PoolSize, Role};
+/// use pvelab_core::Lab;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> pvelab_core::Result<()> {
@@ -99,7 +110,7 @@ impl LabConfig {
 /// let class = lab
 ///     .create_class(&teacher, NewClass::new(ClassName::parse("net101")?, PoolSize::new(30)?))
 ///     .await?;
-/// let token = lab.rotate_token(&teacher, class.id, pvelab_core::token::TokenExpiry::Never).await?;
+/// let token = lab.rotate_token(&teacher, class.id, TokenExpiry::Never).await?;
 ///
 /// let student = lab.ensure_user("discord:3", Some("Sam")).await?;
 /// let student = lab.actor(student.id).await?;
@@ -119,26 +130,31 @@ struct Inner {
     db: Db,
     sealer: Option<Sealer>,
     events: EventBus,
+    clock: Clock,
 }
 
 impl Lab {
     /// Opens the lab: opens (or creates) the database and applies pending migrations.
     ///
     /// # Errors
-    /// [`Error::SchemaTooNew`] when a newer pvelab wrote the database; [`Error::Database`] when
+    /// [`Error::SchemaTooNew`] when a newer pvelab wrote the database; [`Error::Internal`] when
     /// it cannot be opened or migrated.
     pub async fn open(config: LabConfig) -> Result<Self> {
+        let clock = config.clock.clone();
         let db = match config.database {
             DatabaseLocation::File(path) => {
-                db::run_blocking(move || Db::open_file_blocking(&path)).await?
+                db::run_blocking(move || Db::open_file_blocking(&path, clock)).await?
             }
-            DatabaseLocation::Memory => db::run_blocking(Db::open_memory_blocking).await?,
+            DatabaseLocation::Memory => {
+                db::run_blocking(move || Db::open_memory_blocking(clock)).await?
+            }
         };
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
                 sealer: config.sealing_key.as_ref().map(Sealer::new),
                 events: EventBus::default(),
+                clock: config.clock,
             }),
         })
     }
@@ -154,7 +170,7 @@ impl Lab {
     /// The schema version of the open database (the number of the last applied migration).
     ///
     /// # Errors
-    /// [`Error::Database`] when SQLite fails.
+    /// [`Error::Internal`] when SQLite fails.
     pub async fn schema_version(&self) -> Result<i64> {
         self.db().read(|tx| db::migrate::current_version(tx)).await
     }
@@ -184,20 +200,79 @@ impl Lab {
         Actor::new(user, role)
     }
 
-    /// The bus the lab publishes [`LabEvent`](crate::events::LabEvent)s on (assignments from
+    /// A new subscription to the lab's [`LabEvent`](crate::events::LabEvent)s (assignments from
     /// the waitlist, quota warnings, ...), published only after the change they report was
-    /// committed.
-    pub fn events(&self) -> &EventBus {
-        &self.inner.events
-    }
-
-    /// A new subscription to the lab's events (see [`Lab::events`]).
+    /// committed. Front ends subscribe; only the core publishes.
     pub fn subscribe(&self) -> Subscription {
         self.inner.events.subscribe()
     }
 
+    /// The lab's clock (what "now" is for every rule and stored time).
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    /// The current time on the lab's clock.
+    pub(crate) fn now(&self) -> jiff::Timestamp {
+        self.inner.clock.now()
+    }
+
+    pub(crate) fn events(&self) -> &EventBus {
+        &self.inner.events
+    }
+
     pub(crate) fn db(&self) -> &Db {
         &self.inner.db
+    }
+
+    /// The one shape of most class operations: in ONE write transaction, load the class, check
+    /// `action` for `actor` against the relation read in that same transaction, then `work`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown class (or one the actor may not see);
+    /// [`Error::NotPermitted`]; whatever `work` returns.
+    pub(crate) async fn class_write<T, F>(
+        &self,
+        actor: &Actor,
+        action: Action,
+        class: ClassId,
+        work: F,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>, Class) -> Result<T> + Send + 'static,
+    {
+        let actor = *actor;
+        self.db()
+            .write(move |tx| {
+                let stored = class_for(tx, &actor, action, class)?;
+                work(tx, stored)
+            })
+            .await
+    }
+
+    /// [`Lab::class_write`] for reads: one consistent snapshot, no write lock.
+    ///
+    /// # Errors
+    /// As [`Lab::class_write`].
+    pub(crate) async fn class_read<T, F>(
+        &self,
+        actor: &Actor,
+        action: Action,
+        class: ClassId,
+        work: F,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>, Class) -> Result<T> + Send + 'static,
+    {
+        let actor = *actor;
+        self.db()
+            .read(move |tx| {
+                let stored = class_for(tx, &actor, action, class)?;
+                work(tx, stored)
+            })
+            .await
     }
 
     pub(crate) fn sealer(&self) -> Result<Sealer> {
@@ -218,12 +293,14 @@ pub(crate) fn class_for(
     class: ClassId,
 ) -> Result<Class> {
     let stored = store::classes::get(tx, class)?;
-    // Actions open to every user need no relation: skip two queries.
-    if action.requirement() != Requirement::AnyUser {
-        let relation = store::enrollment::relation(tx, actor.user_id(), class)?;
-        authorize(actor, action, relation)?;
-    } else {
-        authorize(actor, action, ClassRelation::None)?;
-    }
+    // Actions open to every user need no relation: skip two queries. The system actor has no
+    // relation to any class; the permission table decides for it alone.
+    let relation = match actor.user_id() {
+        Some(user) if action.requirement() != Requirement::AnyUser => {
+            store::enrollment::relation(tx, user, class)?
+        }
+        _ => ClassRelation::None,
+    };
+    authorize(actor, action, relation)?;
     Ok(stored)
 }

@@ -2,8 +2,8 @@
 //! reimage bookkeeping, teacher assignment, and "my VMs".
 
 use super::join::promote_waitlist;
-use super::{class_for, Lab};
-use crate::error::{Error, Result};
+use super::Lab;
+use crate::error::{Entity, Error, Result};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::store::enrollment;
 use crate::store::pool::{self, NewPoolVm, PoolVm};
@@ -25,11 +25,8 @@ impl Lab {
         class: ClassId,
         vm: NewPoolVm,
     ) -> Result<PoolVm> {
-        let actor = *actor;
         let (registered, promoted, name) = self
-            .db()
-            .write(move |tx| {
-                let stored = class_for(tx, &actor, Action::ResizePool, class)?;
+            .class_write(actor, Action::ResizePool, class, move |tx, stored| {
                 crate::store::clusters::get(tx, &vm.cluster_id)?;
                 let registered = pool::register(tx, class, stored.scheme, &vm)?;
                 let promoted = promote_waitlist(tx, class)?;
@@ -47,11 +44,8 @@ impl Lab {
     /// # Errors
     /// [`Error::NotPermitted`]; [`Error::NotFound`]; [`Error::Conflict`] when a student holds it.
     pub async fn mark_reimaged(&self, actor: &Actor, class: ClassId, vmid: VmId) -> Result<PoolVm> {
-        let actor = *actor;
         let (vm, promoted, name) = self
-            .db()
-            .write(move |tx| {
-                let stored = class_for(tx, &actor, Action::ResizePool, class)?;
+            .class_write(actor, Action::ResizePool, class, move |tx, stored| {
                 pool::mark_reimaged(tx, class, vmid)?;
                 let promoted = promote_waitlist(tx, class)?;
                 Ok((pool::in_class(tx, class, vmid)?, promoted, stored.name))
@@ -66,13 +60,10 @@ impl Lab {
     /// # Errors
     /// [`Error::NotPermitted`]; [`Error::Conflict`] when a student holds it.
     pub async fn mark_deleting(&self, actor: &Actor, class: ClassId, vmid: VmId) -> Result<PoolVm> {
-        let actor = *actor;
-        self.db()
-            .write(move |tx| {
-                class_for(tx, &actor, Action::ResizePool, class)?;
-                pool::mark_deleting(tx, class, vmid)
-            })
-            .await
+        self.class_write(actor, Action::ResizePool, class, move |tx, _class| {
+            pool::mark_deleting(tx, class, vmid)
+        })
+        .await
     }
 
     /// A teacher gives a student a VM: the given one, or the lowest free student VM. The student
@@ -88,29 +79,20 @@ impl Lab {
         student: UserId,
         vmid: Option<VmId>,
     ) -> Result<PoolVm> {
-        let actor = *actor;
-        self.db()
-            .write(move |tx| {
-                class_for(tx, &actor, Action::AssignVm, class)?;
-                crate::store::users::get(tx, student)?;
-                if let Some(held) = pool::held(tx, class, student)? {
-                    return Err(Error::Conflict {
-                        what: format!("this student already holds VM {} in this class", held.vmid),
-                    });
-                }
-                enrollment::enroll(tx, student, class)?;
-                let vm = match vmid {
-                    Some(vmid) => pool::assign_specific(tx, class, vmid, student)?,
-                    None => pool::assign_next_free(tx, class, student)?.ok_or_else(|| {
-                        Error::Conflict {
-                            what: "no student VM of this class is free".into(),
-                        }
-                    })?,
-                };
-                waitlist::remove(tx, class, student)?;
-                Ok(vm)
-            })
-            .await
+        self.class_write(actor, Action::AssignVm, class, move |tx, _class| {
+            crate::store::users::get(tx, student)?;
+            if let Some(held) = pool::held(tx, class, student)? {
+                return Err(Error::AlreadyHoldsVm { vmid: held.vmid });
+            }
+            enrollment::enroll(tx, student, class)?;
+            let vm = match vmid {
+                Some(vmid) => pool::assign_specific(tx, class, vmid, student)?,
+                None => pool::assign_next_free(tx, class, student)?.ok_or(Error::NoFreeVm)?,
+            };
+            waitlist::remove(tx, class, student)?;
+            Ok(vm)
+        })
+        .await
     }
 
     /// A teacher takes a student's VM back; it waits for a reimage before anyone else gets it.
@@ -119,15 +101,15 @@ impl Lab {
     /// # Errors
     /// [`Error::NotPermitted`]; [`Error::NotFound`] when the student holds no VM here.
     pub async fn unassign(&self, actor: &Actor, class: ClassId, student: UserId) -> Result<PoolVm> {
-        let actor = *actor;
-        self.db()
-            .write(move |tx| {
-                class_for(tx, &actor, Action::AssignVm, class)?;
-                pool::release(tx, class, student)?.ok_or_else(|| Error::NotFound {
-                    what: format!("a VM held by user {student} in class {class}"),
-                })
+        self.class_write(actor, Action::AssignVm, class, move |tx, _class| {
+            pool::release(tx, class, student)?.ok_or_else(|| {
+                Error::not_found(
+                    Entity::Vm,
+                    format!("held by user {student} in class {class}"),
+                )
             })
-            .await
+        })
+        .await
     }
 
     /// Every VM of the class's pool (the class's teachers and adminers).
@@ -135,13 +117,10 @@ impl Lab {
     /// # Errors
     /// [`Error::NotPermitted`].
     pub async fn pool(&self, actor: &Actor, class: ClassId) -> Result<Vec<PoolVm>> {
-        let actor = *actor;
-        self.db()
-            .read(move |tx| {
-                class_for(tx, &actor, Action::ListStudents, class)?;
-                pool::list(tx, class)
-            })
-            .await
+        self.class_read(actor, Action::ListStudents, class, move |tx, _class| {
+            pool::list(tx, class)
+        })
+        .await
     }
 
     /// The class's waitlist in order, with the time each student joined it (the class's
@@ -154,25 +133,22 @@ impl Lab {
         actor: &Actor,
         class: ClassId,
     ) -> Result<Vec<(crate::store::users::User, jiff::Timestamp)>> {
-        let actor = *actor;
-        self.db()
-            .read(move |tx| {
-                class_for(tx, &actor, Action::ListStudents, class)?;
-                waitlist::list(tx, class)?
-                    .into_iter()
-                    .map(|(user, at)| Ok((crate::store::users::get(tx, user)?, at)))
-                    .collect()
-            })
-            .await
+        self.class_read(actor, Action::ListStudents, class, move |tx, _class| {
+            waitlist::list(tx, class)?
+                .into_iter()
+                .map(|(user, at)| Ok((crate::store::users::get(tx, user)?, at)))
+                .collect()
+        })
+        .await
     }
 
     /// The VMs the actor holds, across classes.
     ///
     /// # Errors
-    /// [`Error::Database`] when SQLite fails.
+    /// [`Error::Internal`] when SQLite fails.
     pub async fn my_vms(&self, actor: &Actor) -> Result<Vec<PoolVm>> {
         authorize(actor, Action::ViewOwnVms, ClassRelation::None)?;
-        let user = actor.user_id();
+        let user = actor.person(Action::ViewOwnVms)?;
         self.db().read(move |tx| pool::held_by_user(tx, user)).await
     }
 }

@@ -1,8 +1,8 @@
 //! Usage quota and the start decision through the facade.
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 
-use super::{class_for, Lab};
+use super::Lab;
 use crate::error::Result;
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::rules::quota::{self, QuotaLevel, QuotaStatus};
@@ -86,13 +86,10 @@ impl Lab {
         class: ClassId,
         student: Option<UserId>,
     ) -> Result<usize> {
-        let actor = *actor;
-        self.db()
-            .write(move |tx| {
-                class_for(tx, &actor, Action::ResetUsage, class)?;
-                usage::reset(tx, class, student)
-            })
-            .await
+        self.class_write(actor, Action::ResetUsage, class, move |tx, _class| {
+            usage::reset(tx, class, student)
+        })
+        .await
     }
 
     /// May the actor start this VM of the class now? Fed from the database: ownership, the
@@ -112,21 +109,24 @@ impl Lab {
             .read(move |tx| {
                 let stored = classes::get(tx, class)?;
                 let vm = pool::in_class(tx, class, vmid)?;
-                let relation = crate::store::enrollment::relation(tx, actor.user_id(), class)?;
+                let relation = match actor.user_id() {
+                    Some(user) => crate::store::enrollment::relation(tx, user, class)?,
+                    None => crate::rules::permissions::ClassRelation::None,
+                };
                 let zone = match &stored.time_zone {
                     Some(zone) => zone.clone(),
                     None => settings::default_time_zone(tx)?,
                 };
                 Ok(may_start(&StartRequest {
                     actor: &actor,
-                    owns_vm: vm.assigned_to == Some(actor.user_id()),
+                    owns_vm: vm.assigned_to.is_some() && vm.assigned_to == actor.user_id(),
                     class_relation: relation,
                     vm_deleting: vm.status == VmStatus::Deleting,
                     hours: stored.hours,
                     zone: &zone,
                     quota: stored.max_usage,
                     used_hours: vm.usage_hours,
-                    now: Timestamp::now(),
+                    now: crate::db::time::now(),
                 }))
             })
             .await

@@ -28,7 +28,7 @@ pub fn is_within(window: HoursWindow, zone: &ClassTimeZone, now: Timestamp) -> b
 ///
 /// # Errors
 /// [`Error::OutsideHours`] with the window, the zone's name and the current local time, so the
-/// message can read "your class allows VMs 08:00-18:00 Europe/Berlin; it is 19:12 there now".
+/// message can read "the class allows VMs 08:00-18:00 Europe/Berlin; it is 19:12 there now".
 ///
 /// # Examples
 /// ```
@@ -182,7 +182,7 @@ mod tests {
         }
         assert_eq!(
             e.to_string(),
-            "your class allows VMs 08:00-18:00 Europe/Berlin; it is 19:12 there now"
+            "the class allows VMs 08:00-18:00 Europe/Berlin; it is 19:12 there now"
         );
     }
 

@@ -120,6 +120,26 @@ impl Action {
         }
     }
 
+    /// Whether the core's background work (the system actor) may do this: keeping pools and
+    /// inventory in line with intent, accounting usage, enforcing hours, quotas and idle
+    /// shutdown. It never joins, creates or deletes classes, hands out tokens, or changes roles,
+    /// settings or accounts: those are people's decisions.
+    pub fn system_may(self) -> bool {
+        use Action::*;
+        matches!(
+            self,
+            ViewClass
+                | ListStudents
+                | ListAllClasses
+                | ResizePool
+                | ControlStudentVm
+                | RecordUsage
+                | ManageTemplates
+                | ManageIsos
+                | PublishTemplate
+        )
+    }
+
     /// Whether administering the cluster concerned is enough (clusters, templates, ISOs).
     pub fn is_cluster_scoped(self) -> bool {
         matches!(
@@ -180,6 +200,8 @@ pub enum Requirement {
     PrimaryTeacher,
     /// The adminer role (or, for cluster-scoped actions, administering that cluster).
     Adminer,
+    /// A person (the system actor may not do this).
+    Person,
 }
 
 impl fmt::Display for Requirement {
@@ -194,6 +216,7 @@ impl fmt::Display for Requirement {
                 "being this class's primary teacher, or the adminer role"
             }
             Requirement::Adminer => "the adminer role",
+            Requirement::Person => "a person (not the system's background work)",
         })
     }
 }
@@ -218,27 +241,86 @@ pub enum ClusterRelation {
     Admin,
 }
 
-/// The person performing an operation, as the core knows them.
+/// Who performs an operation: a person with the role a front end vouched for, or the core's
+/// own background work (the system actor).
+///
+/// Actors are made only by the [`Lab`](crate::Lab) (`Lab::actor`, `Lab::actor_with_role`), so
+/// no caller can forge one. They are meant to be short-lived: a front end builds one per
+/// request from the roles it sees right then (a Discord member's roles in that interaction), so a
+/// demoted person loses their rights with their next request. The core still checks every
+/// operation against the actor's role and the relations it reads inside the operation's
+/// transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Actor {
-    user_id: UserId,
+    who: Who,
     role: Role,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Person(UserId),
+    System,
+}
+
 impl Actor {
-    /// An actor with their current role.
-    pub fn new(user_id: UserId, role: Role) -> Self {
-        Self { user_id, role }
+    /// A person with a role the caller vouches for.
+    pub(crate) fn new(user_id: UserId, role: Role) -> Self {
+        Self {
+            who: Who::Person(user_id),
+            role,
+        }
     }
 
-    /// The actor's user id.
-    pub fn user_id(&self) -> UserId {
-        self.user_id
+    /// The core's background work: reconciliation, the scheduler's jobs, automatic shutdowns.
+    /// The permission table gives it exactly what that work needs ([`Action::system_may`]).
+    // Used by the core's background jobs; until they land, only the permission tests call it.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn system() -> Self {
+        Self {
+            who: Who::System,
+            // Not used for the system's rights (see `is_permitted_for`); the lowest role, so a
+            // mistake can only ever take rights away.
+            role: Role::User,
+        }
     }
 
-    /// The actor's role.
+    /// The person's user id; `None` for the system actor.
+    pub fn user_id(&self) -> Option<UserId> {
+        match self.who {
+            Who::Person(id) => Some(id),
+            Who::System => None,
+        }
+    }
+
+    /// Whether this is the core's own background work.
+    pub fn is_system(&self) -> bool {
+        self.who == Who::System
+    }
+
+    /// The person's role (the system actor reports `user`; its rights come from the table).
     pub fn role(&self) -> Role {
         self.role
+    }
+
+    /// The person behind the actor, or a refusal of `action` for the system actor (operations
+    /// that only make sense for a person: joining, "my VMs").
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`] for the system actor.
+    pub(crate) fn person(&self, action: Action) -> Result<UserId> {
+        self.user_id().ok_or(Error::NotPermitted {
+            action,
+            needed: Requirement::Person,
+        })
+    }
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.who {
+            Who::Person(id) => write!(f, "user {id} ({})", self.role),
+            Who::System => f.write_str("system"),
+        }
     }
 }
 
@@ -261,6 +343,8 @@ pub fn is_permitted(
             role >= Role::Teacher && class == ClassRelation::PrimaryTeacher
         }
         Requirement::Adminer => action.is_cluster_scoped() && cluster == ClusterRelation::Admin,
+        // No action requires this of people; it only names the system actor's refusals.
+        Requirement::Person => true,
     }
 }
 
@@ -272,11 +356,16 @@ pub fn is_permitted(
 ///
 /// # Examples
 /// ```
-/// use pvelab_core::rules::permissions::{authorize, Action, Actor, ClassRelation};
-/// use pvelab_core::types::{Role, UserId};
-/// let teacher = Actor::new(UserId::new(1), Role::Teacher);
+/// use pvelab_core::rules::permissions::{authorize, Action, ClassRelation};
+/// use pvelab_core::types::Role;
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let lab = pvelab_core::Lab::open_in_memory().await?;
+/// let tom = lab.ensure_user("discord:2", Some("Tom")).await?;
+/// let teacher = lab.actor_with_role(tom.id, Role::Teacher);
 /// assert!(authorize(&teacher, Action::ResizePool, ClassRelation::CoOwner).is_ok());
 /// assert!(authorize(&teacher, Action::DeleteClass, ClassRelation::CoOwner).is_err());
+/// # Ok::<(), pvelab_core::Error>(())
+/// # }).unwrap();
 /// ```
 pub fn authorize(actor: &Actor, action: Action, class: ClassRelation) -> Result<()> {
     check(actor, action, class, ClusterRelation::None)
@@ -297,12 +386,21 @@ fn check(
     class: ClassRelation,
     cluster: ClusterRelation,
 ) -> Result<()> {
-    if is_permitted(actor.role, action, class, cluster) {
+    let permitted = if actor.is_system() {
+        action.system_may()
+    } else {
+        is_permitted(actor.role, action, class, cluster)
+    };
+    if permitted {
         Ok(())
     } else {
         Err(Error::NotPermitted {
             action,
-            needed: action.requirement(),
+            needed: if actor.is_system() {
+                Requirement::Person
+            } else {
+                action.requirement()
+            },
         })
     }
 }

@@ -118,3 +118,53 @@ fn a_refused_user_is_told_a_teacher_role_is_needed_to_create_a_class() {
     let err = authorize(&actor(Role::User), Action::CreateClass, C::None).unwrap_err();
     assert!(err.to_string().contains("the teacher role"), "{err}");
 }
+
+#[test]
+fn the_system_actor_may_do_exactly_what_background_work_needs() {
+    let system = Actor::system();
+    for action in Action::ALL {
+        let got = authorize(&system, action, C::None).is_ok();
+        assert_eq!(got, action.system_may(), "system, {action:?}");
+    }
+    // Keeping pools and usage in line: yes. People's decisions: never.
+    for allowed in [
+        Action::ResizePool,
+        Action::ControlStudentVm,
+        Action::RecordUsage,
+    ] {
+        assert!(authorize(&system, allowed, C::None).is_ok(), "{allowed:?}");
+    }
+    for refused in [
+        Action::JoinClass,
+        Action::CreateClass,
+        Action::DeleteClass,
+        Action::ManageJoinToken,
+        Action::ManageRoles,
+        Action::ManageSettings,
+        Action::ManageAccounts,
+    ] {
+        let err = authorize(&system, refused, C::PrimaryTeacher).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::NotPermitted {
+                    needed: Requirement::Person,
+                    ..
+                }
+            ),
+            "{refused:?}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn the_system_actor_is_named_as_such_and_has_no_user_id() {
+    let system = Actor::system();
+    assert!(system.is_system());
+    assert_eq!(system.user_id(), None);
+    assert_eq!(system.to_string(), "system");
+    assert!(system.person(Action::JoinClass).is_err());
+    let person = actor(Role::Teacher);
+    assert!(!person.is_system());
+    assert!(person.to_string().starts_with("user "), "{person}");
+}

@@ -75,9 +75,11 @@ pub enum StartRefusal {
 impl From<StartRefusal> for Error {
     fn from(r: StartRefusal) -> Self {
         match r {
-            StartRefusal::VmBeingDeleted => Error::Conflict {
-                what: "this VM is being deleted and cannot be started".to_owned(),
-            },
+            StartRefusal::VmBeingDeleted => Error::InvalidValue(crate::types::InvalidValue::new(
+                "VM state",
+                "deleting",
+                "a VM that is not being deleted",
+            )),
             StartRefusal::NotPermitted { action, needed } => Error::NotPermitted { action, needed },
             StartRefusal::OutsideHours {
                 window,
@@ -125,10 +127,13 @@ impl StartDecision {
 ///
 /// # Examples
 /// ```
-/// use pvelab_core::rules::permissions::{Actor, ClassRelation};
+/// use pvelab_core::rules::permissions::ClassRelation;
 /// use pvelab_core::rules::start::{may_start, StartDecision, StartRefusal, StartRequest};
-/// use pvelab_core::types::{ClassTimeZone, HoursWindow, Role, UsageQuota, UserId};
-/// let student = Actor::new(UserId::new(7), Role::User);
+/// use pvelab_core::types::{ClassTimeZone, HoursWindow, Role, UsageQuota};
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let lab = pvelab_core::Lab::open_in_memory().await?;
+/// let sam = lab.ensure_user("discord:7", Some("Sam")).await?;
+/// let student = lab.actor_with_role(sam.id, Role::User);
 /// let zone = ClassTimeZone::parse("Europe/Berlin")?;
 /// let request = StartRequest {
 ///     actor: &student,
@@ -145,6 +150,7 @@ impl StartDecision {
 /// let late = StartRequest { now: "2026-11-26T18:12:00Z".parse()?, ..request };
 /// assert!(matches!(may_start(&late), StartDecision::Refused(StartRefusal::OutsideHours { .. })));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
 /// ```
 pub fn may_start(req: &StartRequest<'_>) -> StartDecision {
     match decide(req) {

@@ -158,7 +158,7 @@ fn a_vm_being_deleted_cannot_be_started_by_anyone() {
     );
     assert!(matches!(
         may_start(&r).into_result(),
-        Err(Error::Conflict { .. })
+        Err(Error::InvalidValue(_))
     ));
 }
 

@@ -7,10 +7,10 @@ use rusqlite::Connection;
 use sea_query::{Expr, ExprTrait, Order, Query, Value};
 use secrecy::SecretString;
 
-use super::{execute, query_all, query_opt, stored, unique_violation, Cols};
+use super::{execute, query_all, query_opt, stored, Cols};
 use crate::db::schema::Clusters;
 use crate::db::time::{now_sql, ts_from_sql};
-use crate::error::{Error, Result};
+use crate::error::{Entity, Error, Result};
 use crate::rules::cluster_admin::admin_entries;
 use crate::seal::Sealer;
 use crate::types::ClusterId;
@@ -175,6 +175,19 @@ fn context(cluster: &ClusterId, column: &str) -> String {
 /// [`Error::Conflict`] when the id is taken or another cluster is already the default;
 /// [`Error::Sealing`] if sealing fails.
 pub(crate) fn insert(conn: &Connection, sealer: &Sealer, new: &NewCluster) -> Result<Cluster> {
+    // Checked inside the caller's IMMEDIATE transaction, so no other writer can slip between
+    // the check and the insert; the UNIQUE constraints stay as the last line of defence.
+    if find(conn, &new.cluster_id)?.is_some() {
+        return Err(Error::NameTaken {
+            entity: Entity::Cluster,
+            name: new.cluster_id.as_str().to_owned(),
+        });
+    }
+    if new.is_default {
+        if let Some(current) = default_cluster(conn)? {
+            return Err(Error::DefaultClusterTaken { current });
+        }
+    }
     let (password, token_id, token_secret): (Value, Value, Value) = match &new.credential {
         ClusterCredential::Password(p) => (
             sealer
@@ -231,28 +244,28 @@ pub(crate) fn insert(conn: &Connection, sealer: &Sealer, new: &NewCluster) -> Re
             now.into(),
         ])
         .to_owned();
-    match execute(conn, &insert) {
-        Ok(_) => get(conn, &new.cluster_id),
-        Err(e) if unique_violation(&e).is_some_and(|m| m.contains("is_default")) => {
-            let current = Query::select()
-                .column(Clusters::ClusterId)
-                .from(Clusters::Table)
-                .and_where(Expr::col(Clusters::IsDefault).eq(true))
-                .to_owned();
-            let current = query_opt(conn, &current, |c| c.next::<String>())?.unwrap_or_default();
-            Err(Error::Conflict {
-                what: format!(
-                    "cluster {current:?} is already the default (there is at most one); \
-                     add {:?} without is_default",
-                    new.cluster_id.as_str()
-                ),
-            })
-        }
-        Err(e) if unique_violation(&e).is_some() => Err(Error::Conflict {
-            what: format!("a cluster with id {:?} exists", new.cluster_id.as_str()),
-        }),
-        Err(e) => Err(e),
-    }
+    execute(conn, &insert)?;
+    get(conn, &new.cluster_id)
+}
+
+/// The cluster with this id, if any.
+pub(crate) fn find(conn: &Connection, id: &ClusterId) -> Result<Option<Cluster>> {
+    let select = select()
+        .and_where(Expr::col(Clusters::ClusterId).eq(id.as_str()))
+        .to_owned();
+    query_opt(conn, &select, map)
+}
+
+/// The default cluster's id, if one is the default.
+fn default_cluster(conn: &Connection) -> Result<Option<ClusterId>> {
+    let select = Query::select()
+        .column(Clusters::ClusterId)
+        .from(Clusters::Table)
+        .and_where(Expr::col(Clusters::IsDefault).eq(true))
+        .to_owned();
+    query_opt(conn, &select, |c| {
+        stored(ClusterId::parse(&c.next::<String>()?))
+    })
 }
 
 /// The cluster with this id.
@@ -263,15 +276,13 @@ pub(crate) fn get(conn: &Connection, id: &ClusterId) -> Result<Cluster> {
     let select = select()
         .and_where(Expr::col(Clusters::ClusterId).eq(id.as_str()))
         .to_owned();
-    query_opt(conn, &select, map)?.ok_or_else(|| Error::NotFound {
-        what: format!("cluster {:?}", id.as_str()),
-    })
+    query_opt(conn, &select, map)?.ok_or_else(|| Error::not_found(Entity::Cluster, id))
 }
 
 /// All clusters, highest priority first.
 ///
 /// # Errors
-/// [`Error::Database`] when SQLite fails.
+/// [`Error::Internal`] when SQLite fails.
 pub(crate) fn list(conn: &Connection) -> Result<Vec<Cluster>> {
     let select = select()
         .order_by(Clusters::Priority, Order::Desc)
@@ -290,9 +301,7 @@ pub(crate) fn remove(conn: &Connection, id: &ClusterId) -> Result<()> {
         .and_where(Expr::col(Clusters::ClusterId).eq(id.as_str()))
         .to_owned();
     if execute(conn, &delete)? == 0 {
-        return Err(Error::NotFound {
-            what: format!("cluster {:?}", id.as_str()),
-        });
+        return Err(Error::not_found(Entity::Cluster, id));
     }
     Ok(())
 }
@@ -322,9 +331,7 @@ pub(crate) fn credential(
             c.next::<Option<Vec<u8>>>()?,
         ))
     })?
-    .ok_or_else(|| Error::NotFound {
-        what: format!("cluster {:?}", id.as_str()),
-    })?;
+    .ok_or_else(|| Error::not_found(Entity::Cluster, id))?;
     match row {
         (Some(password), _, _) => Ok(ClusterCredential::Password(
             sealer.open(&password, &context(id, "password"))?,
@@ -333,8 +340,9 @@ pub(crate) fn credential(
             id: token_id,
             secret: sealer.open(&secret, &context(id, "api token secret"))?,
         }),
-        _ => Err(Error::Storage {
-            reason: format!("cluster {:?} has no stored credential", id.as_str()),
-        }),
+        _ => Err(Error::internal(format!(
+            "cluster {:?} has no stored credential",
+            id.as_str()
+        ))),
     }
 }

@@ -24,7 +24,7 @@ pub enum Enrollment {
 /// Enrolls a user; enrolling twice is a no-op that says so.
 ///
 /// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails (e.g. unknown user or class).
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails (e.g. unknown user or class).
 pub(crate) fn enroll(conn: &Connection, user: UserId, class: ClassId) -> Result<Enrollment> {
     let insert = Query::insert()
         .into_table(ClassEnrollments::Table)
@@ -50,7 +50,7 @@ pub(crate) fn enroll(conn: &Connection, user: UserId, class: ClassId) -> Result<
 /// Removes an enrollment; returns whether there was one.
 ///
 /// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn unenroll(conn: &Connection, user: UserId, class: ClassId) -> Result<bool> {
     let delete = Query::delete()
         .from_table(ClassEnrollments::Table)
@@ -63,7 +63,7 @@ pub(crate) fn unenroll(conn: &Connection, user: UserId, class: ClassId) -> Resul
 /// The students of a class with their enrollment time, earliest first.
 ///
 /// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn students(conn: &Connection, class: ClassId) -> Result<Vec<(UserId, Timestamp)>> {
     let select = Query::select()
         .columns([ClassEnrollments::UserId, ClassEnrollments::EnrolledAt])
@@ -80,7 +80,7 @@ pub(crate) fn students(conn: &Connection, class: ClassId) -> Result<Vec<(UserId,
 /// Adds a co-owner; returns false when they already were one.
 ///
 /// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn add_co_owner(conn: &Connection, user: UserId, class: ClassId) -> Result<bool> {
     let insert = Query::insert()
         .into_table(ClassCoOwners::Table)
@@ -102,7 +102,7 @@ pub(crate) fn add_co_owner(conn: &Connection, user: UserId, class: ClassId) -> R
 /// Removes a co-owner; returns whether they were one.
 ///
 /// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn remove_co_owner(conn: &Connection, user: UserId, class: ClassId) -> Result<bool> {
     let delete = Query::delete()
         .from_table(ClassCoOwners::Table)
@@ -115,7 +115,7 @@ pub(crate) fn remove_co_owner(conn: &Connection, user: UserId, class: ClassId) -
 /// The co-owners of a class with the time they were added.
 ///
 /// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn co_owners(conn: &Connection, class: ClassId) -> Result<Vec<(UserId, Timestamp)>> {
     let select = Query::select()
         .columns([ClassCoOwners::UserId, ClassCoOwners::AddedAt])
@@ -131,7 +131,7 @@ pub(crate) fn co_owners(conn: &Connection, class: ClassId) -> Result<Vec<(UserId
 /// How a user relates to a class, for permission checks: primary teacher, co-owner or none.
 ///
 /// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn relation(conn: &Connection, user: UserId, class: ClassId) -> Result<ClassRelation> {
     let primary = Query::select()
         .column(Classes::Id)

@@ -6,29 +6,32 @@
 //! permissions and calls several of them inside ONE transaction, so a check and the change it
 //! guards can never be separated by another writer.
 
-pub mod class_settings;
-pub mod classes;
-pub mod clusters;
-pub mod enrollment;
-pub mod pool;
-pub mod settings;
-pub mod tokens;
-pub mod usage;
-pub mod users;
-pub mod waitlist;
+pub(crate) mod class_settings;
+pub(crate) mod classes;
+pub(crate) mod clusters;
+pub(crate) mod enrollment;
+pub(crate) mod pool;
+pub(crate) mod settings;
+pub(crate) mod tokens;
+pub(crate) mod usage;
+pub(crate) mod users;
+pub(crate) mod waitlist;
 
 use rusqlite::types::FromSql;
-use rusqlite::{Connection, ErrorCode, Row};
+use rusqlite::{Connection, Row};
 use sea_query::SqliteQueryBuilder;
 use sea_query_rusqlite::RusqliteBinder;
 
-use crate::error::{Error, Result};
+use crate::error::{DbResultExt, Error, Result};
 use crate::types::InvalidValue;
 
 /// Executes a built statement; returns the number of changed rows.
 pub(crate) fn execute<S: RusqliteBinder>(conn: &Connection, statement: &S) -> Result<usize> {
     let (sql, values) = statement.build_rusqlite(SqliteQueryBuilder);
-    Ok(conn.prepare_cached(&sql)?.execute(&*values.as_params())?)
+    conn.prepare_cached(&sql)
+        .db()?
+        .execute(&*values.as_params())
+        .db()
 }
 
 /// Runs a built query and maps every row.
@@ -41,10 +44,10 @@ where
     S: RusqliteBinder,
 {
     let (sql, values) = statement.build_rusqlite(SqliteQueryBuilder);
-    let mut prepared = conn.prepare_cached(&sql)?;
-    let mut rows = prepared.query(&*values.as_params())?;
+    let mut prepared = conn.prepare_cached(&sql).db()?;
+    let mut rows = prepared.query(&*values.as_params()).db()?;
     let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
+    while let Some(row) = rows.next().db()? {
         out.push(map(&mut Cols { row, next: 0 })?);
     }
     Ok(out)
@@ -60,9 +63,9 @@ where
     S: RusqliteBinder,
 {
     let (sql, values) = statement.build_rusqlite(SqliteQueryBuilder);
-    let mut prepared = conn.prepare_cached(&sql)?;
-    let mut rows = prepared.query(&*values.as_params())?;
-    match rows.next()? {
+    let mut prepared = conn.prepare_cached(&sql).db()?;
+    let mut rows = prepared.query(&*values.as_params()).db()?;
+    match rows.next().db()? {
         Some(row) => Ok(Some(map(&mut Cols { row, next: 0 })?)),
         None => Ok(None),
     }
@@ -78,7 +81,7 @@ pub(crate) struct Cols<'a, 'r> {
 impl Cols<'_, '_> {
     /// The next column.
     pub(crate) fn next<T: FromSql>(&mut self) -> Result<T> {
-        let value = self.row.get(self.next)?;
+        let value = self.row.get(self.next).db()?;
         self.next += 1;
         Ok(value)
     }
@@ -91,20 +94,5 @@ impl Cols<'_, '_> {
 
 /// A stored value that no longer passes its type's rules (a database edited by hand).
 pub(crate) fn stored<T>(parsed: Result<T, InvalidValue>) -> Result<T> {
-    parsed.map_err(|e| Error::Storage {
-        reason: format!("a stored value is invalid: {e}"),
-    })
-}
-
-/// If `error` is a UNIQUE / PRIMARY KEY violation, the SQLite message naming the columns.
-pub(crate) fn unique_violation(error: &Error) -> Option<&str> {
-    match error {
-        Error::Database(rusqlite::Error::SqliteFailure(code, message))
-            if code.code == ErrorCode::ConstraintViolation =>
-        {
-            let message = message.as_deref().unwrap_or("");
-            message.starts_with("UNIQUE").then_some(message)
-        }
-        _ => None,
-    }
+    parsed.map_err(|e| Error::internal(format!("a stored value is invalid: {e}")))
 }

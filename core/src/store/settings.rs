@@ -14,7 +14,7 @@ use crate::types::ClassTimeZone;
 /// Stores the text of a key (validated by the caller).
 ///
 /// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 fn set_raw(conn: &Connection, key: &str, value: &str, description: &str) -> Result<()> {
     let insert = Query::insert()
         .into_table(SystemSettings::Table)
@@ -43,7 +43,7 @@ fn set_raw(conn: &Connection, key: &str, value: &str, description: &str) -> Resu
 /// Removes a key so it takes its default again; returns whether it was set.
 ///
 /// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn unset(conn: &Connection, key: SettingKey) -> Result<bool> {
     let delete = Query::delete()
         .from_table(SystemSettings::Table)
@@ -56,7 +56,7 @@ pub(crate) fn unset(conn: &Connection, key: SettingKey) -> Result<bool> {
 /// validate (or keys of a newer version) keep the default and are logged.
 ///
 /// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn load(conn: &Connection) -> Result<Settings> {
     let select = Query::select()
         .columns([SystemSettings::Key, SystemSettings::Value])
@@ -76,7 +76,7 @@ pub(crate) fn load(conn: &Connection) -> Result<Settings> {
 /// Stores a checked value for a key.
 ///
 /// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn set(conn: &Connection, key: SettingKey, value: &SettingValue) -> Result<()> {
     set_raw(conn, key.name(), &value.to_string(), key.description())
 }
@@ -84,7 +84,7 @@ pub(crate) fn set(conn: &Connection, key: SettingKey, value: &SettingValue) -> R
 /// The time zone for classes that set none (the `default time zone` setting).
 ///
 /// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn default_time_zone(conn: &Connection) -> Result<ClassTimeZone> {
     Ok(load(conn)?.default_time_zone())
 }

@@ -9,7 +9,7 @@ use super::classes::{map, select, Class};
 use super::{execute, query_opt};
 use crate::db::schema::Classes;
 use crate::db::time::{now_sql, ts_to_sql};
-use crate::error::{Error, Result};
+use crate::error::{Entity, Error, Result};
 use crate::token::{JoinTokenHash, TokenExpiry};
 use crate::types::ClassId;
 
@@ -39,9 +39,7 @@ pub(crate) fn set_token(
         .and_where(Expr::col(Classes::Id).eq(id.get()))
         .to_owned();
     if execute(conn, &update)? == 0 {
-        return Err(Error::NotFound {
-            what: format!("class {id}"),
-        });
+        return Err(Error::not_found(Entity::Class, id));
     }
     Ok(())
 }
@@ -49,7 +47,7 @@ pub(crate) fn set_token(
 /// The class whose current token has this hash, if any.
 ///
 /// # Errors
-/// [`Error::Database`] when SQLite fails.
+/// [`Error::Internal`] when SQLite fails.
 pub(crate) fn by_token_hash(conn: &Connection, hash: &JoinTokenHash) -> Result<Option<Class>> {
     let select = select()
         .and_where(Expr::col((Classes::Table, Classes::JoinToken)).eq(hash.to_hex()))

@@ -7,7 +7,7 @@ use super::pool::{map, PoolVm, COLUMNS};
 use super::{execute, query_opt};
 use crate::db::schema::VmAssignments as Vm;
 use crate::db::time::now_sql;
-use crate::error::{Error, Result};
+use crate::error::{Entity, Error, Result};
 use crate::types::{ClassId, ClusterId, UserId, VmId};
 
 /// Adds running hours to a VM's usage; returns the VM after the change.
@@ -27,15 +27,14 @@ pub(crate) fn add(
         .and_where(Expr::col(Vm::ProxmoxVmid).eq(i64::from(vmid.get())))
         .returning(Query::returning().columns(COLUMNS))
         .to_owned();
-    query_opt(conn, &update, map)?.ok_or_else(|| Error::NotFound {
-        what: format!("VM {vmid} on cluster {}", cluster.as_str()),
-    })
+    query_opt(conn, &update, map)?
+        .ok_or_else(|| Error::not_found(Entity::Vm, format!("{vmid} on cluster {cluster}")))
 }
 
 /// Records which quota warning was published last for a VM (so each is published once).
 ///
 /// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn set_warned(
     conn: &Connection,
     cluster: &ClusterId,
@@ -56,7 +55,7 @@ pub(crate) fn set_warned(
 /// VMs were reset. `usage_last_reset` records when.
 ///
 /// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn reset(conn: &Connection, class: ClassId, student: Option<UserId>) -> Result<usize> {
     let mut update = Query::update();
     update

@@ -8,8 +8,8 @@ use sea_query::{Expr, ExprTrait, OnConflict, Query};
 use super::{execute, query_opt, stored, Cols};
 use crate::db::schema::Users;
 use crate::db::time::{now_sql, ts_from_sql};
-use crate::error::{Error, Result};
-use crate::types::{Role, UserId};
+use crate::error::{Entity, Error, Result};
+use crate::types::{InvalidValue, Role, UserId};
 
 /// A user as the lab knows them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +63,7 @@ fn map(c: &mut Cols<'_, '_>) -> Result<User> {
 /// is refreshed (people rename themselves) but their role is left alone.
 ///
 /// # Errors
-/// [`Error::Database`] when SQLite fails.
+/// [`Error::Internal`] when SQLite fails.
 pub(crate) fn ensure_external(
     conn: &Connection,
     external_id: &str,
@@ -92,15 +92,14 @@ pub(crate) fn ensure_external(
     }
     insert.on_conflict(on_conflict);
     execute(conn, &insert)?;
-    by_external_id(conn, external_id)?.ok_or_else(|| Error::NotFound {
-        what: format!("user with external id {external_id:?}"),
-    })
+    by_external_id(conn, external_id)?
+        .ok_or_else(|| Error::not_found(Entity::User, format!("with external id {external_id:?}")))
 }
 
 /// Creates a local user with a login name and a password hash.
 ///
 /// # Errors
-/// [`Error::Conflict`] when the name is taken; [`Error::Database`] otherwise.
+/// [`Error::Conflict`] when the name is taken; [`Error::Internal`] otherwise.
 pub(crate) fn create_local(
     conn: &Connection,
     username: &str,
@@ -122,13 +121,14 @@ pub(crate) fn create_local(
             now_sql().into(),
         ])
         .to_owned();
-    match execute(conn, &insert) {
-        Ok(_) => get(conn, UserId::new(conn.last_insert_rowid())),
-        Err(e) if super::unique_violation(&e).is_some() => Err(Error::Conflict {
-            what: format!("the user name {username:?} is taken"),
-        }),
-        Err(e) => Err(e),
+    if by_username(conn, username)?.is_some() {
+        return Err(Error::NameTaken {
+            entity: Entity::User,
+            name: username.to_owned(),
+        });
     }
+    execute(conn, &insert)?;
+    get(conn, UserId::new(conn.last_insert_rowid()))
 }
 
 /// The user with this id.
@@ -141,15 +141,13 @@ pub(crate) fn get(conn: &Connection, id: UserId) -> Result<User> {
         .from(Users::Table)
         .and_where(Expr::col(Users::Id).eq(id.get()))
         .to_owned();
-    query_opt(conn, &select, map)?.ok_or_else(|| Error::NotFound {
-        what: format!("user {id}"),
-    })
+    query_opt(conn, &select, map)?.ok_or_else(|| Error::not_found(Entity::User, id))
 }
 
 /// The user with this external id, if any.
 ///
 /// # Errors
-/// [`Error::Database`] when SQLite fails.
+/// [`Error::Internal`] when SQLite fails.
 pub(crate) fn by_external_id(conn: &Connection, external_id: &str) -> Result<Option<User>> {
     let select = Query::select()
         .columns(COLUMNS)
@@ -162,7 +160,7 @@ pub(crate) fn by_external_id(conn: &Connection, external_id: &str) -> Result<Opt
 /// The user with this login name and their password hash (None if they have no password).
 ///
 /// # Errors
-/// [`Error::Database`] when SQLite fails.
+/// [`Error::Internal`] when SQLite fails.
 pub(crate) fn by_username(
     conn: &Connection,
     username: &str,
@@ -187,9 +185,7 @@ pub(crate) fn set_role(conn: &Connection, id: UserId, role: Role) -> Result<User
         .and_where(Expr::col(Users::Id).eq(id.get()))
         .to_owned();
     if execute(conn, &update)? == 0 {
-        return Err(Error::NotFound {
-            what: format!("user {id}"),
-        });
+        return Err(Error::not_found(Entity::User, id));
     }
     get(conn, id)
 }
@@ -208,13 +204,12 @@ pub(crate) fn set_password_hash(conn: &Connection, id: UserId, hash: &str) -> Re
         .to_owned();
     if execute(conn, &update)? == 0 {
         let user = get(conn, id)?;
-        return Err(Error::Conflict {
-            what: format!(
-                "user {id} ({}) has no local login, so a password cannot be set; \
-                 passwords are for users created with a user name",
-                user.shown_name()
-            ),
-        });
+        return Err(InvalidValue::new(
+            "user",
+            format!("{id} ({})", user.shown_name()),
+            "a user with a local login (a user name); people known only to a front end have no password",
+        )
+        .into());
     }
     Ok(())
 }

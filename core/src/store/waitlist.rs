@@ -14,7 +14,7 @@ use crate::types::{ClassId, UserId};
 /// 1-based position.
 ///
 /// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn enqueue(conn: &Connection, class: ClassId, user: UserId) -> Result<u32> {
     let insert = Query::insert()
         .into_table(Waitlist::Table)
@@ -33,7 +33,7 @@ pub(crate) fn enqueue(conn: &Connection, class: ClassId, user: UserId) -> Result
 /// A user's 1-based position on the class's waitlist, if they are on it.
 ///
 /// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn position(conn: &Connection, class: ClassId, user: UserId) -> Result<Option<u32>> {
     let mine = Query::select()
         .column(Waitlist::Id)
@@ -57,7 +57,7 @@ pub(crate) fn position(conn: &Connection, class: ClassId, user: UserId) -> Resul
 /// Removes a user from the class's waitlist; returns whether they were on it.
 ///
 /// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn remove(conn: &Connection, class: ClassId, user: UserId) -> Result<bool> {
     let delete = Query::delete()
         .from_table(Waitlist::Table)
@@ -70,7 +70,7 @@ pub(crate) fn remove(conn: &Connection, class: ClassId, user: UserId) -> Result<
 /// The user who has waited longest for this class, if anyone waits.
 ///
 /// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn first(conn: &Connection, class: ClassId) -> Result<Option<UserId>> {
     let select = Query::select()
         .column(Waitlist::UserId)
@@ -85,7 +85,7 @@ pub(crate) fn first(conn: &Connection, class: ClassId) -> Result<Option<UserId>>
 /// The class's waitlist in order, with the time each user joined it.
 ///
 /// # Errors
-/// [`Error::Database`](crate::Error::Database) when SQLite fails.
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn list(conn: &Connection, class: ClassId) -> Result<Vec<(UserId, Timestamp)>> {
     let select = Query::select()
         .columns([Waitlist::UserId, Waitlist::EnqueuedAt])

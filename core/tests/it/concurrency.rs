@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use pvelab_core::lab::VmOutcome;
-use pvelab_core::store::pool::VmStatus;
+use pvelab_core::model::VmOutcome;
+use pvelab_core::model::VmStatus;
 use pvelab_core::{Lab, LabConfig};
 
 use crate::support::{class_with_vms, world_on};

@@ -2,11 +2,11 @@
 
 use jiff::SignedDuration;
 use pvelab_core::events::LabEvent;
-use pvelab_core::lab::VmOutcome;
-use pvelab_core::store::class_settings::ClassSettings;
+use pvelab_core::model::ClassSettings;
+use pvelab_core::model::VmOutcome;
 use pvelab_core::types::UsageQuota;
 
-use crate::support::{class_with_vms, cluster_id, register_slot, world};
+use crate::support::{class_with_vms, cluster_id, register_slot, world, ActorId};
 
 #[tokio::test]
 async fn waiting_and_being_served_from_the_waitlist_are_announced_to_the_student() {
@@ -26,7 +26,7 @@ async fn waiting_and_being_served_from_the_waitlist_are_announced_to_the_student
             class_name,
             ..
         }) => {
-            assert_eq!(user_id, student.user_id());
+            assert_eq!(user_id, student.uid());
             assert_eq!(position, 1);
             assert_eq!(class_name, class.name);
         }
@@ -36,7 +36,7 @@ async fn waiting_and_being_served_from_the_waitlist_are_announced_to_the_student
         Some(LabEvent::AssignedFromWaitlist {
             user_id, vmid: got, ..
         }) => {
-            assert_eq!(user_id, student.user_id());
+            assert_eq!(user_id, student.uid());
             assert_eq!(got, vmid);
         }
         other => panic!("expected AssignedFromWaitlist, got {other:?}"),
@@ -85,7 +85,5 @@ async fn quota_warnings_at_80_and_100_percent_are_announced_once_each() {
         events[1],
         LabEvent::QuotaExhausted { limit: 10, .. }
     ));
-    assert!(events
-        .iter()
-        .all(|e| e.recipient() == Some(student.user_id())));
+    assert!(events.iter().all(|e| e.recipient() == Some(student.uid())));
 }

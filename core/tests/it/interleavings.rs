@@ -4,11 +4,11 @@
 use std::collections::HashSet;
 
 use proptest::prelude::*;
-use pvelab_core::lab::Lab;
-use pvelab_core::rules::permissions::Actor;
-use pvelab_core::store::classes::Class;
-use pvelab_core::store::pool::{VmRole, VmStatus};
-use pvelab_core::token::JoinToken;
+use pvelab_core::model::Class;
+use pvelab_core::model::JoinToken;
+use pvelab_core::model::{VmRole, VmStatus};
+use pvelab_core::Actor;
+use pvelab_core::Lab;
 use pvelab_core::{Error, LabConfig};
 
 use crate::support::{class_with_vms, planned, world_on};
@@ -35,7 +35,14 @@ fn op(students: usize) -> impl Strategy<Value = Op> {
 /// Conflicts are expected when two tasks race for the same slot or VM; anything else is a bug.
 fn tolerate<T>(result: Result<T, Error>) {
     match result {
-        Ok(_) | Err(Error::Conflict { .. }) => {}
+        Ok(_)
+        | Err(
+            Error::AlreadyHoldsVm { .. }
+            | Error::VmNotAssignable { .. }
+            | Error::NoFreeVm
+            | Error::VmHeld { .. }
+            | Error::VmRegistered { .. },
+        ) => {}
         Err(other) => panic!("unexpected error {other:?}"),
     }
 }

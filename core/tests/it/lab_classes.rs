@@ -1,13 +1,13 @@
 //! Classes through the facade: VMID allocation, names, settings, tokens, co-owners, deletion.
 
-use jiff::{SignedDuration, Timestamp};
-use pvelab_core::store::class_settings::ClassSettings;
-use pvelab_core::store::classes::NewClass;
-use pvelab_core::token::{JoinToken, TokenExpiry};
+use jiff::SignedDuration;
+use pvelab_core::model::ClassSettings;
+use pvelab_core::model::NewClass;
+use pvelab_core::model::{JoinToken, TokenExpiry};
 use pvelab_core::types::{HoursWindow, Role, SchemeKind};
 use pvelab_core::Error;
 
-use crate::support::{assert_token_invalid, name, pool_size, user, world};
+use crate::support::{assert_token_invalid, name, pool_size, user, world, ActorId};
 
 #[tokio::test]
 async fn classes_get_disjoint_vmid_ranges_and_a_large_pool_gets_the_wide_plan() {
@@ -57,7 +57,10 @@ async fn a_requested_prefix_overlapping_another_class_is_a_conflict() {
         .await
         .expect_err("overlap");
 
-    assert!(matches!(refused, Error::Conflict { .. }), "{refused:?}");
+    assert!(
+        matches!(&refused, Error::VmidRangeTaken { by, .. } if by.contains("classic")),
+        "{refused:?}"
+    );
     let all = w.lab.classes(&w.admin, None).await.expect("list");
     assert_eq!(all.len(), 1, "the refused class left nothing behind");
 }
@@ -92,7 +95,16 @@ async fn class_names_are_unique_within_a_scope_only() {
         .create_class(&w.teacher, a.clone())
         .await
         .expect_err("dup");
-    assert!(matches!(refused, Error::Conflict { .. }), "{refused:?}");
+    assert!(
+        matches!(
+            &refused,
+            Error::NameTaken {
+                entity: pvelab_core::Entity::Class,
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
     a.scope = "guild-2".into();
     w.lab
         .create_class(&w.teacher, a)
@@ -179,8 +191,9 @@ async fn a_wrong_token_and_an_expired_token_are_told_apart() {
     let w = world().await;
     let class = w.class("c", 5).await;
     let student = w.student("s").await;
-    let past = Timestamp::now() - SignedDuration::from_secs(60);
-    let expired = w.token(&class, TokenExpiry::At(past)).await;
+    let soon = w.clock.now() + SignedDuration::from_secs(60);
+    let expired = w.token(&class, TokenExpiry::At(soon)).await;
+    w.clock.advance(SignedDuration::from_secs(61));
 
     let wrong = w.lab.join(&student, &JoinToken::generate()).await;
     let late = w
@@ -193,7 +206,7 @@ async fn a_wrong_token_and_an_expired_token_are_told_apart() {
     let TokenExpiry::At(stored) = expired.expiry else {
         panic!("expected an expiry instant")
     };
-    assert!(stored.duration_since(past).abs() < SignedDuration::from_millis(1));
+    assert!(stored.duration_since(soon).abs() < SignedDuration::from_millis(1));
     assert!(
         matches!(late, Error::TokenExpired { expired_at } if expired_at == stored),
         "{late:?}"
@@ -241,12 +254,12 @@ async fn a_co_owner_manages_the_class_but_only_the_primary_teacher_deletes_it() 
     let co = user(&w.lab, "co", Role::Teacher).await;
     assert!(w
         .lab
-        .add_co_owner(&w.teacher, class.id, co.user_id())
+        .add_co_owner(&w.teacher, class.id, co.uid())
         .await
         .expect("add"));
     assert!(
         !w.lab
-            .add_co_owner(&w.teacher, class.id, co.user_id())
+            .add_co_owner(&w.teacher, class.id, co.uid())
             .await
             .expect("again"),
         "adding twice says so"
@@ -264,7 +277,7 @@ async fn a_co_owner_manages_the_class_but_only_the_primary_teacher_deletes_it() 
     ));
     assert!(w
         .lab
-        .remove_co_owner(&w.teacher, class.id, co.user_id())
+        .remove_co_owner(&w.teacher, class.id, co.uid())
         .await
         .expect("remove"));
     assert!(matches!(

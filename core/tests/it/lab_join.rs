@@ -1,11 +1,11 @@
 //! Joining and leaving: enrollment, assignment, waitlist order, release for reimage.
 
-use pvelab_core::lab::VmOutcome;
-use pvelab_core::store::enrollment::Enrollment;
-use pvelab_core::store::pool::{NewPoolVm, VmRole};
+use pvelab_core::model::Enrollment;
+use pvelab_core::model::VmOutcome;
+use pvelab_core::model::{NewPoolVm, VmRole};
 use pvelab_core::types::VmId;
 
-use crate::support::{class_with_vms, planned, register_slot, world};
+use crate::support::{class_with_vms, planned, register_slot, world, ActorId};
 
 #[tokio::test]
 async fn joining_assigns_the_lowest_free_student_vm_and_twice_is_a_no_op_that_says_so() {
@@ -70,7 +70,7 @@ async fn the_waitlist_is_served_first_come_first_served_when_the_pool_grows() {
         .expect("students");
     let holder = |i: usize| {
         view.iter()
-            .find(|v| v.user.id == students[i].user_id())
+            .find(|v| v.user.id == students[i].uid())
             .expect("enrolled")
             .clone()
     };
@@ -125,5 +125,5 @@ async fn leaving_releases_the_vm_for_reimaging_before_anyone_else_gets_it() {
         .students(&w.teacher, class.id)
         .await
         .expect("students");
-    assert!(students.iter().all(|s| s.user.id != leaver.user_id()));
+    assert!(students.iter().all(|s| s.user.id != leaver.uid()));
 }

@@ -1,13 +1,13 @@
 //! Teacher assignment, usage and the start decision through the facade.
 
 use jiff::SignedDuration;
-use pvelab_core::rules::quota::QuotaLevel;
-use pvelab_core::rules::start::{StartDecision, StartRefusal};
-use pvelab_core::store::class_settings::ClassSettings;
+use pvelab_core::model::ClassSettings;
+use pvelab_core::model::QuotaLevel;
+use pvelab_core::model::{StartDecision, StartRefusal};
 use pvelab_core::types::{HoursWindow, UsageQuota};
 use pvelab_core::Error;
 
-use crate::support::{class_with_vms, cluster_id, world};
+use crate::support::{class_with_vms, cluster_id, world, ActorId};
 
 #[tokio::test]
 async fn a_teacher_assigns_and_unassigns_and_the_vm_then_waits_for_a_reimage() {
@@ -18,18 +18,21 @@ async fn a_teacher_assigns_and_unassigns_and_the_vm_then_waits_for_a_reimage() {
 
     let vm = w
         .lab
-        .assign(&w.teacher, class.id, s.user_id(), Some(vmid))
+        .assign(&w.teacher, class.id, s.uid(), Some(vmid))
         .await
         .expect("assign");
     assert_eq!(vm.vmid, vmid);
-    let twice = w.lab.assign(&w.teacher, class.id, s.user_id(), None).await;
-    assert!(matches!(twice, Err(Error::Conflict { .. })), "{twice:?}");
+    let twice = w.lab.assign(&w.teacher, class.id, s.uid(), None).await;
+    assert!(
+        matches!(twice, Err(Error::AlreadyHoldsVm { vmid: held }) if held == vmid),
+        "{twice:?}"
+    );
     let teacher_vm = w
         .lab
         .assign(
             &w.teacher,
             class.id,
-            s.user_id(),
+            s.uid(),
             Some(class.scheme.teacher_vmid()),
         )
         .await;
@@ -37,17 +40,23 @@ async fn a_teacher_assigns_and_unassigns_and_the_vm_then_waits_for_a_reimage() {
 
     let released = w
         .lab
-        .unassign(&w.teacher, class.id, s.user_id())
+        .unassign(&w.teacher, class.id, s.uid())
         .await
         .expect("unassign");
     assert!(released.needs_reimage);
     let other = w.student("o").await;
     let refused = w
         .lab
-        .assign(&w.teacher, class.id, other.user_id(), Some(vmid))
+        .assign(&w.teacher, class.id, other.uid(), Some(vmid))
         .await;
     assert!(
-        matches!(refused, Err(Error::Conflict { .. })),
+        matches!(
+            refused,
+            Err(Error::VmNotAssignable {
+                reason: pvelab_core::error::NotAssignable::AwaitsReimage,
+                ..
+            })
+        ),
         "{refused:?}"
     );
 }
@@ -116,7 +125,7 @@ async fn usage_crosses_the_quota_once_per_level_blocks_starts_and_resets() {
 
     let reset = w
         .lab
-        .reset_usage(&w.teacher, class.id, Some(s.user_id()))
+        .reset_usage(&w.teacher, class.id, Some(s.uid()))
         .await
         .expect("reset");
     assert_eq!(reset, 1);
@@ -214,17 +223,11 @@ async fn a_vm_being_deleted_is_never_handed_out_and_a_held_vm_cannot_be_marked_f
     let second = w.student("second").await;
     let joined = w.join(&second, &token).await;
 
-    assert!(
-        matches!(refused, Err(Error::Conflict { .. })),
-        "{refused:?}"
-    );
-    assert_eq!(
-        deleting.status,
-        pvelab_core::store::pool::VmStatus::Deleting
-    );
+    assert!(matches!(refused, Err(Error::VmHeld { .. })), "{refused:?}");
+    assert_eq!(deleting.status, pvelab_core::model::VmStatus::Deleting);
     assert_eq!(
         joined.vm,
-        pvelab_core::lab::VmOutcome::Waitlisted { position: 1 }
+        pvelab_core::model::VmOutcome::Waitlisted { position: 1 }
     );
 }
 
@@ -240,7 +243,7 @@ async fn a_vm_on_an_unknown_cluster_or_outside_the_plan_is_refused_by_name() {
     let beyond = w.lab.register_vm(&w.teacher, class.id, outside).await;
 
     assert!(
-        matches!(&unknown, Err(Error::NotFound { what }) if what.contains("nowhere")),
+        matches!(&unknown, Err(Error::NotFound { entity: pvelab_core::Entity::Cluster, key }) if key.contains("nowhere")),
         "{unknown:?}"
     );
     assert!(matches!(beyond, Err(Error::InvalidValue(_))), "{beyond:?}");
@@ -252,9 +255,9 @@ async fn a_teacher_picking_a_vm_no_student_may_have_is_told_why() {
     let (class, _) = class_with_vms(&w, "c", 5, 3).await;
     w.register_teacher_and_base_vms(&class).await;
     let slot = |n| class.scheme.student_vmid(n).expect("slot");
-    let holder = w.student("holder").await.user_id();
-    let leaver = w.student("leaver").await.user_id();
-    let picked = w.student("picked").await.user_id();
+    let holder = w.student("holder").await.uid();
+    let leaver = w.student("leaver").await.uid();
+    let picked = w.student("picked").await.uid();
     w.lab
         .assign(&w.teacher, class.id, holder, Some(slot(1)))
         .await
@@ -278,7 +281,7 @@ async fn a_teacher_picking_a_vm_no_student_may_have_is_told_why() {
             "the class's teacher VM".to_owned(),
         ),
         (class.scheme.base_vmid(), "the class's base VM".to_owned()),
-        (slot(1), format!("user {holder} holds it")),
+        (slot(1), "another student holds it".to_owned()),
         (slot(2), "waits for a reimage".to_owned()),
         (slot(3), "being deleted".to_owned()),
     ];
@@ -289,7 +292,10 @@ async fn a_teacher_picking_a_vm_no_student_may_have_is_told_why() {
             .await
             .expect_err("not for students");
         let text = refused.to_string();
-        assert!(matches!(refused, Error::Conflict { .. }), "{refused:?}");
+        assert!(
+            matches!(refused, Error::VmNotAssignable { vmid: v, .. } if v == vmid),
+            "{refused:?}"
+        );
         assert!(
             text.contains(&format!("VM {vmid} cannot be given")) && text.contains(&reason),
             "{vmid}: {text}"

@@ -1,7 +1,7 @@
 //! Local logins and system settings through the facade.
 
-use pvelab_core::lab::VmOutcome;
-use pvelab_core::settings_keys::{SettingKey, SettingValue};
+use pvelab_core::model::VmOutcome;
+use pvelab_core::model::{SettingKey, SettingValue};
 use pvelab_core::types::Role;
 use pvelab_core::Error;
 use secrecy::SecretString;
@@ -194,12 +194,10 @@ async fn a_password_for_a_user_without_a_local_login_is_refused_by_name() {
         .await
         .expect_err("no login");
 
-    assert!(matches!(refused, Error::Conflict { .. }), "{refused:?}");
+    assert!(matches!(refused, Error::InvalidValue(_)), "{refused:?}");
     let text = refused.to_string();
     assert!(
-        text.contains(&format!("user {}", discord_only.id))
-            && text.contains("Dora")
-            && text.contains("no local login"),
+        text.contains(&format!("{} (Dora)", discord_only.id)) && text.contains("local login"),
         "{text}"
     );
 }

@@ -1,6 +1,7 @@
 //! The embedded migrations: fresh database, re-run, newer database refused, every field of the
 //! data model present.
 
+use crate::support::ActorId;
 use pvelab_core::{Error, Lab, LabConfig};
 use rusqlite::Connection;
 
@@ -86,7 +87,10 @@ async fn a_database_written_by_a_newer_version_is_refused_and_left_untouched() {
         }
         other => panic!("expected SchemaTooNew, got {other:?}"),
     }
-    assert!(refused.to_string().contains("newer pvelab"), "{refused}");
+    assert!(
+        refused.to_string().contains("understands up to"),
+        "{refused}"
+    );
     assert_eq!(ledger(&path).len() as i64, newer, "nothing was changed");
 }
 
@@ -329,7 +333,7 @@ async fn the_schema_itself_refuses_double_assignment_and_handing_out_teacher_vms
         conn.execute(
             "UPDATE vm_assignments SET status = 'assigned', assigned_user_id = ?1 \
              WHERE class_id = ?2 AND proxmox_vmid = ?3",
-            (student.user_id().get(), class.id.get(), vmid),
+            (student.uid().get(), class.id.get(), vmid),
         )
     };
     let one = class.scheme.student_vmid(1).expect("slot").get();

@@ -2,15 +2,15 @@
 //! typed error naming the missing right, whatever the front end did.
 
 use jiff::SignedDuration;
+use pvelab_core::model::ClassSettings;
+use pvelab_core::model::TokenExpiry;
+use pvelab_core::model::{Class, NewClass};
 use pvelab_core::rules::permissions::{Action, Actor};
-use pvelab_core::store::class_settings::ClassSettings;
-use pvelab_core::store::classes::{Class, NewClass};
-use pvelab_core::token::TokenExpiry;
 use pvelab_core::types::Role;
 use pvelab_core::{Error, Result};
 use secrecy::SecretString;
 
-use crate::support::{class_with_vms, cluster_id, name, pool_size, user, world, World};
+use crate::support::{class_with_vms, cluster_id, name, pool_size, user, world, ActorId, World};
 
 /// The five kinds of actor of the table's columns.
 struct Cast {
@@ -24,7 +24,7 @@ struct Cast {
 async fn cast(w: &World, class: &Class) -> Cast {
     let co_owner = user(&w.lab, "co-owner", Role::Teacher).await;
     w.lab
-        .add_co_owner(&w.teacher, class.id, co_owner.user_id())
+        .add_co_owner(&w.teacher, class.id, co_owner.uid())
         .await
         .expect("co-owner");
     Cast {
@@ -98,10 +98,10 @@ async fn everyone_reads_themselves_but_only_teachers_and_adminers_read_others() 
     let (class, _) = class_with_vms(&w, "c", 5, 0).await;
     let c = cast(&w, &class).await;
     let expected = [false, true, true, true, true];
-    let someone = w.student("someone").await.user_id();
+    let someone = w.student("someone").await.uid();
     for (i, (who, actor)) in actors(&c).into_iter().enumerate() {
-        let me = w.lab.user(&actor, actor.user_id()).await.expect(who);
-        assert_eq!(me.id, actor.user_id(), "{who} reads themselves");
+        let me = w.lab.user(&actor, actor.uid()).await.expect(who);
+        assert_eq!(me.id, actor.uid(), "{who} reads themselves");
         assert_eq!(
             verdict(w.lab.user(&actor, someone).await),
             expected[i],
@@ -116,7 +116,7 @@ async fn a_student_reading_another_user_is_told_it_needs_the_teacher_role() {
     let student = w.student("s").await;
     let refused = w
         .lab
-        .user(&student, w.teacher.user_id())
+        .user(&student, w.teacher.uid())
         .await
         .expect_err("refused");
     assert_eq!(
@@ -149,7 +149,7 @@ async fn managing_a_class_needs_being_its_teacher_or_co_owner_or_adminer() {
     let (class, _) = class_with_vms(&w, "c", 5, 2).await;
     let c = cast(&w, &class).await;
     let expected = [false, false, true, true, true];
-    let target = w.student("target").await.user_id();
+    let target = w.student("target").await.uid();
     for (i, (who, actor)) in actors(&c).into_iter().enumerate() {
         let id = class.id;
         let describe = ClassSettings {
@@ -212,14 +212,12 @@ async fn deleting_a_class_and_managing_co_owners_need_the_primary_teacher_or_adm
         let (class, _) = class_with_vms(&w, &format!("c{i}"), 5, 0).await;
         let c = cast(&w, &class).await;
         let (who, actor) = actors(&c)[i];
-        let someone = user(&w.lab, &format!("x{i}"), Role::Teacher)
-            .await
-            .user_id();
+        let someone = user(&w.lab, &format!("x{i}"), Role::Teacher).await.uid();
         let added = w.lab.add_co_owner(&actor, class.id, someone).await;
         assert_eq!(verdict(added), allowed, "{who}: add co-owner");
         let removed = w
             .lab
-            .remove_co_owner(&actor, class.id, c.co_owner.user_id())
+            .remove_co_owner(&actor, class.id, c.co_owner.uid())
             .await;
         assert_eq!(verdict(removed), allowed, "{who}: remove co-owner");
         assert_eq!(
@@ -248,10 +246,7 @@ async fn clusters_roles_logins_and_usage_feeds_are_for_adminers_only() {
             expected[i],
             "{who}: clusters"
         );
-        let promote = w
-            .lab
-            .set_role(&actor, c.student.user_id(), Role::User)
-            .await;
+        let promote = w.lab.set_role(&actor, c.student.uid(), Role::User).await;
         assert_eq!(verdict(promote), expected[i], "{who}: roles");
         assert_eq!(
             verdict(w.lab.classes(&actor, None).await),

@@ -1,14 +1,15 @@
 //! Shared arrangements: labs over fresh databases, users with roles, a cluster, classes with
 //! registered VMs.
 
-use pvelab_core::lab::{JoinOutcome, Lab, TokenRotation};
-use pvelab_core::rules::permissions::Actor;
-use pvelab_core::store::classes::{Class, NewClass};
-use pvelab_core::store::clusters::{ClusterCredential, NewCluster};
-use pvelab_core::store::pool::NewPoolVm;
-use pvelab_core::token::{JoinToken, TokenExpiry};
-use pvelab_core::types::{ClassName, ClusterId, PoolSize, Role, VmId};
-use pvelab_core::{Error, LabConfig, SealingKey};
+use pvelab_core::model::NewPoolVm;
+use pvelab_core::model::{Class, NewClass};
+use pvelab_core::model::{ClusterCredential, NewCluster};
+use pvelab_core::model::{JoinOutcome, TokenRotation};
+use pvelab_core::model::{JoinToken, TokenExpiry};
+use pvelab_core::types::{ClassName, ClusterId, PoolSize, Role, UserId, VmId};
+use pvelab_core::Actor;
+use pvelab_core::Lab;
+use pvelab_core::{Error, LabConfig, ManualClock, SealingKey};
 use secrecy::SecretString;
 
 pub const CLUSTER: &str = "pve1";
@@ -18,6 +19,8 @@ pub struct World {
     pub lab: Lab,
     pub admin: Actor,
     pub teacher: Actor,
+    /// The lab's clock: it stands still unless a test moves it.
+    pub clock: ManualClock,
 }
 
 pub fn cluster_id() -> ClusterId {
@@ -37,9 +40,14 @@ pub async fn user(lab: &Lab, external_id: &str, role: Role) -> Actor {
 }
 
 pub async fn world_on(config: LabConfig) -> World {
-    let lab = Lab::open(config.with_sealing_key(SealingKey::generate()))
-        .await
-        .expect("open lab");
+    let clock = ManualClock::new(jiff::Timestamp::now());
+    let lab = Lab::open(
+        config
+            .with_sealing_key(SealingKey::generate())
+            .with_clock(clock.clone()),
+    )
+    .await
+    .expect("open lab");
     let admin = user(&lab, "admin", Role::Adminer).await;
     let teacher = user(&lab, "teacher", Role::Teacher).await;
     lab.add_cluster(
@@ -57,6 +65,7 @@ pub async fn world_on(config: LabConfig) -> World {
         lab,
         admin,
         teacher,
+        clock,
     }
 }
 
@@ -155,4 +164,16 @@ pub fn planned(vmid: VmId) -> NewPoolVm {
 #[track_caller]
 pub fn assert_token_invalid<T: std::fmt::Debug>(result: Result<T, Error>) {
     assert!(matches!(result, Err(Error::TokenInvalid)), "{result:?}");
+}
+
+/// The user id of a person's actor (every actor of these tests is a person).
+pub trait ActorId {
+    /// The person's id.
+    fn uid(&self) -> UserId;
+}
+
+impl ActorId for Actor {
+    fn uid(&self) -> UserId {
+        self.user_id().expect("a person's actor")
+    }
 }

@@ -13,11 +13,11 @@ use std::io::Write;
 use std::path::Path;
 
 use pvelab_core::events::LabEvent;
-use pvelab_core::lab::VmOutcome;
-use pvelab_core::store::classes::NewClass;
-use pvelab_core::store::clusters::{ClusterCredential, NewCluster};
-use pvelab_core::store::pool::NewPoolVm;
-use pvelab_core::token::TokenExpiry;
+use pvelab_core::model::NewClass;
+use pvelab_core::model::NewPoolVm;
+use pvelab_core::model::TokenExpiry;
+use pvelab_core::model::VmOutcome;
+use pvelab_core::model::{ClusterCredential, NewCluster};
 use pvelab_core::types::{ClassName, ClusterId, NodeName, PoolSize, Role};
 use pvelab_core::{Lab, LabConfig, SealingKey};
 use secrecy::SecretString;
@@ -151,7 +151,7 @@ pub async fn run(db: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 writeln!(out, "event: a student waits at position {position}")?
             }
             LabEvent::AssignedFromWaitlist { user_id, vmid, .. } => {
-                let name = if user_id == students[2].user_id() {
+                let name = if Some(user_id) == students[2].user_id() {
                     "Cleo"
                 } else {
                     "someone"

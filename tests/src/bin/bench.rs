@@ -11,14 +11,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use pvelab_core::lab::{Lab, VmOutcome};
-use pvelab_core::rules::permissions::Actor;
-use pvelab_core::store::classes::NewClass;
-use pvelab_core::store::clusters::{ClusterCredential, NewCluster};
-use pvelab_core::store::pool::NewPoolVm;
-use pvelab_core::token::TokenExpiry;
+use pvelab_core::model::NewClass;
+use pvelab_core::model::NewPoolVm;
+use pvelab_core::model::TokenExpiry;
+use pvelab_core::model::VmOutcome;
+use pvelab_core::model::{ClusterCredential, NewCluster};
 use pvelab_core::types::{ClassName, ClusterId, PoolSize, Role};
-use pvelab_core::{LabConfig, SealingKey};
+use pvelab_core::Actor;
+use pvelab_core::{Lab, LabConfig, SealingKey};
 use serde::Serialize;
 use tokio::sync::Barrier;
 

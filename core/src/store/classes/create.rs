@@ -3,13 +3,13 @@
 //! between processes, without any lock of ours.
 
 use rusqlite::Connection;
-use sea_query::{Order, Query};
+use sea_query::{Expr, ExprTrait, Order, Query};
 
 use super::{get, Class};
 use crate::db::schema::{Classes, VmidBlocks};
 use crate::db::time::now_sql;
-use crate::error::{Error, Result};
-use crate::store::{execute, query_all, unique_violation};
+use crate::error::{Entity, Error, Result};
+use crate::store::{execute, query_all, query_opt, stored};
 use crate::types::{
     ClassId, ClassName, ClassTimeZone, ClusterId, Cores, DiskGb, MemoryMb, NodeName, PoolSize,
     SchemeKind, UserId, VmidScheme,
@@ -77,6 +77,26 @@ fn lowest_free(kind: SchemeKind, used: &[u32]) -> Option<VmidScheme> {
         })
 }
 
+/// The name of a class that holds any block of `scheme`, if one does.
+pub(crate) fn block_owner(conn: &Connection, scheme: &VmidScheme) -> Result<Option<ClassName>> {
+    let blocks = scheme.blocks();
+    let select = Query::select()
+        .column((Classes::Table, Classes::Name))
+        .from(VmidBlocks::Table)
+        .inner_join(
+            Classes::Table,
+            Expr::col((Classes::Table, Classes::Id))
+                .equals((VmidBlocks::Table, VmidBlocks::ClassId)),
+        )
+        .and_where(Expr::col(VmidBlocks::Block).gte(i64::from(*blocks.start())))
+        .and_where(Expr::col(VmidBlocks::Block).lte(i64::from(*blocks.end())))
+        .limit(1)
+        .to_owned();
+    query_opt(conn, &select, |c| {
+        stored(ClassName::parse(&c.next::<String>()?))
+    })
+}
+
 /// Creates a class owned by `teacher` and reserves its VMID blocks in the same transaction.
 ///
 /// # Errors
@@ -95,11 +115,25 @@ pub(crate) fn insert(conn: &Connection, teacher: UserId, new: &NewClass) -> Resu
                     .order_by(VmidBlocks::Block, Order::Asc),
                 |c| Ok(u32::try_from(c.next::<i64>()?).unwrap_or(u32::MAX)),
             )?;
-            lowest_free(kind, &used).ok_or_else(|| Error::Conflict {
-                what: format!("no free VMID range is left for a {kind} plan"),
+            lowest_free(kind, &used).ok_or_else(|| Error::VmidRangeExhausted {
+                kind: kind.to_string(),
             })?
         }
     };
+    // Checked inside the caller's IMMEDIATE transaction: no other writer can slip in between.
+    // The UNIQUE constraints and the blocks' primary key stay as the last line of defence.
+    if super::find_by_name(conn, &new.scope, &new.name)?.is_some() {
+        return Err(Error::NameTaken {
+            entity: Entity::Class,
+            name: new.name.as_str().to_owned(),
+        });
+    }
+    if let Some(owner) = block_owner(conn, &scheme)? {
+        return Err(Error::VmidRangeTaken {
+            range: scheme.to_string(),
+            by: format!("class {owner}"),
+        });
+    }
     let now = now_sql();
     let insert = Query::insert()
         .into_table(Classes::Table)
@@ -146,20 +180,7 @@ pub(crate) fn insert(conn: &Connection, teacher: UserId, new: &NewClass) -> Resu
             now.into(),
         ])
         .to_owned();
-    match execute(conn, &insert) {
-        Ok(_) => {}
-        Err(e) if unique_violation(&e).is_some_and(|m| m.contains("classes.name")) => {
-            return Err(Error::Conflict {
-                what: format!("a class named {:?} exists", new.name.as_str()),
-            })
-        }
-        Err(e) if unique_violation(&e).is_some_and(|m| m.contains("vmid")) => {
-            return Err(Error::Conflict {
-                what: format!("{scheme} is used by another class"),
-            })
-        }
-        Err(e) => return Err(e),
-    }
+    execute(conn, &insert)?;
     let id = ClassId::new(conn.last_insert_rowid());
     for block in scheme.blocks() {
         let reserve = Query::insert()
@@ -167,15 +188,7 @@ pub(crate) fn insert(conn: &Connection, teacher: UserId, new: &NewClass) -> Resu
             .columns([VmidBlocks::Block, VmidBlocks::ClassId])
             .values_panic([i64::from(block).into(), id.get().into()])
             .to_owned();
-        match execute(conn, &reserve) {
-            Ok(_) => {}
-            Err(e) if unique_violation(&e).is_some() => {
-                return Err(Error::Conflict {
-                    what: format!("{scheme} overlaps the VMIDs of another class"),
-                })
-            }
-            Err(e) => return Err(e),
-        }
+        execute(conn, &reserve)?;
     }
     get(conn, id)
 }

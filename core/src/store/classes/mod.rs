@@ -15,7 +15,7 @@ use sea_query::{Expr, ExprTrait, Order, Query};
 use super::{execute, query_all, query_opt, stored, Cols};
 use crate::db::schema::Classes;
 use crate::db::time::{opt_ts_from_sql, ts_from_sql};
-use crate::error::{Error, Result};
+use crate::error::{Entity, Error, Result};
 use crate::token::TokenExpiry;
 use crate::types::{
     ClassId, ClassName, ClassTimeZone, ClusterId, Cores, DiskGb, HoursWindow, IdleMinutes,
@@ -188,9 +188,7 @@ pub(crate) fn get(conn: &Connection, id: ClassId) -> Result<Class> {
     let select = select()
         .and_where(Expr::col((Classes::Table, Classes::Id)).eq(id.get()))
         .to_owned();
-    query_opt(conn, &select, map)?.ok_or_else(|| Error::NotFound {
-        what: format!("class {id}"),
-    })
+    query_opt(conn, &select, map)?.ok_or_else(|| Error::not_found(Entity::Class, id))
 }
 
 /// The class with this name in this scope.
@@ -198,19 +196,27 @@ pub(crate) fn get(conn: &Connection, id: ClassId) -> Result<Class> {
 /// # Errors
 /// [`Error::NotFound`] when there is none.
 pub(crate) fn by_name(conn: &Connection, scope: &str, name: &ClassName) -> Result<Class> {
+    find_by_name(conn, scope, name)?
+        .ok_or_else(|| Error::not_found(Entity::Class, format!("{:?}", name.as_str())))
+}
+
+/// The class with this name in this scope, if any.
+pub(crate) fn find_by_name(
+    conn: &Connection,
+    scope: &str,
+    name: &ClassName,
+) -> Result<Option<Class>> {
     let select = select()
         .and_where(Expr::col((Classes::Table, Classes::ScopeId)).eq(scope))
         .and_where(Expr::col((Classes::Table, Classes::Name)).eq(name.as_str()))
         .to_owned();
-    query_opt(conn, &select, map)?.ok_or_else(|| Error::NotFound {
-        what: format!("class {:?}", name.as_str()),
-    })
+    query_opt(conn, &select, map)
 }
 
 /// Classes of a scope (`None` = all scopes), by name.
 ///
 /// # Errors
-/// [`Error::Database`] when SQLite fails.
+/// [`Error::Internal`] when SQLite fails.
 pub(crate) fn list(conn: &Connection, scope: Option<&str>) -> Result<Vec<Class>> {
     let mut select = select();
     if let Some(scope) = scope {
@@ -230,9 +236,7 @@ pub(crate) fn delete(conn: &Connection, id: ClassId) -> Result<()> {
         .and_where(Expr::col(Classes::Id).eq(id.get()))
         .to_owned();
     if execute(conn, &delete)? == 0 {
-        return Err(Error::NotFound {
-            what: format!("class {id}"),
-        });
+        return Err(Error::not_found(Entity::Class, id));
     }
     Ok(())
 }

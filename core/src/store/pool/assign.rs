@@ -8,8 +8,8 @@ use sea_query::{Expr, ExprTrait, Order, Query, SimpleExpr};
 use super::{in_class, map, update_vm, PoolVm, VmRole, VmStatus, COLUMNS};
 use crate::db::schema::VmAssignments as Vm;
 use crate::db::time::now_sql;
-use crate::error::{Error, Result};
-use crate::store::{query_opt, unique_violation};
+use crate::error::{Error, NotAssignable, Result};
+use crate::store::query_opt;
 use crate::types::{ClassId, UserId, VmId};
 
 /// The columns that record `user` holding a VM from now on.
@@ -22,18 +22,13 @@ fn held_by(user: UserId) -> [(Vm, SimpleExpr); 3] {
 }
 
 /// Why a teacher may not hand this VM to a student, if they may not.
-fn not_for_students(vm: &PoolVm) -> Option<String> {
+fn not_for_students(vm: &PoolVm) -> Option<NotAssignable> {
     Some(match (vm.role, vm.status) {
-        (VmRole::Teacher, _) => "it is the class's teacher VM".to_owned(),
-        (VmRole::Base, _) => "it is the class's base VM".to_owned(),
-        (_, VmStatus::Deleting) => "it is being deleted".to_owned(),
-        (_, VmStatus::Assigned) => match vm.assigned_to {
-            Some(holder) => format!("user {holder} holds it"),
-            None => "someone holds it".to_owned(),
-        },
-        (_, VmStatus::Available) if vm.needs_reimage => {
-            "it waits for a reimage after its last holder left".to_owned()
-        }
+        (VmRole::Teacher, _) => NotAssignable::TeacherVm,
+        (VmRole::Base, _) => NotAssignable::BaseVm,
+        (_, VmStatus::Deleting) => NotAssignable::Deleting,
+        (_, VmStatus::Assigned) => NotAssignable::Held,
+        (_, VmStatus::Available) if vm.needs_reimage => NotAssignable::AwaitsReimage,
         (_, VmStatus::Available) => return None,
     })
 }
@@ -43,7 +38,7 @@ fn not_for_students(vm: &PoolVm) -> Option<String> {
 /// unique index refuses a second one anyway).
 ///
 /// # Errors
-/// [`Error::Database`] when SQLite fails.
+/// [`Error::Internal`] when SQLite fails.
 pub(crate) fn assign_next_free(
     conn: &Connection,
     class: ClassId,
@@ -82,34 +77,28 @@ pub(crate) fn assign_specific(
 ) -> Result<PoolVm> {
     let vm = in_class(conn, class, vmid)?;
     if let Some(reason) = not_for_students(&vm) {
-        return Err(Error::Conflict {
-            what: format!(
-                "VM {vmid} cannot be given to a student: {reason}; \
-                 choose a free student VM or a manually added one"
-            ),
-        });
+        return Err(Error::VmNotAssignable { vmid, reason });
     }
+    if let Some(held) = super::held(conn, class, user)? {
+        return Err(Error::AlreadyHoldsVm { vmid: held.vmid });
+    }
+    // Inside the caller's IMMEDIATE transaction the checks above cannot go stale; the guard
+    // below and the unique index stay as the last line of defence.
     let update = update_vm(class, vmid)
         .values(held_by(user))
         .and_where(Expr::col(Vm::Status).eq(VmStatus::Available.as_str()))
         .to_owned();
-    match query_opt(conn, &update, map) {
-        Ok(Some(vm)) => Ok(vm),
-        Ok(None) => Err(Error::Conflict {
-            what: format!("VM {vmid} was taken meanwhile"),
-        }),
-        Err(e) if unique_violation(&e).is_some() => Err(Error::Conflict {
-            what: "this student already holds a VM in this class".into(),
-        }),
-        Err(e) => Err(e),
-    }
+    query_opt(conn, &update, map)?.ok_or(Error::VmNotAssignable {
+        vmid,
+        reason: NotAssignable::Held,
+    })
 }
 
 /// Takes the user's VM in the class back: it stays out of circulation (`needs_reimage`) until it
 /// has been reimaged, so the next student never sees the previous one's data. Returns the VM.
 ///
 /// # Errors
-/// [`Error::Database`] when SQLite fails.
+/// [`Error::Internal`] when SQLite fails.
 pub(crate) fn release(conn: &Connection, class: ClassId, user: UserId) -> Result<Option<PoolVm>> {
     let update = Query::update()
         .table(Vm::Table)

@@ -7,8 +7,8 @@ use sea_query::Query;
 use super::{by_vmid, in_class, map, update_vm, PoolVm, VmRole, VmStatus};
 use crate::db::schema::VmAssignments as Vm;
 use crate::db::time::now_sql;
-use crate::error::{Error, Result};
-use crate::store::{execute, query_opt, unique_violation};
+use crate::error::{Entity, Error, Result};
+use crate::store::{execute, query_opt};
 use crate::types::{ClassId, ClusterId, NodeName, Slot, VmId, VmidScheme};
 
 /// A VM to register in a class's pool (the orchestration issue creates them on Proxmox).
@@ -92,22 +92,20 @@ pub(crate) fn register(
             now_sql().into(),
         ])
         .to_owned();
-    match execute(conn, &insert) {
-        Ok(_) => {}
-        Err(e) if unique_violation(&e).is_some() => {
-            return Err(Error::Conflict {
-                what: format!(
-                    "VM {} on cluster {} (or its slot) is already registered",
-                    new.vmid,
-                    new.cluster_id.as_str()
-                ),
-            })
-        }
-        Err(e) => return Err(e),
+    let slot_taken = match role {
+        VmRole::Student { slot } => super::list(conn, class)?
+            .iter()
+            .any(|vm| vm.role == VmRole::Student { slot }),
+        _ => false,
+    };
+    if slot_taken || by_vmid(conn, &new.cluster_id, new.vmid)?.is_some() {
+        return Err(Error::VmRegistered {
+            vmid: new.vmid,
+            cluster: new.cluster_id.clone(),
+        });
     }
-    by_vmid(conn, &new.cluster_id, new.vmid)?.ok_or_else(|| Error::NotFound {
-        what: format!("VM {}", new.vmid),
-    })
+    execute(conn, &insert)?;
+    by_vmid(conn, &new.cluster_id, new.vmid)?.ok_or_else(|| Error::not_found(Entity::Vm, new.vmid))
 }
 
 /// Records that a released VM was reimaged: it is clean again, its usage starts from zero, and it
@@ -118,9 +116,7 @@ pub(crate) fn register(
 pub(crate) fn mark_reimaged(conn: &Connection, class: ClassId, vmid: VmId) -> Result<PoolVm> {
     let vm = in_class(conn, class, vmid)?;
     if vm.status == VmStatus::Assigned {
-        return Err(Error::Conflict {
-            what: format!("VM {vmid} is held by a student; a reimage keeps its assignment"),
-        });
+        return Err(Error::VmHeld { vmid });
     }
     let now = now_sql();
     let update = update_vm(class, vmid)
@@ -131,9 +127,8 @@ pub(crate) fn mark_reimaged(conn: &Connection, class: ClassId, vmid: VmId) -> Re
             (Vm::QuotaWarnedPercent, 0i64.into()),
         ])
         .to_owned();
-    query_opt(conn, &update, map)?.ok_or_else(|| Error::NotFound {
-        what: format!("VM {vmid} in class {class}"),
-    })
+    query_opt(conn, &update, map)?
+        .ok_or_else(|| Error::not_found(Entity::Vm, format!("{vmid} in class {class}")))
 }
 
 /// Marks an unassigned VM as being deleted (shrinking); it is never handed out again.
@@ -143,14 +138,11 @@ pub(crate) fn mark_reimaged(conn: &Connection, class: ClassId, vmid: VmId) -> Re
 pub(crate) fn mark_deleting(conn: &Connection, class: ClassId, vmid: VmId) -> Result<PoolVm> {
     let vm = in_class(conn, class, vmid)?;
     if vm.status == VmStatus::Assigned {
-        return Err(Error::Conflict {
-            what: format!("VM {vmid} is held by a student; unassign it first"),
-        });
+        return Err(Error::VmHeld { vmid });
     }
     let update = update_vm(class, vmid)
         .value(Vm::Status, VmStatus::Deleting.as_str())
         .to_owned();
-    query_opt(conn, &update, map)?.ok_or_else(|| Error::NotFound {
-        what: format!("VM {vmid} in class {class}"),
-    })
+    query_opt(conn, &update, map)?
+        .ok_or_else(|| Error::not_found(Entity::Vm, format!("{vmid} in class {class}")))
 }

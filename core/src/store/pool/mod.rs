@@ -21,7 +21,7 @@ use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement, UpdateStatement}
 use super::{query_all, query_opt, stored, Cols};
 use crate::db::schema::VmAssignments as Vm;
 use crate::db::time::{opt_ts_from_sql, ts_from_sql};
-use crate::error::{Error, Result};
+use crate::error::{Entity, Error, Result};
 use crate::types::{ClassId, ClusterId, InvalidValue, UserId, VmId};
 
 /// What a pool VM is for.
@@ -65,9 +65,9 @@ impl VmStatus {
             "available" => Ok(VmStatus::Available),
             "assigned" => Ok(VmStatus::Assigned),
             "deleting" => Ok(VmStatus::Deleting),
-            other => Err(Error::Storage {
-                reason: format!("unknown VM status {other:?} stored"),
-            }),
+            other => Err(Error::internal(format!(
+                "unknown VM status {other:?} stored"
+            ))),
         }
     }
 }
@@ -202,7 +202,7 @@ pub(crate) fn update_vm(class: ClassId, vmid: VmId) -> UpdateStatement {
 /// The VM with this VMID on this cluster.
 ///
 /// # Errors
-/// [`Error::Database`] when SQLite fails.
+/// [`Error::Internal`] when SQLite fails.
 pub(crate) fn by_vmid(
     conn: &Connection,
     cluster: &ClusterId,
@@ -224,15 +224,14 @@ pub(crate) fn in_class(conn: &Connection, class: ClassId, vmid: VmId) -> Result<
         .and_where(Expr::col(Vm::ClassId).eq(class.get()))
         .and_where(Expr::col(Vm::ProxmoxVmid).eq(i64::from(vmid.get())))
         .to_owned();
-    query_opt(conn, &select, map)?.ok_or_else(|| Error::NotFound {
-        what: format!("VM {vmid} in class {class}"),
-    })
+    query_opt(conn, &select, map)?
+        .ok_or_else(|| Error::not_found(Entity::Vm, format!("{vmid} in class {class}")))
 }
 
 /// All VMs of a class: student slots in slot order, then the others by VMID.
 ///
 /// # Errors
-/// [`Error::Database`] when SQLite fails.
+/// [`Error::Internal`] when SQLite fails.
 pub(crate) fn list(conn: &Connection, class: ClassId) -> Result<Vec<PoolVm>> {
     let select = select()
         .and_where(Expr::col(Vm::ClassId).eq(class.get()))
@@ -246,7 +245,7 @@ pub(crate) fn list(conn: &Connection, class: ClassId) -> Result<Vec<PoolVm>> {
 /// The VMs a user holds, across classes.
 ///
 /// # Errors
-/// [`Error::Database`] when SQLite fails.
+/// [`Error::Internal`] when SQLite fails.
 pub(crate) fn held_by_user(conn: &Connection, user: UserId) -> Result<Vec<PoolVm>> {
     let select = select()
         .and_where(Expr::col(Vm::AssignedUserId).eq(user.get()))
@@ -258,7 +257,7 @@ pub(crate) fn held_by_user(conn: &Connection, user: UserId) -> Result<Vec<PoolVm
 /// The VM a user holds in a class, if any.
 ///
 /// # Errors
-/// [`Error::Database`] when SQLite fails.
+/// [`Error::Internal`] when SQLite fails.
 pub(crate) fn held(conn: &Connection, class: ClassId, user: UserId) -> Result<Option<PoolVm>> {
     let select = select()
         .and_where(Expr::col(Vm::ClassId).eq(class.get()))

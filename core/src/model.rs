@@ -1,0 +1,20 @@
+//! The inputs and outputs of the [`Lab`](crate::Lab) facade, in one place.
+//!
+//! Front ends and embedders import from here and from the crate root; everything else of the
+//! crate (storage, the SQL schema, the rule functions) is internal and may change freely.
+
+pub use crate::lab::{
+    JoinOutcome, LeaveOutcome, StudentView, TokenRotation, UsageUpdate, VmOutcome,
+};
+pub use crate::rules::idle::{CpuSample, IdlePolicy, IdleVerdict};
+pub use crate::rules::permissions::{Action, Actor, Requirement};
+pub use crate::rules::quota::{QuotaLevel, QuotaStatus};
+pub use crate::rules::start::{StartDecision, StartRefusal};
+pub use crate::settings_keys::{SettingKey, SettingValue, SystemSettings};
+pub use crate::store::class_settings::ClassSettings;
+pub use crate::store::classes::{AutoShutdown, Class, NewClass};
+pub use crate::store::clusters::{Cluster, ClusterCredential, NewCluster};
+pub use crate::store::enrollment::Enrollment;
+pub use crate::store::pool::{NewPoolVm, PoolVm, VmRole, VmStatus};
+pub use crate::store::users::User;
+pub use crate::token::{JoinToken, TokenExpiry, TokenLifetime};
