@@ -8,7 +8,8 @@ use super::{open_lab, AppError};
 use crate::config::{self, EnvVars};
 use crate::console::{run_session, SessionOptions, SessionSummary};
 
-/// Runs a console session over the lab configured in `path`.
+/// Runs a console session over the lab configured in `path`, after registering the
+/// configured clusters that the database does not have yet.
 ///
 /// # Errors
 /// [`AppError::Config`] and [`AppError::Core`] when the lab cannot be opened;
@@ -26,5 +27,6 @@ where
 {
     let settings = config::load(path, env)?;
     let lab = open_lab(&settings).await?;
+    super::clusters::register(&lab, &settings.clusters).await?;
     Ok(run_session(&lab, input, out, options).await?)
 }

@@ -3,9 +3,10 @@
 //! same code as the binary. `main.rs` only parses, sets up logs and calls these.
 //!
 //! Layout: this file: errors, opening the lab, `check-config`, `migrate`, `run`,
-//! `register-commands`; `console`: the console over a configured lab; `sim`: the simulated
-//! lab of `demo` and `console --sim`.
+//! `register-commands`; [`clusters`]: the configured clusters into the database; `console`:
+//! the console over a configured lab; `sim`: the simulated lab of `demo` and `console --sim`.
 
+pub mod clusters;
 mod console;
 mod sim;
 
@@ -15,7 +16,7 @@ use std::path::Path;
 use pvelab_core::{Lab, LabConfig};
 
 pub use console::console;
-pub use sim::{demo, sim_console, SimLab, DEMO_GUIDE};
+pub use sim::{demo, sim_console, SimLab, DEMO_GUIDE, SIM_CLUSTER};
 
 use crate::config::{self, ConfigError, EnvVars, Settings};
 
@@ -112,7 +113,8 @@ pub async fn run(path: &Path, env: &EnvVars) -> Result<(), AppError> {
             }],
         }));
     }
-    let _lab = open_lab(&settings).await?;
+    let lab = open_lab(&settings).await?;
+    clusters::register(&lab, &settings.clusters).await?;
     Err(AppError::NotAvailable(
         "the Discord front end is not part of this build yet; `pvelab console --config FILE` \
          runs the same commands in a terminal",

@@ -4,10 +4,13 @@
 
 use std::io::{BufRead, Write};
 
+use pvelab_core::model::{ClusterCredential, NewCluster};
+use pvelab_core::types::ClusterId;
 use pvelab_core::{Lab, LabConfig, SealingKey};
 use pvelab_pve_sim::{Sim, SimConfig, SimHandle};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
+use super::clusters::operator;
 use super::AppError;
 use crate::console::{run_session, SessionOptions, SessionSummary};
 
@@ -19,10 +22,11 @@ ROLE is user (default), teacher or adminer. Try:
 
   tom:teacher /class create name:net101 template:9000 pool:2
   tom:teacher /class token class:net101 expires:7d
-  alice /join token:TOKEN          (the token printed above)
+  alice /join token:TOKEN          (paste the token printed by the line above)
   bob /join token:TOKEN
   alice /myvm
-  tom:teacher /pool resize class:net101 size:3
+  tom:teacher /class students class:net101
+  tom:teacher /class settings class:net101 hours:08-18 quota:40
   ada:adminer /cluster list
 
 End with Ctrl-D; everything is thrown away.
@@ -65,6 +69,7 @@ impl SimLab {
         std::fs::write(dir.path().join("key"), key.to_hex().expose_secret())?;
         let lab =
             Lab::open(LabConfig::file(dir.path().join("pvelab.db")).with_sealing_key(key)).await?;
+        register(&lab, &sim).await?;
         Ok(Self { sim, lab, dir })
     }
 
@@ -72,6 +77,37 @@ impl SimLab {
     pub async fn stop(self) {
         self.sim.shutdown().await;
     }
+}
+
+/// The id of the simulated cluster in the lab.
+pub const SIM_CLUSTER: &str = "sim";
+
+/// Registers the simulator as the lab's default cluster, with its API token sealed.
+///
+/// Its TLS certificate is made fresh at each start and the core cannot store a pinned
+/// fingerprint yet, so the record says "do not verify"; the simulator only listens on
+/// loopback.
+async fn register(lab: &Lab, sim: &SimHandle) -> Result<(), AppError> {
+    let token = sim.api_token();
+    let (id, secret) = token.split_once('=').unwrap_or((token.as_str(), ""));
+    let credential = ClusterCredential::ApiToken {
+        id: id.to_owned(),
+        secret: SecretString::from(secret.to_owned()),
+    };
+    let cluster_id = ClusterId::parse(SIM_CLUSTER).map_err(pvelab_core::Error::from)?;
+    let mut new = NewCluster::new(
+        cluster_id,
+        sim.addr().ip().to_string(),
+        sim.username(),
+        credential,
+    );
+    new.name = "simulated cluster".to_owned();
+    new.port = sim.addr().port();
+    new.verify_ssl = false;
+    new.is_default = true;
+    new.description = Some("pvelab-pve-sim, started in this process".to_owned());
+    lab.add_cluster(&operator(lab).await?, new).await?;
+    Ok(())
 }
 
 /// `pvelab console --sim`: a console over a fresh simulated lab.

@@ -2,10 +2,12 @@
 
 use std::sync::Arc;
 
-use pvelab_core::types::Role;
-use pvelab_core::Lab;
+use pvelab_core::model::{Class, User};
+use pvelab_core::types::{ClassName, Role};
+use pvelab_core::{Actor, Lab};
 
 use super::progress::{NoProgress, ProgressSink};
+use super::CommandError;
 use crate::parse::people::{console_user, discord_user, UserRef};
 use crate::parse::OptionError;
 
@@ -71,5 +73,53 @@ impl CommandContext {
             UserRef::Discord(_) => discord_user(option, text),
             UserRef::Console(_) => console_user(option, text),
         }
+    }
+}
+
+impl CommandContext {
+    /// The front-end scope classes live in: the Discord server's, or `""` in the console.
+    pub fn scope(&self) -> &str {
+        self.scope.as_deref().unwrap_or("")
+    }
+
+    /// The acting user as the core knows them: created on first contact, their display name
+    /// refreshed, acting with the higher of their stored role (set with `/role set`) and the
+    /// role the front end grants (Discord server roles, the console's `:ROLE`). The core checks
+    /// every operation against it.
+    ///
+    /// # Errors
+    /// [`CommandError::Core`] when the user cannot be stored.
+    pub async fn actor(&self) -> Result<Actor, CommandError> {
+        let user = self
+            .lab
+            .ensure_user(
+                &self.invoker.who.external_id(),
+                Some(&self.invoker.display_name),
+            )
+            .await?;
+        Ok(self
+            .lab
+            .actor_with_role(user.id, user.role.max(self.invoker.role)))
+    }
+
+    /// The person a `user` option names, known to the core from now on. Console names become
+    /// their display name; Discord users keep theirs (the mention shows the current one).
+    ///
+    /// # Errors
+    /// [`CommandError::Core`] when the user cannot be stored.
+    pub async fn person(&self, who: &UserRef) -> Result<User, CommandError> {
+        let name = match who {
+            UserRef::Console(name) => Some(name.as_str()),
+            UserRef::Discord(_) => None,
+        };
+        Ok(self.lab.ensure_user(&who.external_id(), name).await?)
+    }
+
+    /// The class called `name` in this front end's scope.
+    ///
+    /// # Errors
+    /// [`CommandError::Core`] with [`pvelab_core::Error::NotFound`] when there is none.
+    pub async fn class(&self, actor: &Actor, name: &ClassName) -> Result<Class, CommandError> {
+        Ok(self.lab.class_by_name(actor, self.scope(), name).await?)
     }
 }

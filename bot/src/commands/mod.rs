@@ -6,19 +6,29 @@
 //! (checked against the [`catalogue`]), calls [`dispatch`], and delivers the reply its own way.
 //! So the console runs exactly the code Discord runs.
 //!
-//! Layout: [`catalogue`] every command and option (the table itself is in `list.rs`); [`invocation`] a command with checked
+//! Command functions, one file per family: [`student`] join, myvm, leave; [`class`] and
+//! [`class_people`] the teachers' class commands; [`pool`] the pool; [`admin`] settings, roles
+//! and clusters.
+//!
+//! Layout of the machinery: [`catalogue`] every command and option (the table itself is in
+//! `list.rs`); [`invocation`] a command with checked
 //! option names; [`context`] who runs it and where; [`reply`] the answer; [`progress`] updates
 //! of long work; [`dispatch`] from invocation to command function; `error` why there is no
 //! answer.
 
+pub mod admin;
 pub mod catalogue;
+pub mod class;
+pub mod class_people;
 pub mod context;
 mod dispatch;
 mod error;
 pub mod invocation;
 mod list;
+pub mod pool;
 pub mod progress;
 pub mod reply;
+pub mod student;
 
 pub use catalogue::{CommandId, CommandSpec};
 pub use context::{CommandContext, Invoker};

@@ -7,7 +7,7 @@
 //! months are refused: their length depends on the date, and a lab never needs them.
 
 use jiff::{SignedDuration, Span, SpanRelativeTo};
-use pvelab_core::token::TokenLifetime;
+use pvelab_core::model::TokenLifetime;
 use pvelab_core::types::IdleMinutes;
 
 use super::OptionError;

@@ -122,7 +122,7 @@ mod tests {
         let e = OptionError::from_invalid("cpu", "99", &invalid);
         assert_eq!(e.option(), "cpu");
         assert!(e.allowed().contains("1 to 64"), "{e}");
-        let hidden = pvelab_core::token::JoinToken::parse("nope").unwrap_err();
+        let hidden = pvelab_core::model::JoinToken::parse("nope").unwrap_err();
         assert_eq!(
             OptionError::from_invalid("token", "nope", &hidden).value(),
             None

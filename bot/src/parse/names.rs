@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use pvelab_core::token::JoinToken;
+use pvelab_core::model::JoinToken;
 use pvelab_core::types::{ClassName, ClusterId, NodeName, Role, VmId};
 
 use super::OptionError;

@@ -108,3 +108,16 @@ fn a_console_script_gets_its_answers_and_exit_status_0_despite_bad_lines() {
         "{stdout}"
     );
 }
+
+#[test]
+fn console_sim_starts_a_simulated_lab_and_answers_a_script() {
+    let script = "tom:teacher /class create name:net101 template:9000 pool:2\n\
+                  tom:teacher /class token class:net101\n\
+                  ada:adminer /cluster list\n";
+    let out = pvelab(&["console", "--sim"], script);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Class net101 created"), "{stdout}");
+    assert!(stdout.contains("Students type: /join token:"), "{stdout}");
+    assert!(stdout.contains("sim      127.0.0.1:"), "{stdout}");
+}
