@@ -39,8 +39,10 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
     // `Stdin` (not its lock) is `Send`: the session reads it on a blocking thread.
     let stdin = std::io::stdin();
     // People at a terminal see what they type; a script's output should show its commands.
+    let interactive = stdin.is_terminal();
     let options = SessionOptions {
-        echo: !stdin.is_terminal(),
+        echo: !interactive,
+        prompt: interactive,
     };
     let mut stdout = std::io::stdout();
     runtime.block_on(async move {

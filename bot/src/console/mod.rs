@@ -6,4 +6,4 @@
 pub mod grammar;
 pub mod session;
 
-pub use session::{run_session, SessionOptions, SessionSummary};
+pub use session::{run_session, SessionOptions, SessionSummary, PROMPT};

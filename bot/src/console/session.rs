@@ -26,7 +26,13 @@ pub struct SessionOptions {
     /// Print each command line before its reply (`> alice /myvm`), so the output of a script
     /// reads on its own. Off for people typing at a terminal, who see their own typing.
     pub echo: bool,
+    /// Print a prompt (`pvelab> `) whenever the session waits for a line: for people at a
+    /// terminal.
+    pub prompt: bool,
 }
+
+/// What a prompting session prints while it waits for a line.
+pub const PROMPT: &str = "pvelab> ";
 
 /// What a session did, for callers and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -68,11 +74,22 @@ where
         }
     });
     let mut summary = SessionSummary::default();
-    while let Some(line) = rx.recv().await {
+    loop {
+        if options.prompt {
+            write!(out, "{PROMPT}")?;
+            out.flush()?;
+        }
+        let Some(line) = rx.recv().await else {
+            break;
+        };
         let line = line?;
         summary.lines += 1;
         run_line(lab, &line, summary.lines, out, options, &mut summary).await?;
         out.flush()?;
+    }
+    if options.prompt {
+        // End the prompt's line, so the shell's own prompt starts on a fresh one.
+        writeln!(out)?;
     }
     // The reader ended with the input; a panic there would be a bug worth surfacing.
     reader.await.map_err(io::Error::other)?;

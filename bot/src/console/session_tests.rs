@@ -18,7 +18,10 @@ async fn session(script: &str, echo: bool) -> (String, SessionSummary) {
         &lab,
         Cursor::new(script.as_bytes().to_vec()),
         &mut out,
-        &SessionOptions { echo },
+        &SessionOptions {
+            echo,
+            prompt: false,
+        },
     )
     .await
     .expect("session");
@@ -104,4 +107,28 @@ async fn input_that_is_not_text_ends_the_session_with_an_error() {
     )
     .await;
     assert_eq!(result.unwrap_err().kind(), io::ErrorKind::InvalidData);
+}
+
+#[tokio::test]
+async fn a_prompting_session_prompts_before_each_line_and_ends_the_last_prompt() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab(&dir).await;
+    let mut out = Vec::new();
+    run_session(
+        &lab,
+        Cursor::new(b"# one\nalice /jion\n".to_vec()),
+        &mut out,
+        &SessionOptions {
+            echo: false,
+            prompt: true,
+        },
+    )
+    .await
+    .unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.starts_with(&format!("{PROMPT}{PROMPT}line 2: unknown command")),
+        "{out}"
+    );
+    assert!(out.ends_with(&format!("\n{PROMPT}\n")), "{out:?}");
 }

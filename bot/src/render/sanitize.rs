@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+use crate::commands::Reply;
+
 /// A zero-width space: placed after `@`, it keeps the text readable and breaks the mention.
 const BREAK: char = '\u{200B}';
 
@@ -47,6 +49,34 @@ pub fn sanitize(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// The reply with every piece of text sanitised (title, lines, table, button labels; the
+/// buttons' command lines are left as they are, since they are never shown as a message).
+/// The Discord adapter applies it to every reply it sends.
+pub fn sanitize_reply(mut reply: Reply) -> Reply {
+    let clean = |s: &mut String| {
+        if let Cow::Owned(fixed) = sanitize(s) {
+            *s = fixed;
+        }
+    };
+    if let Some(title) = &mut reply.title {
+        clean(title);
+    }
+    for section in &mut reply.sections {
+        if let Some(heading) = &mut section.heading {
+            clean(heading);
+        }
+        section.lines.iter_mut().for_each(clean);
+    }
+    if let Some(table) = &mut reply.table {
+        table.columns.iter_mut().for_each(clean);
+        table.rows.iter_mut().flatten().for_each(clean);
+    }
+    for button in &mut reply.buttons {
+        clean(&mut button.label);
+    }
+    reply
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -69,6 +99,21 @@ mod tests {
     fn text_without_mentions_is_not_copied() {
         assert!(matches!(sanitize("alice@school.example"), Cow::Borrowed(_)));
         assert!(matches!(sanitize("net101"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn every_text_of_a_reply_is_sanitised() {
+        let reply = Reply::titled("@here")
+            .line("hi @everyone")
+            .section("<@&1>", vec!["x".into()])
+            .table(&["@here"], vec![vec!["@everyone".into()]])
+            .button("@here", "/myvm", crate::commands::ButtonStyle::Primary);
+        let shown = crate::render::text::plain(&sanitize_reply(reply));
+        assert!(
+            !shown.contains("@here") && !shown.contains("@everyone"),
+            "{shown}"
+        );
+        assert!(!shown.contains("<@&"), "{shown}");
     }
 
     proptest! {

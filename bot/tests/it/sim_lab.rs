@@ -41,7 +41,10 @@ async fn the_demo_prints_its_guide_then_runs_the_script() {
     let summary = demo(
         script("tom:teacher /class create name:net101 template:9000 pool:2\n"),
         &mut out,
-        &SessionOptions { echo: true },
+        &SessionOptions {
+            echo: true,
+            prompt: false,
+        },
     )
     .await
     .expect("demo");

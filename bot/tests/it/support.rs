@@ -50,7 +50,10 @@ impl World {
             &self.lab,
             Cursor::new(script.as_bytes().to_vec()),
             &mut out,
-            &SessionOptions { echo: true },
+            &SessionOptions {
+                echo: true,
+                prompt: false,
+            },
         )
         .await
         .expect("session");
