@@ -10,6 +10,7 @@ pub(crate) mod class_settings;
 pub(crate) mod classes;
 pub(crate) mod clusters;
 pub(crate) mod enrollment;
+pub(crate) mod outbox;
 pub(crate) mod pool;
 pub(crate) mod settings;
 pub(crate) mod tokens;
