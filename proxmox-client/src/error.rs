@@ -9,7 +9,7 @@ use crate::upid::Upid;
 /// Variants are chosen so that a caller can act on them: retry later (`Locked`, `LockTimeout`,
 /// `AgentNotRunning`, `NodeUnreachable`, `Timeout`), fix its input (`Parameter`), give up on
 /// this object (`NotFound`, `AlreadyExists`), change the guest first (`GuestNotRunning`,
-/// `AgentNotConfigured`), or fix its credentials (`Authentication`, `PermissionDenied`).
+/// `AgentNotConfigured`, `AgentCommand`), or fix its credentials (`Authentication`, `PermissionDenied`).
 /// Messages combine the status line's reason, the body's `message` and its `errors` map.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -74,6 +74,15 @@ pub enum Error {
     #[error("no guest agent configured: {message}")]
     AgentNotConfigured {
         /// Full server text, "No QEMU guest agent configured".
+        message: String,
+    },
+    /// The guest agent answered, with an error of its own (PVE's "Agent error: ..."): e.g. the
+    /// program to execute does not exist in the guest. Final for this request. (The one agent
+    /// error about an unknown process id is [`Error::NotFound`] instead.)
+    #[error("guest agent error: {message}")]
+    AgentCommand {
+        /// Full server text, e.g. "Agent error: Guest agent command failed, error was 'Failed to
+        /// execute child process “nginx” (No such file or directory)'".
         message: String,
     },
     /// The guest is not running, so its agent cannot answer: start it first.
