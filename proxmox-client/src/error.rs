@@ -185,6 +185,25 @@ impl Error {
         }
     }
 
+    /// Whether this is PVE's refusal of a stale `digest`: the configuration changed since it
+    /// was read. A VM says "checksum mismatch (file change by other user?)", a container (and
+    /// other config files) "detected modified configuration - file changed by other user? Try
+    /// again.". Read the config again and retry.
+    pub fn is_stale_digest(&self) -> bool {
+        match self {
+            Error::Api { message, .. }
+            | Error::TaskFailed {
+                exit_status: message,
+                ..
+            } => {
+                message.contains("checksum mismatch (file change by other user?)")
+                    || message.contains("checksum missmatch (file change by other user?)")
+                    || message.contains("detected modified configuration")
+            }
+            _ => false,
+        }
+    }
+
     /// The HTTP status of an error reply, if this error came from one.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -223,6 +242,25 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn both_wordings_of_a_stale_digest_are_recognised() {
+        for message in [
+            "checksum mismatch (file change by other user?)",
+            "detected modified configuration - file changed by other user? Try again.",
+        ] {
+            let e = Error::Api {
+                status: 500,
+                message: message.to_owned(),
+            };
+            assert!(e.is_stale_digest(), "{message}");
+        }
+        let other = Error::Api {
+            status: 500,
+            message: "VM is locked (clone)".into(),
+        };
+        assert!(!other.is_stale_digest());
+    }
 
     #[test]
     fn errors_and_clients_can_cross_threads() {

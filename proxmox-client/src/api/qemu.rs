@@ -74,7 +74,8 @@ impl Qemu {
     ///
     /// # Errors
     /// [`crate::Error::Locked`] while a task holds the VM, [`crate::Error::Api`] for a digest mismatch
-    /// ("checksum mismatch (file change by other user?)": read again and retry),
+    /// ("checksum mismatch (file change by other user?)",
+    /// [`crate::Error::is_stale_digest`]: read again and retry),
     /// [`crate::Error::Parameter`] for invalid values.
     pub async fn update_config(&self, update: &ConfigUpdate) -> Result<()> {
         self.calls().update_config(update).await
