@@ -3,6 +3,7 @@
 //! Front ends and embedders import from here and from the crate root; everything else of the
 //! crate (storage, the SQL schema, the rule functions) is internal and may change freely.
 
+pub use crate::lab::{ClusterCheck, ClusterTimeouts, NodeCheck};
 pub use crate::lab::{
     JoinOutcome, LeaveOutcome, StudentView, TokenRotation, UsageUpdate, VmOutcome,
 };
@@ -13,7 +14,7 @@ pub use crate::rules::start::{StartDecision, StartRefusal};
 pub use crate::settings_keys::{SettingKey, SettingValue, SystemSettings};
 pub use crate::store::class_settings::ClassSettings;
 pub use crate::store::classes::{AutoShutdown, Class, NewClass};
-pub use crate::store::clusters::{Cluster, ClusterCredential, NewCluster};
+pub use crate::store::clusters::{Cluster, ClusterChange, ClusterCredential, NewCluster};
 pub use crate::store::enrollment::Enrollment;
 pub use crate::store::pool::{NewPoolVm, PoolVm, VmRole, VmStatus};
 pub use crate::store::users::User;
