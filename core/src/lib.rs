@@ -34,7 +34,8 @@
 //! A front end opens one [`Lab`], maps its people to lab users, and calls operations as them:
 //! ```
 //! use pvelab_core::model::{ClusterCredential, JoinToken, NewClass, NewCluster, NewPoolVm, TokenExpiry, VmOutcome};
-//! use pvelab_core::types::{ClassName, ClusterId, PoolSize, Role};
+//! use pvelab_core::types::{ClassName, ClusterId, Fingerprint, Host, PoolSize, PveUser, Role};
+//! use pvelab_core::types::ClusterTrust;
 //! use pvelab_core::{Lab, LabConfig, SealingKey};
 //! use secrecy::SecretString;
 //!
@@ -53,11 +54,17 @@
 //! let teacher = lab.ensure_user("discord:200", Some("Tom")).await?;
 //! let teacher = lab.actor_with_role(teacher.id, Role::Teacher);
 //!
-//! // A cluster (its password is sealed), a class, and one registered student VM.
+//! // A cluster (its password is sealed, its certificate pinned), a class, and one registered
+//! // student VM.
 //! let pve = ClusterId::parse("pve1")?;
-//! let password = ClusterCredential::Password(SecretString::from("secret".to_owned()));
-//! lab.add_cluster(&admin, NewCluster::new(pve.clone(), "10.0.0.2", "root@pam", password))
-//!     .await?;
+//! let password = ClusterCredential::Password {
+//!     user: PveUser::parse("root@pam")?,
+//!     password: SecretString::from("secret".to_owned()),
+//! };
+//! let pin = Fingerprint::parse(&["AB"; 32].join(":"))?;
+//! let cluster = NewCluster::new(pve.clone(), Host::parse("10.0.0.2")?, password)
+//!     .trust(ClusterTrust::Fingerprint(pin));
+//! lab.add_cluster(&admin, cluster).await?;
 //! let class = lab
 //!     .create_class(&teacher, NewClass::new(ClassName::parse("net101")?, PoolSize::new(20)?))
 //!     .await?;

@@ -89,6 +89,8 @@ pub(crate) enum Trust {
     SystemRoots,
     /// Only certificates issued by the CA(s) in this PEM file (e.g. `/etc/pve/pve-root-ca.pem`).
     CaFile(PathBuf),
+    /// Only certificates issued by the CA(s) in this PEM text (a CA kept in a database).
+    CaPem(String),
     /// Only a leaf certificate with this SHA-256 fingerprint.
     Pinned(Fingerprint),
     /// Anything (logs a warning once).
@@ -176,6 +178,29 @@ impl ServerCertVerifier for PinVerifier {
     }
 }
 
+/// The trust anchors in PEM text: every `CERTIFICATE` section, other sections ignored.
+///
+/// # Errors
+/// [`Error::Config`] when a section is malformed, a certificate cannot serve as a trust anchor,
+/// or there is no certificate at all.
+fn ca_pem_roots(pem: &str) -> Result<rustls::RootCertStore> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+        let cert =
+            cert.map_err(|e| Error::Config(format!("the CA certificate is not valid PEM: {e}")))?;
+        roots.add(cert).map_err(|e| {
+            Error::Config(format!("the CA certificate cannot be a trust anchor: {e}"))
+        })?;
+    }
+    if roots.is_empty() {
+        return Err(Error::Config(
+            "the CA certificate text holds no PEM certificate".into(),
+        ));
+    }
+    Ok(roots)
+}
+
 static INSECURE_WARNING: Once = Once::new();
 
 /// Apply `trust` to a reqwest builder. Returns the pin verifier when pinning, so the client can
@@ -231,6 +256,12 @@ pub(crate) fn apply(
                 .with_no_client_auth();
             Ok((builder.use_preconfigured_tls(config), None))
         }
+        Trust::CaPem(pem) => {
+            let config = tls_builder()?
+                .with_root_certificates(ca_pem_roots(pem)?)
+                .with_no_client_auth();
+            Ok((builder.use_preconfigured_tls(config), None))
+        }
         Trust::Pinned(expected) => {
             let verifier = Arc::new(PinVerifier {
                 expected: *expected,
@@ -269,6 +300,21 @@ mod tests {
     fn a_short_fingerprint_is_rejected_and_named() {
         let e = Fingerprint::parse("AB:CD").expect_err("too short");
         assert!(e.to_string().contains("\"AB:CD\""), "{e}");
+    }
+
+    #[test]
+    fn ca_pem_text_gives_one_anchor_per_certificate_and_nothing_else_passes() {
+        let ca = rcgen::generate_simple_self_signed(vec!["pve1".to_owned()]).expect("cert");
+        let text = format!("{}{}", ca.key_pair.serialize_pem(), ca.cert.pem());
+        assert_eq!(ca_pem_roots(&text).expect("one certificate").len(), 1);
+        for bad in [
+            "",
+            "not pem",
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        ] {
+            let e = ca_pem_roots(bad).expect_err(bad);
+            assert!(matches!(e, Error::Config(_)), "{e:?}");
+        }
     }
 
     #[test]

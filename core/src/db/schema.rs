@@ -41,6 +41,10 @@ pub(crate) enum Clusters {
     Description,
     CreatedAt,
     UpdatedAt,
+    // 0006_cluster_trust
+    TlsFingerprint,
+    TlsCaPem,
+    Revision,
 }
 
 /// `system_settings`.

@@ -18,21 +18,26 @@
 //! the runtime. `Lab` is cheap to clone and meant to be shared by all tasks of a front end.
 
 mod classes;
+mod cluster_clients;
 mod clusters;
 mod events;
 mod join;
 mod pool;
+mod proxmox_errors;
 mod settings;
 mod usage;
 mod users;
 
 pub use classes::{StudentView, TokenRotation};
+pub use cluster_clients::ClusterTimeouts;
+pub use clusters::{ClusterCheck, NodeCheck};
 pub use join::{JoinOutcome, LeaveOutcome, VmOutcome};
 pub use usage::UsageUpdate;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use self::cluster_clients::ClusterClients;
 use crate::clock::Clock;
 use crate::db::{self, Db};
 use crate::error::{Error, Result};
@@ -49,6 +54,7 @@ pub struct LabConfig {
     database: DatabaseLocation,
     sealing_key: Option<SealingKey>,
     clock: Clock,
+    cluster_timeouts: ClusterTimeouts,
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +70,7 @@ impl LabConfig {
             database: DatabaseLocation::File(path.into()),
             sealing_key: None,
             clock: Clock::system(),
+            cluster_timeouts: ClusterTimeouts::default(),
         }
     }
 
@@ -73,6 +80,7 @@ impl LabConfig {
             database: DatabaseLocation::Memory,
             sealing_key: None,
             clock: Clock::system(),
+            cluster_timeouts: ClusterTimeouts::default(),
         }
     }
 
@@ -88,6 +96,12 @@ impl LabConfig {
     /// [`ManualClock`](crate::ManualClock) and move it instead of sleeping.
     pub fn with_clock(mut self, clock: impl Into<Clock>) -> Self {
         self.clock = clock.into();
+        self
+    }
+
+    /// How long the lab waits for Proxmox clusters (see [`ClusterTimeouts`] for the defaults).
+    pub fn with_cluster_timeouts(mut self, timeouts: ClusterTimeouts) -> Self {
+        self.cluster_timeouts = timeouts;
         self
     }
 }
@@ -134,6 +148,8 @@ struct Inner {
     sealer: Option<Sealer>,
     events: EventBus,
     clock: Clock,
+    /// One Proxmox API client per cluster.
+    clients: ClusterClients,
 }
 
 impl Lab {
@@ -158,6 +174,7 @@ impl Lab {
                 sealer: config.sealing_key.as_ref().map(Sealer::new),
                 events: EventBus::new(),
                 clock: config.clock,
+                clients: ClusterClients::new(config.cluster_timeouts),
             }),
         })
     }

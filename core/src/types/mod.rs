@@ -5,6 +5,7 @@
 //! allowed.
 
 mod bounded;
+mod cluster;
 mod hours;
 mod ids;
 mod invalid;
@@ -15,6 +16,9 @@ mod role;
 mod serde_text;
 mod vmid_scheme;
 
+pub use cluster::{
+    AdminEntry, AdminKind, ApiTokenId, CaCertificate, ClusterTrust, Fingerprint, Host, PveUser,
+};
 pub use hours::{ClassTimeZone, HoursWindow};
 pub use ids::{ClassId, UserId, VmId};
 pub use invalid::InvalidValue;

@@ -1,5 +1,6 @@
 //! Integration tests of pvelab-core through its public API (one test binary).
 
+mod clusters;
 mod concurrency;
 mod events;
 mod interleavings;

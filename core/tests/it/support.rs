@@ -6,7 +6,7 @@ use pvelab_core::model::{Class, NewClass};
 use pvelab_core::model::{ClusterCredential, NewCluster};
 use pvelab_core::model::{JoinOutcome, TokenRotation};
 use pvelab_core::model::{JoinToken, TokenExpiry};
-use pvelab_core::types::{ClassName, ClusterId, PoolSize, Role, UserId, VmId};
+use pvelab_core::types::{ClassName, ClusterId, Host, PoolSize, PveUser, Role, UserId, VmId};
 use pvelab_core::Actor;
 use pvelab_core::Lab;
 use pvelab_core::{Error, LabConfig, ManualClock, SealingKey};
@@ -54,9 +54,11 @@ pub async fn world_on(config: LabConfig) -> World {
         &admin,
         NewCluster::new(
             cluster_id(),
-            "10.0.0.1",
-            "root@pam",
-            ClusterCredential::Password(SecretString::from("pw".to_owned())),
+            Host::parse("10.0.0.1").expect("host"),
+            ClusterCredential::Password {
+                user: PveUser::parse("root@pam").expect("user"),
+                password: SecretString::from("pw".to_owned()),
+            },
         ),
     )
     .await

@@ -19,7 +19,7 @@ use pvelab_core::model::NewPoolVm;
 use pvelab_core::model::TokenExpiry;
 use pvelab_core::model::VmOutcome;
 use pvelab_core::model::{ClusterCredential, NewCluster};
-use pvelab_core::types::{ClassName, ClusterId, NodeName, PoolSize, Role};
+use pvelab_core::types::{ClassName, ClusterId, Host, NodeName, PoolSize, PveUser, Role};
 use pvelab_core::{Lab, LabConfig, SealingKey};
 use secrecy::SecretString;
 
@@ -58,12 +58,13 @@ pub async fn run(db: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
 
     // A cluster the class's VMs live on; its password is sealed before it is stored.
     let cluster = ClusterId::parse("school")?;
-    let secret = ClusterCredential::Password(SecretString::from("example-only".to_owned()));
-    lab.add_cluster(
-        &admin,
-        NewCluster::new(cluster.clone(), "pve1.school.example", "root@pam", secret),
-    )
-    .await?;
+    let secret = ClusterCredential::Password {
+        user: PveUser::parse("root@pam")?,
+        password: SecretString::from("example-only".to_owned()),
+    };
+    let host = Host::parse("pve1.school.example")?;
+    lab.add_cluster(&admin, NewCluster::new(cluster.clone(), host, secret))
+        .await?;
 
     // A class with a pool of two student VMs. Normally the orchestration clones them from a
     // template; here the teacher registers two that "exist" already.

@@ -16,7 +16,7 @@ use pvelab_core::model::NewPoolVm;
 use pvelab_core::model::TokenExpiry;
 use pvelab_core::model::VmOutcome;
 use pvelab_core::model::{ClusterCredential, NewCluster};
-use pvelab_core::types::{ClassName, ClusterId, PoolSize, Role};
+use pvelab_core::types::{ClassName, ClusterId, Host, PoolSize, PveUser, Role};
 use pvelab_core::Actor;
 use pvelab_core::{Lab, LabConfig, SealingKey};
 use serde::Serialize;
@@ -152,9 +152,11 @@ async fn join_burst(args: &JoinBurstArgs) -> Result<Report> {
         &admin,
         NewCluster::new(
             cluster.clone(),
-            "127.0.0.1",
-            "root@pam",
-            ClusterCredential::Password(secrecy::SecretString::from("x".to_owned())),
+            Host::parse("127.0.0.1")?,
+            ClusterCredential::Password {
+                user: PveUser::parse("root@pam")?,
+                password: secrecy::SecretString::from("x".to_owned()),
+            },
         ),
     )
     .await?;
