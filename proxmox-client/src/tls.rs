@@ -1,4 +1,5 @@
-//! TLS trust: system roots, a custom CA file, SHA-256 fingerprint pinning, or insecure.
+//! TLS trust: the built-in web PKI roots (webpki-roots, not the system store), a custom CA file,
+//! SHA-256 fingerprint pinning, or insecure.
 //!
 //! PVE nodes use self-signed certificates by default; the usual way to trust one is to pin the
 //! SHA-256 fingerprint shown in the GUI or in `GET /nodes` (`ssl_fingerprint`).
