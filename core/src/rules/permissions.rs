@@ -357,10 +357,10 @@ pub fn is_permitted(
 /// # Examples
 /// ```
 /// use pvelab_core::rules::permissions::{authorize, Action, ClassRelation};
-/// use pvelab_core::types::Role;
+/// use pvelab_core::types::{ExternalId, Role};
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let lab = pvelab_core::Lab::open_in_memory().await?;
-/// let tom = lab.ensure_user("discord:2", Some("Tom")).await?;
+/// let tom = lab.ensure_user(&ExternalId::parse("discord:2")?, Some("Tom")).await?;
 /// let teacher = lab.actor_with_role(tom.id, Role::Teacher);
 /// assert!(authorize(&teacher, Action::ResizePool, ClassRelation::CoOwner).is_ok());
 /// assert!(authorize(&teacher, Action::DeleteClass, ClassRelation::CoOwner).is_err());

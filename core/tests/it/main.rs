@@ -1,6 +1,7 @@
 //! Integration tests of pvelab-core through its public API (one test binary).
 
 mod concurrency;
+mod defects;
 mod events;
 mod interleavings;
 mod lab_classes;
