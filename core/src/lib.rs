@@ -34,8 +34,9 @@
 //! A front end opens one [`Lab`], maps its people to lab users, and calls operations as them:
 //! ```
 //! use pvelab_core::model::{ClusterCredential, JoinToken, NewClass, NewCluster, NewPoolVm, TokenExpiry, VmOutcome};
-//! use pvelab_core::types::{ClassName, ClusterId, Fingerprint, Host, PoolSize, PveUser, Role};
-//! use pvelab_core::types::ClusterTrust;
+//! use pvelab_core::types::{
+//!     ClassName, ClusterId, ClusterTrust, ExternalId, Fingerprint, Host, PoolSize, PveUser, Role,
+//! };
 //! use pvelab_core::{Lab, LabConfig, SealingKey};
 //! use secrecy::SecretString;
 //!
@@ -49,9 +50,9 @@
 //! let lab = Lab::open(LabConfig::file(&path).with_sealing_key(key)).await?;
 //!
 //! // People: the front end vouches for identities and maps roles from its own context.
-//! let admin = lab.ensure_user("discord:100", Some("Ada")).await?;
+//! let admin = lab.ensure_user(&ExternalId::parse("discord:100")?, Some("Ada")).await?;
 //! let admin = lab.actor_with_role(admin.id, Role::Adminer);
-//! let teacher = lab.ensure_user("discord:200", Some("Tom")).await?;
+//! let teacher = lab.ensure_user(&ExternalId::parse("discord:200")?, Some("Tom")).await?;
 //! let teacher = lab.actor_with_role(teacher.id, Role::Teacher);
 //!
 //! // A cluster (its password is sealed, its certificate pinned), a class, and one registered
@@ -74,7 +75,7 @@
 //!
 //! // The teacher shares a token once; a student joins with it and gets the VM.
 //! let token: JoinToken = lab.rotate_token(&teacher, class.id, TokenExpiry::Never).await?.token;
-//! let student = lab.ensure_user("discord:300", Some("Sam")).await?;
+//! let student = lab.ensure_user(&ExternalId::parse("discord:300")?, Some("Sam")).await?;
 //! let student = lab.actor(student.id).await?;
 //! let joined = lab.join(&student, &token).await?;
 //! assert!(matches!(joined.vm, VmOutcome::Assigned(ref got) if got.vmid == vmid));

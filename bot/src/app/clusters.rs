@@ -6,7 +6,8 @@
 
 use pvelab_core::model::{ClusterCredential, NewCluster};
 use pvelab_core::types::{
-    AdminEntry, ApiTokenId, CaCertificate, ClusterTrust, Fingerprint, Host, PveUser, Role,
+    AdminEntry, ApiTokenId, CaCertificate, ClusterTrust, ExternalId, Fingerprint, Host, PveUser,
+    Role,
 };
 use pvelab_core::{Actor, Lab};
 use secrecy::{ExposeSecret, SecretString};
@@ -22,7 +23,8 @@ pub const OPERATOR: &str = "pvelab:configuration";
 /// # Errors
 /// [`AppError::Core`] when the user cannot be stored.
 pub async fn operator(lab: &Lab) -> Result<Actor, AppError> {
-    let user = lab.ensure_user(OPERATOR, Some("configuration")).await?;
+    let operator = ExternalId::parse(OPERATOR).map_err(pvelab_core::Error::from)?;
+    let user = lab.ensure_user(&operator, Some("configuration")).await?;
     Ok(lab.actor_with_role(user.id, Role::Adminer))
 }
 

@@ -69,7 +69,7 @@ impl World {
         let admin = operator(&self.lab).await.unwrap();
         let class = self
             .lab
-            .class_by_name(&admin, "", &ClassName::parse(class).unwrap())
+            .class_by_name(&admin, None, &ClassName::parse(class).unwrap())
             .await
             .expect("class");
         for &slot in slots {

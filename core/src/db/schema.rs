@@ -133,6 +133,7 @@ pub(crate) enum Classes {
     TimeZone,
     VmidScheme,
     ScopeId,
+    DeletingSince,
 }
 
 /// `vmid_blocks`.
@@ -167,7 +168,17 @@ pub(crate) enum VmAssignments {
     ClusterId,
     Slot,
     NeedsReimage,
+}
+
+/// `student_usage`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum StudentUsage {
+    Table,
+    ClassId,
+    UserId,
+    UsageHours,
     QuotaWarnedPercent,
+    UsageLastReset,
 }
 
 /// `vm_inventory` (filled by the next issue's inventory job).

@@ -2,6 +2,7 @@
 
 mod clusters;
 mod concurrency;
+mod defects;
 mod events;
 mod interleavings;
 mod lab_classes;

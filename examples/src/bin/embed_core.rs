@@ -19,7 +19,9 @@ use pvelab_core::model::NewPoolVm;
 use pvelab_core::model::TokenExpiry;
 use pvelab_core::model::VmOutcome;
 use pvelab_core::model::{ClusterCredential, NewCluster};
-use pvelab_core::types::{ClassName, ClusterId, Host, NodeName, PoolSize, PveUser, Role};
+use pvelab_core::types::{
+    ClassName, ClusterId, ExternalId, Host, NodeName, PoolSize, PveUser, Role,
+};
 use pvelab_core::{Lab, LabConfig, SealingKey};
 use secrecy::SecretString;
 
@@ -50,9 +52,13 @@ pub async fn run(db: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
 
     // People are known by the front end's own ids; the front end vouches for them and maps
     // roles from its context. Every operation then runs *as* someone and the core checks it.
-    let admin = lab.ensure_user("console:admin", Some("Ada")).await?;
+    let admin = lab
+        .ensure_user(&ExternalId::parse("console:admin")?, Some("Ada"))
+        .await?;
     let admin = lab.actor_with_role(admin.id, Role::Adminer);
-    let teacher = lab.ensure_user("console:tom", Some("Tom")).await?;
+    let teacher = lab
+        .ensure_user(&ExternalId::parse("console:tom")?, Some("Tom"))
+        .await?;
     lab.set_role(&admin, teacher.id, Role::Teacher).await?;
     let teacher = lab.actor(teacher.id).await?;
 
@@ -110,7 +116,7 @@ pub async fn run(db: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         ("console:ben", "Ben"),
         ("console:cleo", "Cleo"),
     ] {
-        let user = lab.ensure_user(id, Some(name)).await?;
+        let user = lab.ensure_user(&ExternalId::parse(id)?, Some(name)).await?;
         let student = lab.actor(user.id).await?;
         // Joining enrolls and assigns a VM (or a waitlist place) in one transaction.
         match lab.join(&student, &token).await?.vm {
@@ -141,7 +147,7 @@ pub async fn run(db: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let left = lab.leave(&students[1], class.id).await?;
     if let Some(vm) = left.released {
         writeln!(out, "Ben left; VM {} waits for a reimage", vm.vmid)?;
-        lab.mark_reimaged(&teacher, class.id, vm.vmid).await?;
+        lab.mark_reimaged(&teacher, class.id, &vm.vm_ref()).await?;
     }
 
     // Events tell front ends what to announce (e.g. a direct message to a waiting student).
