@@ -490,7 +490,7 @@ async fn a_local_user_named_like_an_admins_external_id_is_not_an_admin() {
     let namesake = lab
         .create_local_user(
             &admin,
-            "4242",
+            &pvelab_core::types::UserName::parse("4242").expect("user name"),
             &SecretString::from("a long local password".to_owned()),
             Role::Teacher,
         )

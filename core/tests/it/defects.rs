@@ -22,12 +22,13 @@ use crate::support::{
 
 async fn second_cluster(w: &World) -> ClusterId {
     let id = ClusterId::parse("pve2").expect("cluster id");
-    let password = ClusterCredential::Password(SecretString::from("pw".to_owned()));
+    let password = ClusterCredential::Password {
+        user: pvelab_core::types::PveUser::parse("root@pam").expect("user"),
+        password: SecretString::from("pw".to_owned()),
+    };
+    let host = pvelab_core::types::Host::parse("10.0.0.2").expect("host");
     w.lab
-        .add_cluster(
-            &w.admin,
-            NewCluster::new(id.clone(), "10.0.0.2", "root@pam", password),
-        )
+        .add_cluster(&w.admin, NewCluster::new(id.clone(), host, password))
         .await
         .expect("second cluster");
     id
