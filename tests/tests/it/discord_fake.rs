@@ -164,9 +164,10 @@ async fn start_bot_with(config: FakeDiscordConfig) -> Bot {
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: vec![ping(), report(), reset(), remind(), clone(), lab()],
-            initialize_owners: false,
             ..Default::default()
         })
+        // The builder's flag overrides `FrameworkOptions::initialize_owners`: set it here.
+        .initialize_owners(false)
         .setup(move |ctx, _ready, framework| {
             Box::pin(async move {
                 poise::builtins::register_in_guild(ctx, &framework.options().commands, guild)
@@ -250,6 +251,18 @@ async fn the_bot_identifies_and_registers_its_commands_in_the_guild() {
             .len(),
         6
     );
+    let requests: Vec<String> = bot
+        .fake
+        .requests()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        !requests
+            .iter()
+            .any(|r| r.contains("/oauth2/applications/@me")),
+        "no owner lookup with initialize_owners(false): {requests:#?}"
+    );
     bot.stop().await;
 }
 
@@ -294,10 +307,17 @@ async fn a_deferred_command_edits_its_reply_with_an_attachment() {
     assert_eq!(edit.payload()["content"], "1 VM running");
     let file = edit.file("vms.csv").expect("the edit uploads vms.csv");
     assert_eq!(file.bytes, b"vmid,state\n101,running\n");
-    let message = bot.fake.original_message(&report).unwrap();
-    assert_eq!(message["attachments"][0]["filename"], "vms.csv");
+    // The bot reads its reply back as serenity sees it (GET .../messages/@original).
+    let message = bot
+        .http
+        .get_original_interaction_response(&report.token)
+        .await
+        .unwrap();
+    assert_eq!(message.content, "1 VM running");
+    assert_eq!(message.attachments[0].filename, "vms.csv");
     assert_eq!(
-        message["flags"], EPHEMERAL,
+        message.flags.map(|f| f.bits()),
+        Some(EPHEMERAL),
         "the edit ends the loading state"
     );
     bot.stop().await;
@@ -502,5 +522,43 @@ async fn heartbeats_are_acknowledged_so_the_session_stays_up() {
     let ops: Vec<u64> = bot.fake.gateway_frames().iter().map(|f| f.op).collect();
     assert_eq!(ops.iter().filter(|op| **op == 2).count(), 1, "{ops:?}");
     assert!(!ops.contains(&6), "no resume: {ops:?}");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn global_commands_are_created_one_by_one_and_listed_within_discords_limits() {
+    let bot = start_bot().await;
+
+    let status = serenity::CreateCommand::new("status").description("Show the lab's status");
+    let created = serenity::Command::create_global_command(&bot.http, status)
+        .await
+        .unwrap();
+    let listed = serenity::Command::get_global_commands(&bot.http)
+        .await
+        .unwrap();
+    let too_long = "x".repeat(33);
+    let refused = serenity::Command::create_global_command(
+        &bot.http,
+        serenity::CreateCommand::new(too_long.as_str()).description("d"),
+    )
+    .await;
+
+    assert_eq!(created.name, "status");
+    assert_eq!(
+        created.application_id.get(),
+        bot.fake.config().application_id
+    );
+    assert_eq!(
+        listed
+            .iter()
+            .map(|c| (c.id, c.name.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(created.id, "status")]
+    );
+    let Err(serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(e))) = refused else {
+        panic!("a 33-character name must be refused, got {refused:?}");
+    };
+    assert_eq!((e.status_code.as_u16(), e.error.code), (400, 50035));
+    assert!(e.error.message.contains(&too_long), "{}", e.error.message);
     bot.stop().await;
 }
