@@ -54,9 +54,17 @@
 //! carrying an attachment, a button whose press is collected, DMs (open and closed) and
 //! autocomplete.
 //!
+//! For `pvelab-bot` this means: keep the function that builds the framework (commands, options,
+//! setup) apart from the one that reads the token and makes the `Http`, so a test can hand in
+//! the `Http` above. Everything else (role mapping, deferring, DMs) then runs unchanged.
+//!
 //! A bot that waits for a button press should start its collector before sending the message
 //! (serenity registers a collector when its `stream()` is made): the fake answers the send and
 //! the test may press at once, faster than any person.
+//!
+//! To await the n-th of several similar requests (a second follow-up, a third edit), use
+//! [`FakeDiscord::wait_for_requests`] with a count; [`FakeDiscord::original_message`] and
+//! [`FakeDiscord::followups`] give the messages as they stand after every edit.
 
 mod channels;
 mod commands;
