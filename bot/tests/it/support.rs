@@ -53,6 +53,7 @@ impl World {
             &SessionOptions {
                 echo: true,
                 prompt: false,
+                ..SessionOptions::default()
             },
         )
         .await
