@@ -30,6 +30,11 @@ use pvelab_core::Lab;
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CommandLabels {
     command: String,
     outcome: &'static str,
@@ -87,6 +92,14 @@ impl Metrics {
     /// A registry with every metric of the bot, all at zero, names prefixed `pvelab_`.
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("pvelab");
+        // Always present, so a scrape shows which pvelab answers even before anything happened.
+        let build = Family::<BuildLabels, Gauge>::default();
+        build
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION"),
+            })
+            .set(1);
+        registry.register("build_info", "The running pvelab's version", build);
         let commands = Family::<CommandLabels, Counter>::default();
         registry.register(
             "commands",
@@ -242,6 +255,13 @@ mod tests {
         metrics.count_command("/myvm", "ok");
         metrics.count_command("/class create", "refused");
         let text = metrics.encode();
+        assert!(
+            text.contains(&format!(
+                "pvelab_build_info{{version=\"{}\"}} 1\n",
+                env!("CARGO_PKG_VERSION")
+            )),
+            "{text}"
+        );
         assert!(
             text.contains("# TYPE pvelab_commands_total counter\n"),
             "{text}"
