@@ -1,7 +1,7 @@
 //! A console session: lines in, replies out, until the input ends.
 //!
 //! Each line is read by the grammar, looked up in the catalogue, checked against the command's
-//! options, and run through the same [`dispatch`] as Discord; the reply is printed as plain
+//! options, and run through the same [`Dispatcher`] as Discord; the reply is printed as plain
 //! text. A bad line prints one error line naming the line, the problem and, for grammar
 //! problems, the column; the session goes on. Long work prints its progress while it runs, and
 //! the next line is read only when the command is done, so a script reads like a session.
