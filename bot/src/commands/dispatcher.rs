@@ -117,3 +117,53 @@ impl Dispatcher {
         result
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::parse::OptionError;
+
+    fn outcome(error: CommandError) -> &'static str {
+        Outcome::of(&Err(error)).as_str()
+    }
+
+    #[test]
+    fn outcomes_tell_refusals_from_failures() {
+        assert_eq!(Outcome::of(&Ok(Reply::text("hi"))).as_str(), "ok");
+        assert_eq!(outcome(Error::NoFreeVm.into()), "refused");
+        assert_eq!(outcome(Error::TokenInvalid.into()), "refused");
+        assert_eq!(
+            outcome(
+                Error::Internal {
+                    reason: "disk".into()
+                }
+                .into()
+            ),
+            "failed"
+        );
+        assert_eq!(outcome(Error::NoSealingKey.into()), "failed");
+        assert_eq!(
+            outcome(OptionError::new("pool", "x", "a number").into()),
+            "invalid"
+        );
+        assert_eq!(
+            outcome(CommandError::NotAvailable {
+                command: "/pool resize".into()
+            }),
+            "not_available"
+        );
+        for limited in [
+            CommandError::RateLimited {
+                retry_after: Duration::from_secs(3),
+            },
+            Error::RateLimited {
+                retry_after: Duration::from_secs(3),
+            }
+            .into(),
+        ] {
+            assert_eq!(outcome(limited), "rate_limited");
+        }
+    }
+}

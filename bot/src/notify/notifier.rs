@@ -57,7 +57,9 @@ pub enum Delivery {
     Delivered,
     /// The person cannot be reached this way and retrying will not change that: they closed
     /// their direct messages, left every server the bot shares, or are not a user of this
-    /// front end. Not an error: it is logged and the event is acknowledged.
+    /// front end. Not an error: it is logged and the event is acknowledged. A refusal of the
+    /// message itself that no retry can fix belongs here too; as a [`DeliveryError`] it would
+    /// hold up every message after it.
     Unreachable {
         /// Why, for the log.
         reason: String,
