@@ -11,8 +11,11 @@
 //! - [`render`]: replies and errors into text within Discord's limits; mention sanitising.
 //! - [`config`]: the configuration file and environment, read once into typed settings.
 //! - [`console`]: the console's line grammar and session.
-//! - [`app`]: what each `pvelab` subcommand does, as functions tests call too;
-//!   [`cli`] the command line; [`logging`] tracing setup.
+//! - [`notify`]: the core's outbox delivered to people (direct messages), at least once.
+//! - [`http`]: the operations endpoint, `/healthz` and `/metrics`.
+//! - [`app`]: what each `pvelab` subcommand does, as functions tests call too, and the
+//!   [`app::Service`] of `pvelab run` that front ends plug into; [`cli`] the command line;
+//!   [`logging`] tracing setup.
 #![warn(missing_docs)]
 
 pub mod app;
@@ -20,6 +23,8 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod console;
+pub mod http;
 pub mod logging;
+pub mod notify;
 pub mod parse;
 pub mod render;

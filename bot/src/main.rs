@@ -10,6 +10,7 @@ use pvelab_bot::app;
 use pvelab_bot::cli::{Cli, Command};
 use pvelab_bot::config::EnvVars;
 use pvelab_bot::console::SessionOptions;
+use tokio_util::sync::CancellationToken;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -40,12 +41,22 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
     let stdin = std::io::stdin();
     // People at a terminal see what they type; a script's output should show its commands.
     let interactive = stdin.is_terminal();
+    // SIGTERM / Ctrl-C cancel this; the long-running subcommands stop at a safe point.
+    let stop = CancellationToken::new();
     let options = SessionOptions {
         echo: !interactive,
         prompt: interactive,
+        shutdown: stop.clone(),
     };
     let mut stdout = std::io::stdout();
-    runtime.block_on(async move {
+    let long_running = matches!(
+        command,
+        Command::Run { .. } | Command::Console { .. } | Command::Demo
+    );
+    let result = runtime.block_on(async move {
+        if long_running {
+            pvelab_bot::app::shutdown::cancel_on_signal(stop.clone());
+        }
         match command {
             Command::CheckConfig { config } => {
                 let ok = app::check_config(&config, &env, &mut stdout)?;
@@ -56,7 +67,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 });
             }
             Command::Migrate { config } => app::migrate(&config, &env, &mut stdout).await?,
-            Command::Run { config } => app::run(&config, &env).await?,
+            Command::Run { config } => app::run(&config, &env, stop).await?,
             Command::RegisterCommands { config, .. } => {
                 app::register_commands(&config, &env).await?;
             }
@@ -81,5 +92,9 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Ok(ExitCode::SUCCESS)
-    })
+    });
+    // Everything that matters was awaited; a console reader still blocked on a terminal after
+    // Ctrl-C must not hold the process.
+    runtime.shutdown_background();
+    result
 }

@@ -23,7 +23,17 @@ pub const OPERATOR: &str = "pvelab:configuration";
 /// # Errors
 /// [`AppError::Core`] when the user cannot be stored.
 pub async fn operator(lab: &Lab) -> Result<Actor, AppError> {
-    let operator = ExternalId::parse(OPERATOR).map_err(pvelab_core::Error::from)?;
+    Ok(program_actor(lab).await?)
+}
+
+/// The same identity for the program's own reads: the health check, the metrics and the
+/// delivery of direct messages look up clusters, classes, pools and people as it. (The core has
+/// no public actor for its embedding program yet; this one is recorded like any person.)
+///
+/// # Errors
+/// The core's error when the user cannot be stored.
+pub async fn program_actor(lab: &Lab) -> Result<Actor, pvelab_core::Error> {
+    let operator = ExternalId::parse(OPERATOR)?;
     let user = lab.ensure_user(&operator, Some("configuration")).await?;
     Ok(lab.actor_with_role(user.id, Role::Adminer))
 }

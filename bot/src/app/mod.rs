@@ -2,12 +2,16 @@
 //! configuration path, an environment snapshot, input and output streams), so tests run the
 //! same code as the binary. `main.rs` only parses, sets up logs and calls these.
 //!
-//! Layout: this file: errors, opening the lab, `check-config`, `migrate`, `run`,
-//! `register-commands`; [`clusters`]: the configured clusters into the database; `console`:
-//! the console over a configured lab; `sim`: the simulated lab of `demo` and `console --sim`.
+//! Layout: this file: errors, opening the lab, `check-config`, `migrate`,
+//! `register-commands`; [`run`](mod@run): `pvelab run` and the [`Service`] front ends plug into;
+//! [`shutdown`]: stopping on SIGTERM / Ctrl-C; [`clusters`]: the configured clusters into the
+//! database; `console`: the console over a configured lab; `sim`: the simulated lab of `demo`
+//! and `console --sim`.
 
 pub mod clusters;
 mod console;
+pub mod run;
+pub mod shutdown;
 mod sim;
 
 use std::io::{self, Write};
@@ -16,6 +20,7 @@ use std::path::Path;
 use pvelab_core::{Lab, LabConfig};
 
 pub use console::console;
+pub use run::{run, Service};
 pub use sim::{demo, sim_console, SimLab, DEMO_GUIDE, SIM_CLUSTER};
 
 use crate::config::{self, ConfigError, EnvVars, Settings};
@@ -92,33 +97,6 @@ pub async fn migrate(path: &Path, env: &EnvVars, out: &mut impl Write) -> Result
         Lab::supported_schema_version()
     )?;
     Ok(())
-}
-
-/// `pvelab run`: the Discord bot.
-///
-/// # Errors
-/// Configuration problems, a configuration without `[discord]`, and for now always
-/// [`AppError::NotAvailable`]: the Discord front end is built separately.
-pub async fn run(path: &Path, env: &EnvVars) -> Result<(), AppError> {
-    let settings = config::load(path, env)?;
-    if settings.discord.is_none() {
-        return Err(AppError::Config(ConfigError {
-            problems: vec![config::Problem {
-                key: "discord".to_owned(),
-                message: format!(
-                    "missing: `pvelab run` is the Discord bot; add a [discord] table with \
-                     token_file (or set {})",
-                    config::DISCORD_TOKEN_VAR
-                ),
-            }],
-        }));
-    }
-    let lab = open_lab(&settings).await?;
-    clusters::register(&lab, &settings.clusters).await?;
-    Err(AppError::NotAvailable(
-        "the Discord front end is not part of this build yet; `pvelab console --config FILE` \
-         runs the same commands in a terminal",
-    ))
 }
 
 /// `pvelab register-commands`.

@@ -3,8 +3,9 @@
 //! A command is a plain async function over its parsed arguments and a [`CommandContext`]
 //! (the lab, the acting user, the front end's scope, a progress sink) that returns a [`Reply`].
 //! The console and the Discord bot are adapters: each reads its input into an [`Invocation`]
-//! (checked against the [`catalogue`]), calls [`dispatch`], and delivers the reply its own way.
-//! So the console runs exactly the code Discord runs.
+//! (checked against the [`catalogue`]), runs it through the [`Dispatcher`] (per-user rate
+//! limits, then [`dispatch`], then the command counted in the metrics), and delivers the reply
+//! its own way. So the console runs exactly the code Discord runs.
 //!
 //! Command functions, one file per family: [`student`] join, myvm, leave; [`class`] and
 //! [`class_people`] the teachers' class commands; [`pool`] the pool; [`admin`] settings, roles
@@ -13,7 +14,8 @@
 //! Layout of the machinery: [`catalogue`] every command and option (the table itself is in
 //! `list.rs`); [`invocation`] a command with checked
 //! option names; [`context`] who runs it and where; [`reply`] the answer; [`progress`] updates
-//! of long work; [`dispatch`] from invocation to command function; `error` why there is no
+//! of long work; [`dispatch`] from invocation to command function; [`dispatcher`] what every
+//! front end calls around it; [`limits`] the per-user rate limits; `error` why there is no
 //! answer.
 
 pub mod admin;
@@ -22,8 +24,10 @@ pub mod class;
 pub mod class_people;
 pub mod context;
 mod dispatch;
+pub mod dispatcher;
 mod error;
 pub mod invocation;
+pub mod limits;
 mod list;
 pub mod pool;
 pub mod progress;
@@ -33,7 +37,9 @@ pub mod student;
 pub use catalogue::{CommandId, CommandSpec};
 pub use context::{CommandContext, Invoker};
 pub use dispatch::dispatch;
+pub use dispatcher::{Dispatcher, Outcome};
 pub use error::CommandError;
 pub use invocation::Invocation;
+pub use limits::{CommandQuota, RateLimits};
 pub use progress::{Progress, ProgressSink};
 pub use reply::{Button, ButtonStyle, Reply};

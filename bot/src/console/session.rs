@@ -1,21 +1,33 @@
 //! A console session: lines in, replies out, until the input ends.
 //!
 //! Each line is read by the grammar, looked up in the catalogue, checked against the command's
-//! options, and run through the same [`dispatch`] as Discord; the reply is printed as plain
+//! options, and run through the same [`Dispatcher`] as Discord; the reply is printed as plain
 //! text. A bad line prints one error line naming the line, the problem and, for grammar
 //! problems, the column; the session goes on. Long work prints its progress while it runs, and
 //! the next line is read only when the command is done, so a script reads like a session.
+//!
+//! Direct messages show too: after each command, before the next line is read, the session
+//! settles everything the outbox holds for its consumer ([`CONSOLE_DM`]) and prints each
+//! message for a console user as `[dm to NAME] …` lines. So a waitlisted student's "your VM is
+//! ready" appears right after the command that caused it, with no timing involved. (Messages
+//! written by background work appear after the next command.)
+//!
+//! The session ends at the end of the input, or when its shutdown token is cancelled (Ctrl-C,
+//! SIGTERM): a command in progress finishes first.
 
 use std::io::{self, BufRead, Write};
 use std::sync::Arc;
 
+use pvelab_core::events::ConsumerName;
 use pvelab_core::Lab;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use super::grammar::{parse_line, ConsoleLine};
 use crate::commands::catalogue::find;
 use crate::commands::progress::ChannelProgress;
-use crate::commands::{dispatch, CommandContext, Invocation, Invoker};
+use crate::commands::{CommandContext, Dispatcher, Invocation, Invoker};
+use crate::notify::{ConsoleNotifier, Courier, CONSOLE_DM};
 use crate::parse::people::UserRef;
 use crate::render::errors::{error_reply, unexpected};
 use crate::render::text::plain;
@@ -29,6 +41,9 @@ pub struct SessionOptions {
     /// Print a prompt (`pvelab> `) whenever the session waits for a line: for people at a
     /// terminal.
     pub prompt: bool,
+    /// Ends the session when cancelled (the binary cancels it on Ctrl-C or SIGTERM): a
+    /// command in progress finishes, then no more lines are read. Never cancelled by default.
+    pub shutdown: CancellationToken,
 }
 
 /// What a prompting session prints while it waits for a line.
@@ -73,30 +88,79 @@ where
             }
         }
     });
+    let dispatcher = Dispatcher::unlimited();
+    let consumer = ConsumerName::parse(CONSOLE_DM).expect("a valid consumer name");
+    let dms = Courier::new(lab.clone(), consumer, ConsoleNotifier::default());
+    // Messages from before the session (another run, background work) come first.
+    print_dms(&dms, out).await?;
     let mut summary = SessionSummary::default();
+    let mut stopped = false;
     loop {
+        if options.shutdown.is_cancelled() {
+            stopped = true;
+            break;
+        }
         if options.prompt {
             write!(out, "{PROMPT}")?;
             out.flush()?;
         }
-        let Some(line) = rx.recv().await else {
+        let line = tokio::select! {
+            biased;
+            () = options.shutdown.cancelled() => {
+                stopped = true;
+                break;
+            }
+            line = rx.recv() => line,
+        };
+        let Some(line) = line else {
             break;
         };
         let line = line?;
         summary.lines += 1;
-        run_line(lab, &line, summary.lines, out, options, &mut summary).await?;
+        let commands = summary.commands;
+        run_line(
+            &dispatcher,
+            lab,
+            &line,
+            summary.lines,
+            out,
+            options,
+            &mut summary,
+        )
+        .await?;
+        if summary.commands > commands {
+            print_dms(&dms, out).await?;
+        }
         out.flush()?;
     }
     if options.prompt {
         // End the prompt's line, so the shell's own prompt starts on a fresh one.
         writeln!(out)?;
     }
-    // The reader ended with the input; a panic there would be a bug worth surfacing.
-    reader.await.map_err(io::Error::other)?;
+    if stopped {
+        // The reader may be blocked on a terminal nobody types at; it ends with the process.
+        drop(rx);
+    } else {
+        // The reader ended with the input; a panic there would be a bug worth surfacing.
+        reader.await.map_err(io::Error::other)?;
+    }
     Ok(summary)
 }
 
+/// Settles the console's pending direct messages and prints those for console users.
+async fn print_dms<W: Write>(dms: &Courier<ConsoleNotifier>, out: &mut W) -> io::Result<()> {
+    if let Err(e) = dms.drain().await {
+        // The console notifier never fails: this is the lab. Commands go on regardless.
+        tracing::warn!("direct messages could not be read: {e}");
+    }
+    for line in dms.notifier().take_lines() {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
 async fn run_line<W: Write>(
+    dispatcher: &Dispatcher,
     lab: &Lab,
     text: &str,
     number: usize,
@@ -128,7 +192,7 @@ async fn run_line<W: Write>(
         }
     };
     summary.commands += 1;
-    let text = run_command(lab, &line, call, out).await?;
+    let text = run_command(dispatcher, lab, &line, call, out).await?;
     match text {
         Ok(reply) => writeln!(out, "{reply}"),
         Err(error) => {
@@ -145,6 +209,7 @@ async fn run_line<W: Write>(
 /// Runs one command in its own task (so a panic in it cannot end the session), printing its
 /// progress as it comes. `Ok(text)` is the reply, `Err(text)` a refusal or failure.
 async fn run_command<W: Write>(
+    dispatcher: &Dispatcher,
     lab: &Lab,
     line: &ConsoleLine,
     call: Invocation,
@@ -157,7 +222,8 @@ async fn run_command<W: Write>(
         role: line.role,
     };
     let ctx = CommandContext::new(lab.clone(), invoker, None).with_progress(Arc::new(sink));
-    let mut task = tokio::spawn(async move { dispatch(&ctx, &call).await });
+    let dispatcher = dispatcher.clone();
+    let mut task = tokio::spawn(async move { dispatcher.run(&ctx, &call).await });
     let joined = loop {
         tokio::select! {
             biased;

@@ -21,6 +21,7 @@ async fn session(script: &str, echo: bool) -> (String, SessionSummary) {
         &SessionOptions {
             echo,
             prompt: false,
+            ..SessionOptions::default()
         },
     )
     .await
@@ -121,6 +122,7 @@ async fn a_prompting_session_prompts_before_each_line_and_ends_the_last_prompt()
         &SessionOptions {
             echo: false,
             prompt: true,
+            ..SessionOptions::default()
         },
     )
     .await

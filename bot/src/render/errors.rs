@@ -6,6 +6,7 @@
 //! and the details go to the log under that reference, where an operator can find them.
 
 use std::fmt::Display;
+use std::time::Duration;
 
 use pvelab_core::error::{ClusterProblem, Entity};
 use pvelab_core::Error;
@@ -22,20 +23,29 @@ pub fn error_reply(error: &CommandError) -> Reply {
             "{command} is not available in this version of pvelab yet"
         ))
         .ephemeral(),
+        CommandError::RateLimited { retry_after } => {
+            retry_reply("You are running commands too quickly.", *retry_after)
+        }
         CommandError::Core(e) => core_reply(e),
     }
+}
+
+/// A refusal for going too fast, with when to try again (whole seconds, at least one).
+fn retry_reply(what: &str, retry_after: Duration) -> Reply {
+    // Rounded up: coming back a fraction early would be refused again.
+    let secs = (retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0)).max(1);
+    Reply::text(what)
+        .line(format!(
+            "Try again in {secs} second{}.",
+            if secs == 1 { "" } else { "s" }
+        ))
+        .ephemeral()
 }
 
 /// What people read for a core error: the fact, then what to do.
 fn core_reply(error: &Error) -> Reply {
     if let Error::RateLimited { retry_after } = error {
-        let secs = retry_after.as_secs().max(1);
-        return Reply::text("Too many attempts in a short time.")
-            .line(format!(
-                "Try again in {secs} second{}.",
-                if secs == 1 { "" } else { "s" }
-            ))
-            .ephemeral();
+        return retry_reply("Too many attempts in a short time.", *retry_after);
     }
     let (what, todo): (String, &str) = match error {
         Error::InvalidValue(e) => (

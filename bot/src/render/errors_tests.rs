@@ -77,6 +77,27 @@ fn a_rate_limit_says_when_to_come_back() {
 }
 
 #[test]
+fn the_per_user_command_limit_says_when_to_come_back_rounded_up() {
+    let text = plain(&error_reply(&CommandError::RateLimited {
+        retry_after: Duration::from_millis(2300),
+    }));
+    assert_eq!(
+        text,
+        "You are running commands too quickly.\nTry again in 3 seconds."
+    );
+    let text = plain(&error_reply(&CommandError::RateLimited {
+        retry_after: Duration::from_millis(200),
+    }));
+    assert!(text.ends_with("Try again in 1 second."), "{text}");
+    assert!(
+        error_reply(&CommandError::RateLimited {
+            retry_after: Duration::from_secs(1)
+        })
+        .ephemeral
+    );
+}
+
+#[test]
 fn an_invalid_value_names_field_value_and_what_is_allowed() {
     let invalid = Cores::new(99).unwrap_err();
     let text = shown(Error::InvalidValue(invalid));

@@ -2,10 +2,12 @@
 //!
 //! Layout: [`limits`] Discord's limits and text helpers (truncate, paginate); [`embed`] an
 //! embed that always fits; [`sanitize`] mentions in user-provided text; [`text`] replies as
-//! plain text (console); [`errors`] every error in words; [`format`](mod@format) times, hours, quotas.
+//! plain text (console); [`errors`] every error in words; [`events`] the core's events as
+//! messages to people; [`format`](mod@format) times, hours, quotas.
 
 pub mod embed;
 pub mod errors;
+pub mod events;
 pub mod format;
 pub mod limits;
 pub mod sanitize;

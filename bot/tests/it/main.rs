@@ -3,6 +3,11 @@
 
 mod binary;
 mod console_commands;
+mod console_dms;
 mod example_config;
+mod notify;
+mod ops_http;
+mod rate_limits;
+mod run_service;
 mod sim_lab;
 mod support;

@@ -44,6 +44,7 @@ async fn the_demo_prints_its_guide_then_runs_the_script() {
         &SessionOptions {
             echo: true,
             prompt: false,
+            ..SessionOptions::default()
         },
     )
     .await

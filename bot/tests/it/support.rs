@@ -57,6 +57,7 @@ impl World {
             &SessionOptions {
                 echo: true,
                 prompt: false,
+                ..SessionOptions::default()
             },
         )
         .await
