@@ -160,8 +160,12 @@ impl Health {
             let id = cluster.cluster_id.to_string();
             checks.insert(id.clone(), Check::failed("the probe did not finish"));
             let timeout = self.cluster_timeout;
-            probes
-                .spawn(async move { (id, reachable(&cluster.host, cluster.port, timeout).await) });
+            probes.spawn(async move {
+                (
+                    id,
+                    reachable(cluster.host.as_str(), cluster.port, timeout).await,
+                )
+            });
         }
         while let Some(joined) = probes.join_next().await {
             if let Ok((id, check)) = joined {

@@ -196,7 +196,7 @@ impl<N: Notifier> Courier<N> {
             at: event.at,
             to: Recipient {
                 user_id,
-                external_id: user.external_id.clone(),
+                external_id: user.external_id.as_deref().map(str::to_owned),
                 name: user.shown_name().to_owned(),
             },
             message,

@@ -71,7 +71,14 @@ async fn quota_warnings_name_the_class_and_messages_for_discord_users_stay_out_o
     assert!(out.contains("Your VM: VM 101"), "{out}");
 
     // A Discord user of the same lab waits for a VM: an event the console cannot deliver.
-    let sam = world.lab.ensure_user("discord:42", None).await.unwrap();
+    let sam = world
+        .lab
+        .ensure_user(
+            &pvelab_core::types::ExternalId::parse("discord:42").unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
     let sam = world.lab.actor(sam.id).await.unwrap();
     world
         .lab
@@ -84,8 +91,10 @@ async fn quota_warnings_name_the_class_and_messages_for_discord_users_stay_out_o
         .lab
         .record_usage(
             &admin,
-            &ClusterId::parse("pve1").unwrap(),
-            VmId::new(101).unwrap(),
+            &pvelab_core::types::VmRef::new(
+                ClusterId::parse("pve1").unwrap(),
+                VmId::new(101).unwrap(),
+            ),
             SignedDuration::from_hours(8),
         )
         .await

@@ -104,7 +104,10 @@ async fn class(world: &World) -> JoinToken {
 
 async fn join(lab: &Lab, external_id: &str, token: &JoinToken) {
     let user = lab
-        .ensure_user(external_id, Some(external_id))
+        .ensure_user(
+            &pvelab_core::types::ExternalId::parse(external_id).unwrap(),
+            Some(external_id),
+        )
         .await
         .unwrap();
     lab.join(&lab.actor(user.id).await.unwrap(), token)

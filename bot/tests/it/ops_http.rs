@@ -143,13 +143,15 @@ async fn healthz_names_a_cluster_that_does_not_answer() {
         listener.local_addr().unwrap()
     };
     let admin = operator(&ops.lab.lab).await.unwrap();
-    let mut gone = NewCluster::new(
+    let gone = NewCluster::new(
         ClusterId::parse("gone").unwrap(),
-        "127.0.0.1",
-        "root@pam",
-        ClusterCredential::Password(SecretString::from("x".to_owned())),
-    );
-    gone.port = closed.port();
+        pvelab_core::types::Host::parse("127.0.0.1").unwrap(),
+        ClusterCredential::Password {
+            user: pvelab_core::types::PveUser::parse("root@pam").unwrap(),
+            password: SecretString::from("x".to_owned()),
+        },
+    )
+    .port(closed.port());
     ops.lab.lab.add_cluster(&admin, gone).await.unwrap();
 
     let (status, body) = ops.health().await;
@@ -179,7 +181,7 @@ async fn metrics_show_commands_pools_and_waitlists_in_the_prometheus_text_format
     let class = ops
         .lab
         .lab
-        .class_by_name(&admin, "", &ClassName::parse("net101").unwrap())
+        .class_by_name(&admin, None, &ClassName::parse("net101").unwrap())
         .await
         .unwrap();
     let token = ops
@@ -189,7 +191,15 @@ async fn metrics_show_commands_pools_and_waitlists_in_the_prometheus_text_format
         .await
         .unwrap()
         .token;
-    let bob = ops.lab.lab.ensure_user("console:bob", None).await.unwrap();
+    let bob = ops
+        .lab
+        .lab
+        .ensure_user(
+            &pvelab_core::types::ExternalId::parse("console:bob").unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
     let bob = ops.lab.lab.actor(bob.id).await.unwrap();
     ops.lab.lab.join(&bob, &token).await.unwrap();
 

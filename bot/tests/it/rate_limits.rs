@@ -37,7 +37,11 @@ async fn a_person_over_their_limit_is_told_when_to_retry_and_others_are_not_held
         metrics.clone(),
     );
     let myvm = Invocation::new(spec(CommandId::MyVm), vec![]).unwrap();
-    let sam = CommandContext::new(lab.clone(), student("42"), Some("1".into()));
+    let sam = CommandContext::new(
+        lab.clone(),
+        student("42"),
+        Some(pvelab_core::types::Scope::parse("1").unwrap()),
+    );
 
     for _ in 0..2 {
         dispatcher.run(&sam, &myvm).await.expect("within the burst");
@@ -53,7 +57,11 @@ async fn a_person_over_their_limit_is_told_when_to_retry_and_others_are_not_held
     );
 
     // Someone else is not affected.
-    let ana = CommandContext::new(lab.clone(), student("43"), Some("1".into()));
+    let ana = CommandContext::new(
+        lab.clone(),
+        student("43"),
+        Some(pvelab_core::types::Scope::parse("1").unwrap()),
+    );
     dispatcher.run(&ana, &myvm).await.expect("another person");
 
     // After the wait, Sam may run one more.

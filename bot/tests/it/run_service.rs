@@ -53,7 +53,13 @@ async fn the_service_serves_its_endpoint_delivers_messages_and_stops_when_told()
     let (notifier, mut attempts) = Recording::new(vec![]);
     service.spawn_delivery(ConsumerName::parse(DISCORD_DM).unwrap(), notifier);
     let lab = service.lab().clone();
-    let teacher = lab.ensure_user("discord:1", None).await.unwrap();
+    let teacher = lab
+        .ensure_user(
+            &pvelab_core::types::ExternalId::parse("discord:1").unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
     let teacher = lab.actor_with_role(teacher.id, pvelab_core::types::Role::Teacher);
     let class = lab
         .create_class(
@@ -70,7 +76,13 @@ async fn the_service_serves_its_endpoint_delivers_messages_and_stops_when_told()
         .await
         .unwrap()
         .token;
-    let sam = lab.ensure_user("discord:42", None).await.unwrap();
+    let sam = lab
+        .ensure_user(
+            &pvelab_core::types::ExternalId::parse("discord:42").unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
     lab.join(&lab.actor(sam.id).await.unwrap(), &token)
         .await
         .unwrap();
