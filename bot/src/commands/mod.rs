@@ -8,7 +8,8 @@
 //!
 //! Command functions, one file per family: [`student`] join, myvm, leave; [`class`] and
 //! [`class_people`] the teachers' class commands; [`pool`] the pool; [`admin`] settings, roles
-//! and clusters.
+//! and clusters; [`checks`] in-VM checks (`/check`, `/vm check`); [`submissions`] submissions
+//! and deadlines (`/vm submit`, `/class submissions`, `/class deadline`, `/pool rollback`).
 //!
 //! Layout of the machinery: [`catalogue`] every command and option (the table itself is in
 //! `list.rs`); [`invocation`] a command with checked
@@ -18,6 +19,7 @@
 
 pub mod admin;
 pub mod catalogue;
+pub mod checks;
 pub mod class;
 pub mod class_people;
 pub mod context;
@@ -29,6 +31,7 @@ pub mod pool;
 pub mod progress;
 pub mod reply;
 pub mod student;
+pub mod submissions;
 
 pub use catalogue::{CommandId, CommandSpec};
 pub use context::{CommandContext, Invoker};

@@ -2,6 +2,7 @@
 //! scripts against a real lab, the simulated lab, and the real binary.
 
 mod binary;
+mod checks_submissions;
 mod console_commands;
 mod example_config;
 mod sim_lab;

@@ -347,10 +347,16 @@ fn checked_deadline(at: Timestamp) -> Result<Timestamp> {
         .saturating_add(MAX_DEADLINE_AHEAD)
         .map_err(|e| InvalidValue::new("submission deadline", at, e.to_string()))?;
     if at <= now || at > latest {
+        // The bounds are said in whole seconds.
+        let second = |t: Timestamp| t.round(jiff::Unit::Second).unwrap_or(t);
         return Err(InvalidValue::new(
             "submission deadline",
             at,
-            format!("a time after now ({now}) and at most two years ahead ({latest})"),
+            format!(
+                "a time after now ({}) and at most two years ahead ({})",
+                second(now),
+                second(latest)
+            ),
         )
         .into());
     }

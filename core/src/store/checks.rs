@@ -170,7 +170,8 @@ pub(crate) fn find(conn: &Connection, class: ClassId, name: &CheckName) -> Resul
 /// # Errors
 /// [`Error::NotFound`] when the class has none of that name.
 pub(crate) fn get(conn: &Connection, class: ClassId, name: &CheckName) -> Result<Check> {
-    find(conn, class, name)?.ok_or_else(|| Error::not_found(Entity::Check, format!("{name:?}")))
+    find(conn, class, name)?
+        .ok_or_else(|| Error::not_found(Entity::Check, format!("{:?}", name.as_str())))
 }
 
 /// The class's checks by name.

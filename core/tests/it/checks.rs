@@ -393,8 +393,8 @@ async fn check_names_are_unique_per_class_and_removing_one_removes_its_results()
                 gone,
                 Some(Error::NotFound {
                     entity: Entity::Check,
-                    ..
-                })
+                    ref key,
+                }) if key == "\"nginx\""
             ),
             "{gone:?}"
         );
