@@ -465,3 +465,39 @@ async fn a_vm_just_started_has_no_agent_yet_and_a_signal_fails_the_check() {
     );
     assert_eq!(killed.first_line, "killed by signal 9");
 }
+
+#[tokio::test]
+async fn vms_are_checked_side_by_side_so_hangs_cost_one_timeout_not_one_each() {
+    // Five running VMs whose command never ends, with a timeout of one second: one after the
+    // other they would take five seconds.
+    let w = sim_class(
+        14,
+        &[(2, None), (4, None), (8, None), (10, None), (12, None)],
+    )
+    .await;
+    w.sim
+        .set_exec_outcome(ExecMatch::any(), ExecOutcome::hang())
+        .expect("script");
+    w.lab
+        .define_check(
+            &w.teacher,
+            w.class.id,
+            definition("hang", &["sleep", "infinity"], 1, None, None),
+        )
+        .await
+        .expect("define");
+    let started = std::time::Instant::now();
+
+    let run = w
+        .lab
+        .run_check(&w.teacher, w.class.id, &check_name("hang"))
+        .await
+        .expect("run");
+
+    let took = started.elapsed();
+    assert_eq!(run.count(CheckOutcome::Timeout), 5, "{run:?}");
+    assert!(
+        took < std::time::Duration::from_millis(3500),
+        "took {took:?}"
+    );
+}
