@@ -38,6 +38,10 @@ pub enum Entity {
     Setting,
     /// An event of the outbox.
     Event,
+    /// An in-VM check of a class.
+    Check,
+    /// A submission (a student's snapshot).
+    Submission,
 }
 
 impl Entity {
@@ -51,6 +55,8 @@ impl Entity {
             Entity::Template => "template",
             Entity::Setting => "setting",
             Entity::Event => "event",
+            Entity::Check => "check",
+            Entity::Submission => "submission",
         }
     }
 }

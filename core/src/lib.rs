@@ -21,6 +21,8 @@
 //!   their constructors, and each rejection names the field and what is allowed.
 //! - [`rules`]: pure decisions with no I/O: the permission table, restricted hours, the idle
 //!   shutdown decision, quota arithmetic and the one "may this user start this VM now?".
+//! - `checks` (its types are in [`model`]): in-VM checks, pure: a check's definition, what
+//!   counts as passing, and how a run on one VM ended.
 //! - [`events`]: what the core tells front ends (waitlist assignments, quota warnings,
 //!   automatic shutdowns and why), written to an outbox in the transaction of each change and
 //!   read by front ends from a durable cursor.
@@ -88,6 +90,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub(crate) mod checks;
 mod clock;
 pub mod error;
 pub mod events;

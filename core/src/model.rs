@@ -3,7 +3,12 @@
 //! Front ends and embedders import from here and from the crate root; everything else of the
 //! crate (storage, the SQL schema, the rule functions) is internal and may change freely.
 
+pub use crate::checks::{
+    summary_line, CheckCommand, CheckDefinition, CheckName, CheckOutcome, CheckTimeout, CommandEnd,
+    ExitCode, OutputPattern, PassRule,
+};
 pub use crate::events::{ConsumerName, EventId, OutboxEvent, PruneReport};
+pub use crate::lab::{CheckRun, DueSubmissions, OwnCheckRun, SubmissionFailure};
 pub use crate::lab::{ClusterCheck, ClusterTimeouts, NodeCheck};
 pub use crate::lab::{
     JoinOutcome, LeaveOutcome, StudentView, TokenRotation, UsageUpdate, VmOutcome,
@@ -13,11 +18,13 @@ pub use crate::rules::permissions::{Action, Actor, Requirement};
 pub use crate::rules::quota::{QuotaLevel, QuotaStatus};
 pub use crate::rules::start::{StartDecision, StartRefusal};
 pub use crate::settings_keys::{SettingKey, SettingValue, SystemSettings};
+pub use crate::store::checks::{Check, CheckRow};
 pub use crate::store::class_settings::ClassSettings;
 pub use crate::store::classes::{AutoShutdown, Class, ClassDeletion, NewClass};
 pub use crate::store::clusters::{Cluster, ClusterChange, ClusterCredential, NewCluster};
 pub use crate::store::enrollment::Enrollment;
 pub use crate::store::pool::{NewPoolVm, PoolVm, VmRole, VmStatus};
+pub use crate::store::submissions::{Submission, SubmissionDeadline};
 pub use crate::store::usage::StudentUsage;
 pub use crate::store::users::User;
 pub use crate::token::{JoinToken, TokenExpiry, TokenLifetime};

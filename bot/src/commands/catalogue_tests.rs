@@ -12,7 +12,7 @@ fn every_command_id_has_exactly_one_entry() {
     for spec in COMMANDS {
         assert!(seen.insert(spec.id), "{:?} listed twice", spec.id);
     }
-    assert_eq!(seen.len(), 36);
+    assert_eq!(seen.len(), 45);
 }
 
 #[test]
@@ -102,7 +102,7 @@ fn an_unknown_command_lists_the_commands() {
 fn a_missing_or_unknown_subcommand_lists_the_subcommands() {
     assert_eq!(
         find("vm", &[]).unwrap_err().to_string(),
-        "`/vm` needs a subcommand: start, stop, restart, revert, reimage, rdp, ip"
+        "`/vm` needs a subcommand: start, stop, restart, revert, reimage, rdp, ip, check, submit"
     );
     assert_eq!(
         find("class", &words(&["coowner", "invite"]))

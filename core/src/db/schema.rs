@@ -302,3 +302,59 @@ pub(crate) enum SchemaMigrations {
     Name,
     AppliedAt,
 }
+
+// 0009_checks_submissions
+
+/// `class_checks`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum ClassChecks {
+    Table,
+    Id,
+    ClassId,
+    Name,
+    Command,
+    TimeoutSecs,
+    ExpectExit,
+    ExpectOutput,
+    CreatedBy,
+    CreatedAt,
+}
+
+/// `check_results`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum CheckResults {
+    Table,
+    Id,
+    CheckId,
+    ClassId,
+    UserId,
+    ClusterId,
+    Vmid,
+    Outcome,
+    ExitCode,
+    FirstLine,
+    RanAt,
+}
+
+/// `submissions`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum Submissions {
+    Table,
+    Id,
+    ClassId,
+    UserId,
+    ClusterId,
+    Vmid,
+    Snapshot,
+    TakenAt,
+    Automatic,
+}
+
+/// `class_deadlines`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum ClassDeadlines {
+    Table,
+    ClassId,
+    Deadline,
+    TakenAt,
+}

@@ -10,29 +10,36 @@
 //! [`Lab::login`] (a local user name and password) and [`Lab::actor`] (the stored role of an
 //! identified user). The outbox calls ([`Lab::events_after`], [`Lab::next_events`],
 //! [`Lab::ack_events`], [`Lab::prune_events`]) take none either: they serve the embedding
-//! program itself, which delivers events to the people they name. Everything else, reads
-//! included, takes the [`Actor`].
+//! program itself, which delivers events to the people they name; nor does
+//! [`Lab::take_due_submissions`], the scheduler's, which acts as the core's background work.
+//! Everything else, reads included, takes the [`Actor`].
 //!
 //! All database work runs on tokio's blocking threads (one writer connection, a few readers);
 //! the async methods never block
 //! the runtime. `Lab` is cheap to clone and meant to be shared by all tasks of a front end.
 
+mod bounded;
+mod checks;
 mod classes;
 mod cluster_clients;
 mod clusters;
 mod events;
+mod guests;
 mod join;
 mod join_limit;
 mod pool;
 mod proxmox_errors;
 mod settings;
+mod submissions;
 mod usage;
 mod users;
 
+pub use checks::{CheckRun, OwnCheckRun};
 pub use classes::{StudentView, TokenRotation};
 pub use cluster_clients::ClusterTimeouts;
 pub use clusters::{ClusterCheck, NodeCheck};
 pub use join::{JoinOutcome, LeaveOutcome, VmOutcome};
+pub use submissions::{DueSubmissions, SubmissionFailure};
 pub use usage::UsageUpdate;
 
 use std::path::PathBuf;

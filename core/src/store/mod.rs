@@ -6,6 +6,7 @@
 //! permissions and calls several of them inside ONE transaction, so a check and the change it
 //! guards can never be separated by another writer.
 
+pub(crate) mod checks;
 pub(crate) mod class_settings;
 pub(crate) mod classes;
 pub(crate) mod clusters;
@@ -13,6 +14,7 @@ pub(crate) mod enrollment;
 pub(crate) mod outbox;
 pub(crate) mod pool;
 pub(crate) mod settings;
+pub(crate) mod submissions;
 pub(crate) mod templates;
 pub(crate) mod tokens;
 pub(crate) mod usage;

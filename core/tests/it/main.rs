@@ -1,5 +1,7 @@
 //! Integration tests of pvelab-core through its public API (one test binary).
 
+mod checks;
+mod checks_support;
 mod clusters;
 mod concurrency;
 mod defects;
@@ -13,4 +15,5 @@ mod migrations;
 mod outbox;
 mod permissions;
 mod sealing;
+mod submissions;
 mod support;
