@@ -5,7 +5,8 @@
 
 pub use crate::events::{ConsumerName, EventId, OutboxEvent, PruneReport};
 pub use crate::lab::{
-    JoinOutcome, LeaveOutcome, StudentView, TokenRotation, UsageUpdate, VmOutcome,
+    JoinOutcome, KeepRunning, LeaveOutcome, StudentView, TokenRotation, UsageUpdate, VmOutcome,
+    VmState,
 };
 pub use crate::rules::idle::{CpuSample, IdlePolicy, IdleVerdict};
 pub use crate::rules::permissions::{Action, Actor, Requirement};
@@ -14,8 +15,10 @@ pub use crate::rules::start::{StartDecision, StartRefusal};
 pub use crate::settings_keys::{SettingKey, SettingValue, SystemSettings};
 pub use crate::store::class_settings::ClassSettings;
 pub use crate::store::classes::{AutoShutdown, Class, NewClass};
+pub use crate::store::cluster_jobs::{ClusterJobChange, ClusterJobSettings};
 pub use crate::store::clusters::{Cluster, ClusterCredential, NewCluster};
 pub use crate::store::enrollment::Enrollment;
+pub use crate::store::inventory::{GuestCategory, GuestKind, GuestState, InventoryEntry};
 pub use crate::store::pool::{NewPoolVm, PoolVm, VmRole, VmStatus};
 pub use crate::store::users::User;
 pub use crate::token::{JoinToken, TokenExpiry, TokenLifetime};

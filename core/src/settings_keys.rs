@@ -38,6 +38,12 @@ pub enum SettingKey {
     WaitlistEnabled,
     /// How long a new join token works when the teacher does not say.
     DefaultTokenLifetime,
+    /// How long before the end of a class's hours its running VMs are warned.
+    HoursWarningLead,
+    /// How long an idle VM keeps running after its warning before it is shut down.
+    IdleGrace,
+    /// How long a guest may take to shut down before it is powered off.
+    ShutdownForceAfter,
 }
 
 /// The kind of value a key holds, with its bounds.
@@ -60,7 +66,7 @@ enum Kind {
 
 impl SettingKey {
     /// Every key, in display order.
-    pub const ALL: [SettingKey; 10] = [
+    pub const ALL: [SettingKey; 13] = [
         SettingKey::InventoryInterval,
         SettingKey::IpInterval,
         SettingKey::IsoInterval,
@@ -71,6 +77,9 @@ impl SettingKey {
         SettingKey::CommandRateLimit,
         SettingKey::WaitlistEnabled,
         SettingKey::DefaultTokenLifetime,
+        SettingKey::HoursWarningLead,
+        SettingKey::IdleGrace,
+        SettingKey::ShutdownForceAfter,
     ];
 
     /// The stored key name.
@@ -86,6 +95,9 @@ impl SettingKey {
             SettingKey::CommandRateLimit => "rate_limit.commands_per_minute",
             SettingKey::WaitlistEnabled => "waitlist.enabled",
             SettingKey::DefaultTokenLifetime => "token.default_lifetime",
+            SettingKey::HoursWarningLead => "shutdown.hours_warning_lead",
+            SettingKey::IdleGrace => "shutdown.idle_grace",
+            SettingKey::ShutdownForceAfter => "shutdown.force_after",
         }
     }
 
@@ -112,6 +124,15 @@ impl SettingKey {
             SettingKey::DefaultTokenLifetime => {
                 "lifetime of new join tokens when none is given: never, or e.g. 12h, 7d, 2w"
             }
+            SettingKey::HoursWarningLead => {
+                "seconds before the end of a class's hours that running VMs are warned (60-3600)"
+            }
+            SettingKey::IdleGrace => {
+                "seconds an idle VM keeps running after its warning before it is shut down (60-3600)"
+            }
+            SettingKey::ShutdownForceAfter => {
+                "seconds a guest may take to shut down before it is powered off (10-1800)"
+            }
         }
     }
 
@@ -128,6 +149,10 @@ impl SettingKey {
                 min: 60,
                 max: 7 * 86_400,
             },
+            SettingKey::HoursWarningLead | SettingKey::IdleGrace => {
+                Kind::Seconds { min: 60, max: 3600 }
+            }
+            SettingKey::ShutdownForceAfter => Kind::Seconds { min: 10, max: 1800 },
             SettingKey::DefaultTimeZone => Kind::TimeZone,
             SettingKey::JoinRateLimit => Kind::Count { min: 1, max: 60 },
             SettingKey::CommandRateLimit => Kind::Count { min: 1, max: 600 },
@@ -149,6 +174,8 @@ impl SettingKey {
             SettingKey::CommandRateLimit => SettingValue::Count(30),
             SettingKey::WaitlistEnabled => SettingValue::Bool(true),
             SettingKey::DefaultTokenLifetime => SettingValue::Lifetime(TokenLifetime::Never),
+            SettingKey::HoursWarningLead | SettingKey::IdleGrace => SettingValue::Seconds(600),
+            SettingKey::ShutdownForceAfter => SettingValue::Seconds(180),
         }
     }
 
@@ -378,6 +405,21 @@ impl SystemSettings {
             self.get(SettingKey::WaitlistEnabled),
             SettingValue::Bool(false)
         )
+    }
+
+    /// How long before the end of a class's hours its running VMs are warned.
+    pub fn hours_warning_lead(&self) -> Duration {
+        self.interval(SettingKey::HoursWarningLead)
+    }
+
+    /// How long an idle VM keeps running after its warning before it is shut down.
+    pub fn idle_grace(&self) -> Duration {
+        self.interval(SettingKey::IdleGrace)
+    }
+
+    /// How long a guest may take to shut down before it is powered off.
+    pub fn shutdown_force_after(&self) -> Duration {
+        self.interval(SettingKey::ShutdownForceAfter)
     }
 
     /// The lifetime of new join tokens when none is given.

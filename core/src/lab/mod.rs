@@ -23,11 +23,14 @@ mod events;
 mod join;
 mod pool;
 mod settings;
+mod sync;
 mod usage;
 mod users;
 
 pub use classes::{StudentView, TokenRotation};
 pub use join::{JoinOutcome, LeaveOutcome, VmOutcome};
+pub use sync::{KeepRunning, VmState};
+pub(crate) use usage::charge_usage;
 pub use usage::UsageUpdate;
 
 use std::path::PathBuf;
@@ -37,18 +40,21 @@ use crate::clock::Clock;
 use crate::db::{self, Db};
 use crate::error::{Error, Result};
 use crate::events::EventBus;
+use crate::jobs::{self, JobsConfig};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation, Requirement};
 use crate::seal::{Sealer, SealingKey};
 use crate::store;
 use crate::store::classes::Class;
 use crate::types::{ClassId, Role, UserId};
 
-/// Where the database lives, how secrets are sealed, and which clock tells the time.
+/// Where the database lives, how secrets are sealed, which clock tells the time, and how the
+/// background jobs reach the host's network.
 #[derive(Debug, Clone)]
 pub struct LabConfig {
     database: DatabaseLocation,
     sealing_key: Option<SealingKey>,
     clock: Clock,
+    jobs: JobsConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +70,7 @@ impl LabConfig {
             database: DatabaseLocation::File(path.into()),
             sealing_key: None,
             clock: Clock::system(),
+            jobs: JobsConfig::default(),
         }
     }
 
@@ -73,6 +80,7 @@ impl LabConfig {
             database: DatabaseLocation::Memory,
             sealing_key: None,
             clock: Clock::system(),
+            jobs: JobsConfig::default(),
         }
     }
 
@@ -88,6 +96,13 @@ impl LabConfig {
     /// [`ManualClock`](crate::ManualClock) and move it instead of sleeping.
     pub fn with_clock(mut self, clock: impl Into<Clock>) -> Self {
         self.clock = clock.into();
+        self
+    }
+
+    /// How the background jobs read the host's neighbour table, probe remote logins and jitter
+    /// their ticks (by default: `/proc/net/arp`, TCP probes, a tenth of each interval).
+    pub fn with_jobs(mut self, jobs: JobsConfig) -> Self {
+        self.jobs = jobs;
         self
     }
 }
@@ -134,6 +149,7 @@ struct Inner {
     sealer: Option<Sealer>,
     events: EventBus,
     clock: Clock,
+    jobs: jobs::Shared,
 }
 
 impl Lab {
@@ -158,6 +174,7 @@ impl Lab {
                 sealer: config.sealing_key.as_ref().map(Sealer::new),
                 events: EventBus::new(),
                 clock: config.clock,
+                jobs: jobs::Shared::new(config.jobs),
             }),
         })
     }
@@ -219,6 +236,11 @@ impl Lab {
 
     pub(crate) fn db(&self) -> &Db {
         &self.inner.db
+    }
+
+    /// What the background jobs share: their configuration, API clients and run guards.
+    pub(crate) fn jobs_shared(&self) -> &jobs::Shared {
+        &self.inner.jobs
     }
 
     /// The one shape of most class operations: in ONE write transaction, load the class, check

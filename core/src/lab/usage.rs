@@ -32,6 +32,39 @@ fn warned_percent(level: QuotaLevel) -> u8 {
     }
 }
 
+/// Adds `hours` of running time to a VM inside the caller's transaction, with the quota events
+/// of [`Lab::record_usage`]; returns the update and how many events were written. The usage
+/// job charges running time through this in its tick's transaction.
+///
+/// # Errors
+/// [`Error::NotFound`](crate::Error::NotFound) for an unknown VM.
+pub(crate) fn charge_usage(
+    tx: &rusqlite::Connection,
+    cluster: &ClusterId,
+    vmid: VmId,
+    hours: f64,
+) -> Result<(UsageUpdate, usize)> {
+    let vm = usage::add(tx, cluster, vmid, hours)?;
+    let class = classes::get(tx, vm.class_id)?;
+    let status = quota::status(vm.usage_hours, class.max_usage);
+    let percent = warned_percent(status.level);
+    let newly_reached =
+        (percent > vm.quota_warned_percent && vm.assigned_to.is_some()).then_some(status.level);
+    if newly_reached.is_some() {
+        usage::set_warned(tx, cluster, vmid, percent)?;
+    }
+    let announced = match (newly_reached, vm.assigned_to) {
+        (Some(level), Some(holder)) => events::announce_quota(tx, holder, &vm, level, status)?,
+        _ => false,
+    };
+    let update = UsageUpdate {
+        vm,
+        status,
+        newly_reached,
+    };
+    Ok((update, usize::from(announced)))
+}
+
 impl Lab {
     /// Adds running time to a VM's usage (fed by the monitor of the orchestration layer, which
     /// acts as an adminer). Crossing 80 % or 100 % of the class quota writes a quota event
@@ -52,29 +85,7 @@ impl Lab {
         let cluster = cluster.clone();
         let (update, announced) = self
             .db()
-            .write(move |tx| {
-                let vm = usage::add(tx, &cluster, vmid, hours)?;
-                let class = classes::get(tx, vm.class_id)?;
-                let status = quota::status(vm.usage_hours, class.max_usage);
-                let percent = warned_percent(status.level);
-                let newly_reached = (percent > vm.quota_warned_percent && vm.assigned_to.is_some())
-                    .then_some(status.level);
-                if newly_reached.is_some() {
-                    usage::set_warned(tx, &cluster, vmid, percent)?;
-                }
-                let announced = match (newly_reached, vm.assigned_to) {
-                    (Some(level), Some(holder)) => {
-                        events::announce_quota(tx, holder, &vm, level, status)?
-                    }
-                    _ => false,
-                };
-                let update = UsageUpdate {
-                    vm,
-                    status,
-                    newly_reached,
-                };
-                Ok((update, usize::from(announced)))
-            })
+            .write(move |tx| charge_usage(tx, &cluster, vmid, hours))
             .await?;
         self.wake_consumers(announced);
         Ok(update)

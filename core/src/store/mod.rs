@@ -8,14 +8,17 @@
 
 pub(crate) mod class_settings;
 pub(crate) mod classes;
+pub(crate) mod cluster_jobs;
 pub(crate) mod clusters;
 pub(crate) mod enrollment;
+pub(crate) mod inventory;
 pub(crate) mod outbox;
 pub(crate) mod pool;
 pub(crate) mod settings;
 pub(crate) mod tokens;
 pub(crate) mod usage;
 pub(crate) mod users;
+pub(crate) mod vm_watch;
 pub(crate) mod waitlist;
 
 use rusqlite::types::FromSql;

@@ -3,6 +3,10 @@
 mod concurrency;
 mod events;
 mod interleavings;
+mod jobs_inventory;
+mod jobs_scheduler;
+mod jobs_support;
+mod jobs_usage;
 mod lab_classes;
 mod lab_join;
 mod lab_pool;
