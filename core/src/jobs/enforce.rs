@@ -209,11 +209,12 @@ mod tests {
     }
 
     fn policy() -> IdlePolicy {
-        IdlePolicy {
-            threshold: IdleThreshold::new(10).unwrap(),
-            span: IdleMinutes::new(5).unwrap(),
-            max_gap: SignedDuration::from_secs(90),
-        }
+        IdlePolicy::new(
+            IdleThreshold::new(10).unwrap(),
+            IdleMinutes::new(5).unwrap(),
+            SignedDuration::from_secs(90),
+        )
+        .unwrap()
     }
 
     fn samples(now: Timestamp, percent: f64) -> Vec<CpuSample> {

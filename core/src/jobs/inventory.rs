@@ -33,9 +33,10 @@ use crate::rules::quota::{self, QuotaLevel};
 use crate::store::classes::{self, Class};
 use crate::store::inventory::{self as store, GuestCategory, GuestFacts, GuestKind, GuestState};
 use crate::store::pool::{PoolVm, VmRole};
+use crate::store::usage as usage_store;
 use crate::store::vm_watch::{self, PendingShutdown, PublishMode, Watch};
 use crate::store::{cluster_jobs, outbox, settings};
-use crate::types::{ClassId, ClusterId, VmId};
+use crate::types::{ClassId, ClusterId, VmId, VmRef};
 
 /// The longest idle span a class can set (24 h): samples older than that are never read.
 const LONGEST_IDLE_SPAN: SignedDuration = SignedDuration::from_hours(24);
@@ -265,25 +266,22 @@ fn pool_vm(
     let student = vm.assigned_to;
 
     // Usage: only time seen running between two ticks, charged to the VM's holder.
-    let mut used_hours = vm.usage_hours;
-    if running && student.is_some() {
+    if let (true, Some(student)) = (running, student) {
         let ran = usage::running_time(
             watch.usage_accounted_at,
             now,
             fact.and_then(|f| f.uptime),
             rules.longest_gap,
         );
-        if ran > SignedDuration::ZERO {
-            let (update, announced) = charge_usage(tx, cluster, vm.vmid, usage::hours(ran))?;
-            used_hours = update.vm.usage_hours;
+        let used_hours = if ran > SignedDuration::ZERO {
+            let (update, announced) = charge_usage(tx, &vm.vm_ref(), usage::hours(ran))?;
             out.stats.events += announced;
-        }
+            update.holder.map_or(0.0, |h| h.hours)
+        } else {
+            usage_store::get(tx, class.id, student)?.hours
+        };
         watch.usage_accounted_at = Some(now);
-    } else {
-        watch.usage_accounted_at = None;
-    }
 
-    if running && student.is_some() {
         // Quota: a VM whose holder used it up is shut down (also one started behind our back).
         let quota = quota::status(used_hours, class.max_usage);
         if let (QuotaLevel::Exhausted, Some(limit)) = (quota.level, quota.limit) {
@@ -322,6 +320,8 @@ fn pool_vm(
                 }
             }
         }
+    } else {
+        watch.usage_accounted_at = None;
     }
 
     // Idle: samples from the ticks themselves; a gap between them never counts as idle.
@@ -334,17 +334,19 @@ fn pool_vm(
             vm_watch::add_sample(tx, cluster, vm.vmid, sample)?;
             samples.push(sample);
         }
-        let policy = IdlePolicy {
-            threshold: class.auto_shutdown.threshold,
-            span: class.auto_shutdown.idle_minutes,
-            max_gap: rules.longest_gap,
-        };
+        // Ticks further apart than the idle span can never show a whole idle span: no policy.
+        let policy = IdlePolicy::new(
+            class.auto_shutdown.threshold,
+            class.auto_shutdown.idle_minutes,
+            rules.longest_gap,
+        )
+        .ok();
         let reason = ShutdownReason::Idle {
             threshold: class.auto_shutdown.threshold.get(),
             minutes: class.auto_shutdown.idle_minutes.get(),
         };
         match enforce::idle_step(
-            Some(&policy),
+            policy.as_ref(),
             &samples,
             now,
             rules.idle_grace,
@@ -542,7 +544,8 @@ fn record_shutdowns(
                 pending.requested_at = None;
             }
             CallResult::Stopped => {
-                if let Some(vm) = crate::store::pool::by_vmid(tx, cluster, *vmid)? {
+                let key = VmRef::new(cluster.clone(), *vmid);
+                if let Some(vm) = crate::store::pool::by_ref(tx, &key)? {
                     outbox::append(tx, &shut_down(&vm, pending.reason.clone()))?;
                     events += 1;
                 }

@@ -20,7 +20,7 @@
 //!   and the shutdowns it decided;
 //! - `addresses`, `neighbours`, `probe`: VM addresses and remote-login availability;
 //! - `isos`, `templates`: ISO images and templates of clusters that allow their sync;
-//! - `client`: the one way to a cluster's API client;
+//! - `client`: the way to a cluster's API client (the lab's registry) and its errors;
 //! - `config`, `report`: what a front end configures and what a run reports.
 
 mod client;
@@ -48,11 +48,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::types::ClusterId;
 
-/// What every run of every job shares, kept in the lab.
+/// What every run of every job shares, kept in the lab: the configuration and the run guards.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) config: JobsConfig,
-    pub(crate) clients: client::ClientCache,
     guards: Mutex<HashMap<(JobKind, ClusterId), RunGuard>>,
 }
 
@@ -63,7 +62,6 @@ impl Shared {
     pub(crate) fn new(config: JobsConfig) -> Self {
         Self {
             config,
-            clients: client::ClientCache::default(),
             guards: Mutex::new(HashMap::new()),
         }
     }

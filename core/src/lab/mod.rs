@@ -18,24 +18,31 @@
 //! the runtime. `Lab` is cheap to clone and meant to be shared by all tasks of a front end.
 
 mod classes;
+mod cluster_clients;
 mod clusters;
 mod events;
 mod join;
+mod join_limit;
 mod pool;
+mod proxmox_errors;
 mod settings;
 mod sync;
 mod usage;
 mod users;
 
 pub use classes::{StudentView, TokenRotation};
+pub use cluster_clients::ClusterTimeouts;
+pub use clusters::{ClusterCheck, NodeCheck};
 pub use join::{JoinOutcome, LeaveOutcome, VmOutcome};
+pub(crate) use proxmox_errors::cluster_error;
 pub use sync::{KeepRunning, VmState};
 pub(crate) use usage::charge_usage;
 pub use usage::UsageUpdate;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use self::cluster_clients::ClusterClients;
 use crate::clock::Clock;
 use crate::db::{self, Db};
 use crate::error::{Error, Result};
@@ -55,6 +62,7 @@ pub struct LabConfig {
     sealing_key: Option<SealingKey>,
     clock: Clock,
     jobs: JobsConfig,
+    cluster_timeouts: ClusterTimeouts,
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +79,7 @@ impl LabConfig {
             sealing_key: None,
             clock: Clock::system(),
             jobs: JobsConfig::default(),
+            cluster_timeouts: ClusterTimeouts::default(),
         }
     }
 
@@ -81,6 +90,7 @@ impl LabConfig {
             sealing_key: None,
             clock: Clock::system(),
             jobs: JobsConfig::default(),
+            cluster_timeouts: ClusterTimeouts::default(),
         }
     }
 
@@ -105,6 +115,12 @@ impl LabConfig {
         self.jobs = jobs;
         self
     }
+
+    /// How long the lab waits for Proxmox clusters (see [`ClusterTimeouts`] for the defaults).
+    pub fn with_cluster_timeouts(mut self, timeouts: ClusterTimeouts) -> Self {
+        self.cluster_timeouts = timeouts;
+        self
+    }
 }
 
 /// The embeddable core: storage, rules and permissions behind one handle.
@@ -112,16 +128,16 @@ impl LabConfig {
 /// # Examples
 /// ```
 /// use pvelab_core::model::{NewClass, TokenExpiry, VmOutcome};
-/// use pvelab_core::types::{ClassName, PoolSize, Role};
+/// use pvelab_core::types::{ClassName, ExternalId, PoolSize, Role};
 /// use pvelab_core::Lab;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> pvelab_core::Result<()> {
 /// let lab = Lab::open_in_memory().await?;
 /// // A front end maps its users (e.g. Discord ids) to lab users on first contact.
-/// let admin = lab.ensure_user("discord:1", Some("Ada")).await?;
+/// let admin = lab.ensure_user(&ExternalId::parse("discord:1")?, Some("Ada")).await?;
 /// let admin = lab.actor_with_role(admin.id, Role::Adminer);
-/// let teacher = lab.ensure_user("discord:2", Some("Tom")).await?;
+/// let teacher = lab.ensure_user(&ExternalId::parse("discord:2")?, Some("Tom")).await?;
 /// lab.set_role(&admin, teacher.id, Role::Teacher).await?;
 /// let teacher = lab.actor(teacher.id).await?;
 ///
@@ -130,7 +146,7 @@ impl LabConfig {
 ///     .await?;
 /// let token = lab.rotate_token(&teacher, class.id, TokenExpiry::Never).await?;
 ///
-/// let student = lab.ensure_user("discord:3", Some("Sam")).await?;
+/// let student = lab.ensure_user(&ExternalId::parse("discord:3")?, Some("Sam")).await?;
 /// let student = lab.actor(student.id).await?;
 /// let joined = lab.join(&student, &token.token).await?;
 /// // No VM is registered yet (the orchestration layer creates them), so Sam waits.
@@ -150,6 +166,12 @@ struct Inner {
     events: EventBus,
     clock: Clock,
     jobs: jobs::Shared,
+    /// One Proxmox API client per cluster.
+    clients: ClusterClients,
+    /// Join attempts per user.
+    join_limiter: Arc<join_limit::JoinLimiter>,
+    /// The password hash unknown user names are checked against, made on first need.
+    decoy: Arc<OnceLock<String>>,
 }
 
 impl Lab {
@@ -173,8 +195,11 @@ impl Lab {
                 db,
                 sealer: config.sealing_key.as_ref().map(Sealer::new),
                 events: EventBus::new(),
+                join_limiter: Arc::new(join_limit::JoinLimiter::new(config.clock.clone())),
                 clock: config.clock,
                 jobs: jobs::Shared::new(config.jobs),
+                clients: ClusterClients::new(config.cluster_timeouts),
+                decoy: Arc::default(),
             }),
         })
     }
@@ -202,6 +227,10 @@ impl Lab {
 
     /// The acting user as stored: their id and their stored role. Takes no actor: it is how a
     /// front end turns a person it identified ([`Lab::ensure_user`], [`Lab::login`]) into one.
+    ///
+    /// Build one per request and drop it with the request: the role is read here, once, so an
+    /// actor kept across requests keeps the role it was built with (a demoted teacher's new
+    /// actor has lost the class rights; an old one would not have).
     ///
     /// # Errors
     /// [`Error::NotFound`] when the user does not exist.
@@ -238,9 +267,17 @@ impl Lab {
         &self.inner.db
     }
 
-    /// What the background jobs share: their configuration, API clients and run guards.
+    /// What the background jobs share: their configuration and run guards.
     pub(crate) fn jobs_shared(&self) -> &jobs::Shared {
         &self.inner.jobs
+    }
+
+    pub(crate) fn join_limiter(&self) -> Arc<join_limit::JoinLimiter> {
+        Arc::clone(&self.inner.join_limiter)
+    }
+
+    pub(crate) fn decoy(&self) -> Arc<OnceLock<String>> {
+        Arc::clone(&self.inner.decoy)
     }
 
     /// The one shape of most class operations: in ONE write transaction, load the class, check

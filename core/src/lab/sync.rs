@@ -17,7 +17,7 @@ use crate::store::inventory::{
 };
 use crate::store::pool::{self, PoolVm};
 use crate::store::{classes, clusters, vm_watch};
-use crate::types::{ClassId, ClusterId, VmId};
+use crate::types::{ClusterId, VmId, VmRef};
 
 /// A pool VM's state as the lab knows it, for `/myvm` and pool listings: read from the
 /// database, refreshed from Proxmox first only when older than the cluster's `vm_cache_ttl`.
@@ -191,19 +191,15 @@ impl Lab {
     /// # Errors
     /// [`Error::NotFound`] when no pool VM has this VMID on this cluster;
     /// [`Error::NotPermitted`] for others.
-    pub async fn vm_state(
-        &self,
-        actor: &Actor,
-        cluster: &ClusterId,
-        vmid: VmId,
-    ) -> Result<VmState> {
-        let (who, id) = (*actor, cluster.clone());
+    pub async fn vm_state(&self, actor: &Actor, vm: &VmRef) -> Result<VmState> {
+        let (who, key) = (*actor, vm.clone());
+        let (cluster, vmid) = (vm.cluster.clone(), vm.vmid);
+        let id = cluster.clone();
         let (vm, entry, ttl) = self
             .db()
             .read(move |tx| {
-                let vm = pool::by_vmid(tx, &id, vmid)?.ok_or_else(|| {
-                    Error::not_found(Entity::Vm, format!("{vmid} on cluster {id}"))
-                })?;
+                let vm =
+                    pool::by_ref(tx, &key)?.ok_or_else(|| Error::not_found(Entity::Vm, &key))?;
                 if vm.assigned_to.is_none() || vm.assigned_to != who.user_id() {
                     class_for(tx, &who, Action::ListStudents, vm.class_id)?;
                 }
@@ -236,10 +232,13 @@ impl Lab {
             })
             .await?;
         Ok(VmState {
-            cluster_id: cluster.clone(),
+            cluster_id: cluster,
             vmid,
             state: entry.as_ref().map_or(GuestState::Unknown, |e| e.state),
-            node: entry.as_ref().and_then(|e| e.node.clone()).or(vm.node),
+            node: entry
+                .as_ref()
+                .and_then(|e| e.node.clone())
+                .or_else(|| vm.node.as_ref().map(|n| n.as_str().to_owned())),
             cpu_usage: entry.as_ref().and_then(|e| e.cpu_usage),
             memory_usage: entry.as_ref().and_then(|e| e.memory_usage),
             uptime: entry.as_ref().and_then(|e| e.uptime),
@@ -258,7 +257,7 @@ impl Lab {
     async fn refresh_vm(&self, vm: &PoolVm, entry: Option<&InventoryEntry>) -> Result<()> {
         let node = entry
             .and_then(|e| e.node.clone())
-            .or_else(|| vm.node.clone())
+            .or_else(|| vm.node.as_ref().map(|n| n.as_str().to_owned()))
             .ok_or_else(|| {
                 Error::not_found(Entity::Vm, format!("{} on any known node", vm.vmid))
             })?;
@@ -310,21 +309,21 @@ impl Lab {
     }
 
     /// The answer to an idle warning: keep the VM running (its holder, or the class's teachers).
+    /// The warning event names the class and the VMID; the holder's [`Lab::my_vms`] gives the
+    /// VM's key.
     /// Its idleness must be seen for a whole new idle span before it is warned again, and an
     /// idle shutdown decided but not yet sent is called off.
     ///
     /// # Errors
-    /// [`Error::NotFound`] when the class has no such VM; [`Error::NotPermitted`] for others.
-    pub async fn keep_running(
-        &self,
-        actor: &Actor,
-        class: ClassId,
-        vmid: VmId,
-    ) -> Result<KeepRunning> {
-        let who = *actor;
+    /// [`Error::NotFound`] when no pool has this VM; [`Error::NotPermitted`] for others.
+    pub async fn keep_running(&self, actor: &Actor, vm: &VmRef) -> Result<KeepRunning> {
+        let (who, key) = (*actor, vm.clone());
+        let vmid = vm.vmid;
         self.db()
             .write(move |tx| {
-                let vm = pool::in_class(tx, class, vmid)?;
+                let vm =
+                    pool::by_ref(tx, &key)?.ok_or_else(|| Error::not_found(Entity::Vm, &key))?;
+                let class = vm.class_id;
                 let stored = if who.user_id().is_some() && vm.assigned_to == who.user_id() {
                     authorize(&who, Action::ControlOwnVm, ClassRelation::None)?;
                     classes::get(tx, class)?

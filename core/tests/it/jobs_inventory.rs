@@ -185,11 +185,7 @@ async fn a_pool_vms_state_is_read_from_the_database_until_its_cache_time_runs_ou
     world.sync(JobKind::Inventory).await;
     world.sim.reset_counters();
 
-    let state = world
-        .lab()
-        .vm_state(&student, &world.cluster, vm)
-        .await
-        .unwrap();
+    let state = world.lab().vm_state(&student, &world.vm(vm)).await.unwrap();
     assert_eq!(state.state, GuestState::Running);
     assert!(state.cpu_usage.is_some() && state.refresh_error.is_none());
     assert_eq!(world.sim.total_requests(), 0, "a fresh state costs no call");
@@ -206,11 +202,7 @@ async fn a_pool_vms_state_is_read_from_the_database_until_its_cache_time_runs_ou
     // Stopped behind our back, and the record is older than the cluster's 60 s cache time.
     world.sim.stop_guest(102).unwrap();
     world.advance(minutes(2));
-    let state = world
-        .lab()
-        .vm_state(&student, &world.cluster, vm)
-        .await
-        .unwrap();
+    let state = world.lab().vm_state(&student, &world.vm(vm)).await.unwrap();
     assert_eq!(state.state, GuestState::Stopped);
     assert_eq!(state.checked_at, Some(world.w.clock.now()));
     assert_eq!(
@@ -223,13 +215,13 @@ async fn a_pool_vms_state_is_read_from_the_database_until_its_cache_time_runs_ou
     // Someone else's student may not look.
     let other = world.w.student("eve").await;
     assert!(matches!(
-        world.lab().vm_state(&other, &world.cluster, vm).await,
+        world.lab().vm_state(&other, &world.vm(vm)).await,
         Err(Error::NotPermitted { .. }) | Err(Error::NotFound { .. })
     ));
     // The teacher may.
     assert!(world
         .lab()
-        .vm_state(&world.w.teacher, &world.cluster, vm)
+        .vm_state(&world.w.teacher, &world.vm(vm))
         .await
         .is_ok());
 }

@@ -11,7 +11,7 @@ use crate::jobs_support::{jobs_world, sim_cluster, Options};
 #[tokio::test]
 async fn jobs_tick_when_the_lab_clock_reaches_their_interval_and_stop_on_shutdown() {
     let world = jobs_world(Options::default()).await;
-    world.set("sync.inventory_interval", "60").await;
+    world.set("sync.inventory_interval", "60s").await;
     let jobs = world.lab().start_jobs(CancellationToken::new());
 
     let first = jobs

@@ -12,7 +12,9 @@ use pvelab_core::jobs::{
     SyncReport, SyncWhat, TcpProbe,
 };
 use pvelab_core::model::{Class, ClassSettings, ClusterCredential, NewCluster};
-use pvelab_core::types::{ClusterId, Role, UsageQuota, VmId};
+use pvelab_core::types::{
+    ApiTokenId, ClusterId, ClusterTrust, Fingerprint, Host, Role, UsageQuota, VmId, VmRef,
+};
 use pvelab_core::{Actor, Lab, LabConfig, ManualClock, SealingKey};
 use pvelab_pve_sim::{Sim, SimConfig, SimHandle};
 use secrecy::SecretString;
@@ -73,23 +75,22 @@ pub fn cluster_id() -> ClusterId {
     ClusterId::parse("pve1").unwrap()
 }
 
-/// The cluster `id` reached at the simulator with its API token.
+/// The cluster `id` reached at the simulator with its API token, its certificate pinned.
 pub fn sim_cluster(sim: &SimHandle, id: ClusterId) -> NewCluster {
     let token = sim.api_token();
     let (token_id, secret) = token.split_once('=').unwrap();
-    let mut cluster = NewCluster::new(
+    NewCluster::new(
         id,
-        "127.0.0.1",
-        "root@pam",
+        Host::parse("127.0.0.1").unwrap(),
         ClusterCredential::ApiToken {
-            id: token_id.to_owned(),
+            id: ApiTokenId::parse(token_id).unwrap(),
             secret: SecretString::from(secret.to_owned()),
         },
-    );
-    cluster.port = sim.addr().port();
-    // The simulator's certificate is self-signed; pinning comes with the cluster trust work.
-    cluster.verify_ssl = false;
-    cluster
+    )
+    .port(sim.addr().port())
+    .trust(ClusterTrust::Fingerprint(
+        Fingerprint::parse(&sim.fingerprint()).unwrap(),
+    ))
 }
 
 pub fn lab_config(options: &Options, clock: &ManualClock, key: &SealingKey) -> LabConfig {
@@ -198,10 +199,20 @@ impl JobsWorld {
         let student = self.w.student(name).await;
         use crate::support::ActorId;
         self.lab()
-            .assign(&self.w.teacher, class.id, student.uid(), Some(vmid))
+            .assign(
+                &self.w.teacher,
+                class.id,
+                student.uid(),
+                Some(&self.vm(vmid)),
+            )
             .await
             .expect("assign");
         (student, vmid)
+    }
+
+    /// The VM `vmid` on the simulated cluster.
+    pub fn vm(&self, vmid: VmId) -> VmRef {
+        VmRef::new(self.cluster.clone(), vmid)
     }
 
     pub async fn settings(&self, class: &Class, change: ClassSettings) -> Class {

@@ -16,7 +16,7 @@ use pvelab_core::model::NewPoolVm;
 use pvelab_core::model::TokenExpiry;
 use pvelab_core::model::VmOutcome;
 use pvelab_core::model::{ClusterCredential, NewCluster};
-use pvelab_core::types::{ClassName, ClusterId, PoolSize, Role};
+use pvelab_core::types::{ClassName, ClusterId, ExternalId, Host, PoolSize, PveUser, Role};
 use pvelab_core::Actor;
 use pvelab_core::{Lab, LabConfig, SealingKey};
 use serde::Serialize;
@@ -142,9 +142,13 @@ async fn join_burst(args: &JoinBurstArgs) -> Result<Report> {
         LabConfig::file(dir.path().join("bench.db")).with_sealing_key(SealingKey::generate()),
     )
     .await?;
-    let admin_user = lab.ensure_user("bench:admin", None).await?;
+    let admin_user = lab
+        .ensure_user(&ExternalId::parse("bench:admin")?, None)
+        .await?;
     let admin = lab.actor_with_role(admin_user.id, Role::Adminer);
-    let teacher_user = lab.ensure_user("bench:teacher", None).await?;
+    let teacher_user = lab
+        .ensure_user(&ExternalId::parse("bench:teacher")?, None)
+        .await?;
     lab.set_role(&admin, teacher_user.id, Role::Teacher).await?;
     let teacher = lab.actor(teacher_user.id).await?;
     let cluster = ClusterId::parse("bench")?;
@@ -152,9 +156,11 @@ async fn join_burst(args: &JoinBurstArgs) -> Result<Report> {
         &admin,
         NewCluster::new(
             cluster.clone(),
-            "127.0.0.1",
-            "root@pam",
-            ClusterCredential::Password(secrecy::SecretString::from("x".to_owned())),
+            Host::parse("127.0.0.1")?,
+            ClusterCredential::Password {
+                user: PveUser::parse("root@pam")?,
+                password: secrecy::SecretString::from("x".to_owned()),
+            },
         ),
     )
     .await?;
@@ -188,7 +194,9 @@ async fn join_burst(args: &JoinBurstArgs) -> Result<Report> {
     }
     let mut actors: Vec<Actor> = Vec::with_capacity(students);
     for i in 0..students {
-        let user = lab.ensure_user(&format!("bench:student:{i}"), None).await?;
+        let user = lab
+            .ensure_user(&ExternalId::parse(&format!("bench:student:{i}"))?, None)
+            .await?;
         actors.push(lab.actor(user.id).await?);
     }
     let token = Arc::new(
