@@ -23,6 +23,7 @@
 //! - `client`: the way to a cluster's API client (the lab's registry) and its errors;
 //! - `config`, `report`: what a front end configures and what a run reports.
 
+mod addresses;
 mod client;
 mod config;
 mod enforce;

@@ -17,16 +17,20 @@ pub enum JobKind {
     /// power state of every pool VM, usage accounting, quota, hours and idle enforcement, and
     /// reimages waiting for a VM to stop.
     Inventory,
+    /// The addresses of running pool VMs (guest agent, container interfaces, neighbour table)
+    /// and whether they offer SSH or RDP.
+    Addresses,
 }
 
 impl JobKind {
     /// Every job.
-    pub const ALL: [JobKind; 1] = [JobKind::Inventory];
+    pub const ALL: [JobKind; 2] = [JobKind::Inventory, JobKind::Addresses];
 
     /// The stored name (`inventory`, `addresses`, `isos`, `templates`).
     pub fn name(self) -> &'static str {
         match self {
             JobKind::Inventory => "inventory",
+            JobKind::Addresses => "addresses",
         }
     }
 
@@ -38,6 +42,7 @@ impl JobKind {
     pub(crate) fn interval(self, settings: &SystemSettings) -> Duration {
         match self {
             JobKind::Inventory => settings.inventory_interval(),
+            JobKind::Addresses => settings.ip_interval(),
         }
     }
 }

@@ -3,8 +3,8 @@
 
 use tokio_util::sync::CancellationToken;
 
-use super::inventory;
 use super::report::{ClusterRun, JobKind, JobStats, RunOutcome};
+use super::{addresses, inventory};
 use crate::error::{Error, Result};
 use crate::lab::Lab;
 use crate::store::cluster_jobs::{self, ClusterJobSettings};
@@ -50,6 +50,10 @@ fn skip_reason(job: JobKind, settings: &ClusterJobSettings) -> Option<&'static s
     }
     match job {
         JobKind::Inventory => None,
+        JobKind::Addresses if !settings.enable_ip_lookup => {
+            Some("address lookup is off for the cluster")
+        }
+        JobKind::Addresses => None,
     }
 }
 
@@ -113,6 +117,7 @@ async fn guarded(
     }
     let result = match job {
         JobKind::Inventory => inventory::run(lab, cluster, cancel).await,
+        JobKind::Addresses => addresses::run(lab, cluster, cancel).await,
     };
     match result {
         Ok(stats) => match record_success(lab, job, cluster, &stats).await {

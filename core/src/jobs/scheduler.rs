@@ -141,6 +141,7 @@ impl Lab {
 type Progress = Arc<watch::Sender<JobProgress>>;
 
 async fn supervise(lab: Lab, cancel: CancellationToken, progress: Progress) {
+    super::addresses::forget_unkept(&lab).await;
     let mut tasks: HashMap<(JobKind, ClusterId), (CancellationToken, JoinHandle<()>)> =
         HashMap::new();
     loop {

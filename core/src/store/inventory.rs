@@ -495,3 +495,46 @@ pub(crate) fn set_state(
     }
     execute(conn, &update)
 }
+
+/// What the address job found for one guest (all `None`/`false` for a guest that is stopped or
+/// showed no address).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct AddressFacts {
+    pub(crate) vmid: VmId,
+    pub(crate) ip: Option<String>,
+    pub(crate) ipv6: Option<String>,
+    pub(crate) mac: Option<String>,
+    pub(crate) os_type: Option<String>,
+    pub(crate) rdp: bool,
+    pub(crate) ssh: bool,
+}
+
+/// Writes the address columns of one guest's row (a no-op when the inventory has no row).
+/// The MAC and OS type are only ever added, never cleared.
+///
+/// # Errors
+/// [`Error::Internal`] when SQLite fails.
+pub(crate) fn set_addresses(
+    conn: &Connection,
+    cluster: &ClusterId,
+    facts: &AddressFacts,
+) -> Result<usize> {
+    let mut update = Query::update();
+    update
+        .table(Inv::Table)
+        .values([
+            (Inv::Ip, facts.ip.clone().into()),
+            (Inv::Ipv6, facts.ipv6.clone().into()),
+            (Inv::RdpAvailable, facts.rdp.into()),
+            (Inv::SshAvailable, facts.ssh.into()),
+        ])
+        .and_where(Expr::col(Inv::ClusterId).eq(cluster.as_str()))
+        .and_where(Expr::col(Inv::Vmid).eq(i64::from(facts.vmid.get())));
+    if let Some(mac) = &facts.mac {
+        update.value(Inv::MacAddress, mac.clone());
+    }
+    if let Some(os) = &facts.os_type {
+        update.value(Inv::OsType, os.clone());
+    }
+    execute(conn, &update)
+}

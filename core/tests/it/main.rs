@@ -5,6 +5,7 @@ mod concurrency;
 mod defects;
 mod events;
 mod interleavings;
+mod jobs_addresses;
 mod jobs_enforce;
 mod jobs_inventory;
 mod jobs_scheduler;
