@@ -6,8 +6,8 @@
 pub use crate::events::{ConsumerName, EventId, OutboxEvent, PruneReport};
 pub use crate::lab::{ClusterCheck, ClusterTimeouts, NodeCheck};
 pub use crate::lab::{
-    JoinOutcome, KeepRunning, LeaveOutcome, StudentView, TokenRotation, UsageUpdate, VmOutcome,
-    VmState,
+    JoinOutcome, KeepRunning, LeaveOutcome, PublishOutcome, ReimageWait, StudentView,
+    TokenRotation, UsageUpdate, VmOutcome, VmState,
 };
 pub use crate::rules::idle::{CpuSample, IdlePolicy, IdleVerdict};
 pub use crate::rules::permissions::{Action, Actor, Requirement};
@@ -20,7 +20,10 @@ pub use crate::store::cluster_jobs::{ClusterJobChange, ClusterJobSettings};
 pub use crate::store::clusters::{Cluster, ClusterChange, ClusterCredential, NewCluster};
 pub use crate::store::enrollment::Enrollment;
 pub use crate::store::inventory::{GuestCategory, GuestKind, GuestState, InventoryEntry};
+pub use crate::store::isos::IsoImage;
 pub use crate::store::pool::{NewPoolVm, PoolVm, VmRole, VmStatus};
+pub use crate::store::templates::{TemplateRecord, TemplateSpecs};
 pub use crate::store::usage::StudentUsage;
 pub use crate::store::users::User;
+pub use crate::store::vm_watch::PublishMode;
 pub use crate::token::{JoinToken, TokenExpiry, TokenLifetime};

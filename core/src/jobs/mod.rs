@@ -28,11 +28,13 @@ mod client;
 mod config;
 mod enforce;
 mod inventory;
+mod isos;
 mod neighbours;
 mod probe;
 mod report;
 mod run;
 mod scheduler;
+mod templates;
 mod usage;
 
 pub use config::{JobsConfig, Subnet};
@@ -43,6 +45,7 @@ pub use scheduler::{JobProgress, JobsHandle};
 
 pub(crate) use client::{client_for, cluster_error};
 pub(crate) use run::run_job;
+pub(crate) use templates::{class_version_marker, replicate, specs_of, with_template_vmid};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -20,17 +20,29 @@ pub enum JobKind {
     /// The addresses of running pool VMs (guest agent, container interfaces, neighbour table)
     /// and whether they offer SSH or RDP.
     Addresses,
+    /// The ISO images on the cluster's storages.
+    Isos,
+    /// The cluster's templates with their specs and per-node replicas; unused old versions of
+    /// class templates are removed.
+    Templates,
 }
 
 impl JobKind {
     /// Every job.
-    pub const ALL: [JobKind; 2] = [JobKind::Inventory, JobKind::Addresses];
+    pub const ALL: [JobKind; 4] = [
+        JobKind::Inventory,
+        JobKind::Addresses,
+        JobKind::Isos,
+        JobKind::Templates,
+    ];
 
     /// The stored name (`inventory`, `addresses`, `isos`, `templates`).
     pub fn name(self) -> &'static str {
         match self {
             JobKind::Inventory => "inventory",
             JobKind::Addresses => "addresses",
+            JobKind::Isos => "isos",
+            JobKind::Templates => "templates",
         }
     }
 
@@ -43,6 +55,8 @@ impl JobKind {
         match self {
             JobKind::Inventory => settings.inventory_interval(),
             JobKind::Addresses => settings.ip_interval(),
+            JobKind::Isos => settings.iso_interval(),
+            JobKind::Templates => settings.template_interval(),
         }
     }
 }

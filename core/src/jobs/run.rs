@@ -4,7 +4,7 @@
 use tokio_util::sync::CancellationToken;
 
 use super::report::{ClusterRun, JobKind, JobStats, RunOutcome};
-use super::{addresses, inventory};
+use super::{addresses, inventory, isos, templates};
 use crate::error::{Error, Result};
 use crate::lab::Lab;
 use crate::store::cluster_jobs::{self, ClusterJobSettings};
@@ -54,6 +54,12 @@ fn skip_reason(job: JobKind, settings: &ClusterJobSettings) -> Option<&'static s
             Some("address lookup is off for the cluster")
         }
         JobKind::Addresses => None,
+        JobKind::Isos if !settings.allow_iso_sync => Some("ISO sync is off for the cluster"),
+        JobKind::Isos => None,
+        JobKind::Templates if !settings.allow_template_sync => {
+            Some("template sync is off for the cluster")
+        }
+        JobKind::Templates => None,
     }
 }
 
@@ -118,6 +124,8 @@ async fn guarded(
     let result = match job {
         JobKind::Inventory => inventory::run(lab, cluster, cancel).await,
         JobKind::Addresses => addresses::run(lab, cluster, cancel).await,
+        JobKind::Isos => isos::run(lab, cluster, cancel).await,
+        JobKind::Templates => templates::run(lab, cluster, cancel).await,
     };
     match result {
         Ok(stats) => match record_success(lab, job, cluster, &stats).await {

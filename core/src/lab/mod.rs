@@ -25,8 +25,10 @@ mod join;
 mod join_limit;
 mod pool;
 mod proxmox_errors;
+mod publish;
 mod settings;
 mod sync;
+mod templates;
 mod usage;
 mod users;
 
@@ -35,6 +37,7 @@ pub use cluster_clients::ClusterTimeouts;
 pub use clusters::{ClusterCheck, NodeCheck};
 pub use join::{JoinOutcome, LeaveOutcome, VmOutcome};
 pub(crate) use proxmox_errors::cluster_error;
+pub use publish::{PublishOutcome, ReimageWait};
 pub use sync::{KeepRunning, VmState};
 pub(crate) use usage::charge_usage;
 pub use usage::UsageUpdate;

@@ -13,6 +13,7 @@ pub(crate) mod clusters;
 pub(crate) mod enrollment;
 pub(crate) mod inventory;
 pub(crate) mod ips;
+pub(crate) mod isos;
 pub(crate) mod outbox;
 pub(crate) mod pool;
 pub(crate) mod settings;

@@ -3,6 +3,7 @@
 
 use jiff::SignedDuration;
 use pvelab_core::jobs::JobKind;
+use pvelab_core::model::ClusterJobChange;
 use pvelab_pve_sim::{FaultConfig, OutageMode, Sim, SimConfig};
 use tokio_util::sync::CancellationToken;
 
@@ -12,6 +13,19 @@ use crate::jobs_support::{jobs_world, sim_cluster, Options};
 async fn jobs_tick_when_the_lab_clock_reaches_their_interval_and_stop_on_shutdown() {
     let world = jobs_world(Options::default()).await;
     world.set("sync.inventory_interval", "60s").await;
+    // Only the inventory reads cluster/resources here, so the counter counts its ticks.
+    world
+        .lab()
+        .change_cluster_job_settings(
+            &world.w.admin,
+            &world.cluster,
+            ClusterJobChange {
+                allow_template_sync: Some(false),
+                ..ClusterJobChange::default()
+            },
+        )
+        .await
+        .unwrap();
     let jobs = world.lab().start_jobs(CancellationToken::new());
 
     let first = jobs

@@ -10,6 +10,7 @@ mod jobs_enforce;
 mod jobs_inventory;
 mod jobs_scheduler;
 mod jobs_support;
+mod jobs_templates;
 mod jobs_usage;
 mod lab_classes;
 mod lab_join;
