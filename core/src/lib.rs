@@ -26,6 +26,9 @@
 //! - [`events`]: what the core tells front ends (waitlist assignments, quota warnings,
 //!   automatic shutdowns and why), written to an outbox in the transaction of each change and
 //!   read by front ends from a durable cursor.
+//! - [`jobs`]: background work started by [`Lab::start_jobs`]: the inventory of every cluster
+//!   (one API call per tick), usage, quota, hours and idle enforcement, VM addresses, ISO and
+//!   template synchronisation, each also run on demand with [`Lab::sync_now`].
 //! - [`Clock`]: every "now" of the core; tests move a [`ManualClock`] instead of sleeping.
 //! - Internal: `store` (one repository per aggregate, built with sea-query), `db` (connections,
 //!   migrations from the workspace's `migrations/`), `seal` (credentials sealed at rest under
@@ -98,6 +101,7 @@ pub mod model;
 pub mod types;
 
 pub(crate) mod db;
+pub mod jobs;
 pub(crate) mod lab;
 pub(crate) mod password;
 pub mod rules;

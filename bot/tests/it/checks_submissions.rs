@@ -22,6 +22,7 @@ async fn run(lab: &SimLab, script: &str) -> String {
         &SessionOptions {
             echo: true,
             prompt: false,
+            ..SessionOptions::default()
         },
     )
     .await

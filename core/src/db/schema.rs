@@ -181,7 +181,7 @@ pub(crate) enum StudentUsage {
     UsageLastReset,
 }
 
-/// `vm_inventory` (filled by the next issue's inventory job).
+/// `vm_inventory` (filled by the inventory job).
 #[derive(Iden, Clone, Copy, Debug)]
 pub(crate) enum VmInventory {
     Table,
@@ -208,6 +208,8 @@ pub(crate) enum VmInventory {
     LastUpdated,
     LastStatusCheck,
     SyncError,
+    OsType,
+    Ipv6,
 }
 
 /// `vm_ip_cache`.
@@ -219,6 +221,7 @@ pub(crate) enum VmIpCache {
     CachedIp,
     IpUpdatedAt,
     ClusterId,
+    Ipv6,
 }
 
 /// `iso_images`.
@@ -357,4 +360,48 @@ pub(crate) enum ClassDeadlines {
     ClassId,
     Deadline,
     TakenAt,
+}
+
+/// `cluster_sync_status`: how each background job last went on each cluster.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum ClusterSyncStatus {
+    Table,
+    ClusterId,
+    Job,
+    LastStartedAt,
+    LastFinishedAt,
+    LastSuccessAt,
+    LastError,
+    ConsecutiveFailures,
+    RowsWritten,
+    RowsRemoved,
+}
+
+/// `vm_watch`: what the background jobs know and decided about each pool VM.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum VmWatch {
+    Table,
+    ClusterId,
+    Vmid,
+    UsageAccountedAt,
+    HoursWarnedFor,
+    IdleWarnedAt,
+    ShutdownReason,
+    ShutdownDecidedAt,
+    ShutdownRequestedAt,
+    ShutdownAttempts,
+    ImageTemplateId,
+    ReimageTemplateId,
+    ReimageWhen,
+    ReimageDueAt,
+}
+
+/// `vm_cpu_samples`: CPU samples of pool VMs watched for idleness.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum VmCpuSamples {
+    Table,
+    ClusterId,
+    Vmid,
+    At,
+    Percent,
 }

@@ -132,7 +132,7 @@ impl Lab {
     /// ```
     /// use pvelab_core::events::{ConsumerName, LabEvent};
     /// use pvelab_core::model::{NewClass, TokenExpiry};
-    /// use pvelab_core::types::{ClassName, PoolSize, Role};
+    /// use pvelab_core::types::{ClassName, ExternalId, PoolSize, Role};
     /// use pvelab_core::Lab;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
@@ -201,7 +201,7 @@ impl Lab {
     /// ```
     /// use pvelab_core::events::ConsumerName;
     /// # use pvelab_core::model::{NewClass, TokenExpiry};
-    /// # use pvelab_core::types::{ClassName, PoolSize, Role};
+    /// # use pvelab_core::types::{ClassName, ExternalId, PoolSize, Role};
     /// use pvelab_core::Lab;
     ///
     /// # #[tokio::main(flavor = "current_thread")]

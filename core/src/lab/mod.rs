@@ -29,8 +29,11 @@ mod join;
 mod join_limit;
 mod pool;
 mod proxmox_errors;
+mod publish;
 mod settings;
 mod submissions;
+mod sync;
+mod templates;
 mod usage;
 mod users;
 
@@ -39,7 +42,11 @@ pub use classes::{StudentView, TokenRotation};
 pub use cluster_clients::ClusterTimeouts;
 pub use clusters::{ClusterCheck, NodeCheck};
 pub use join::{JoinOutcome, LeaveOutcome, VmOutcome};
+pub(crate) use proxmox_errors::cluster_error;
+pub use publish::{PublishOutcome, ReimageWait};
 pub use submissions::{DueSubmissions, SubmissionFailure};
+pub use sync::{KeepRunning, VmState};
+pub(crate) use usage::charge_usage;
 pub use usage::UsageUpdate;
 
 use std::path::PathBuf;
@@ -50,18 +57,21 @@ use crate::clock::Clock;
 use crate::db::{self, Db};
 use crate::error::{Error, Result};
 use crate::events::EventBus;
+use crate::jobs::{self, JobsConfig};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation, Requirement};
 use crate::seal::{Sealer, SealingKey};
 use crate::store;
 use crate::store::classes::Class;
 use crate::types::{ClassId, Role, UserId};
 
-/// Where the database lives, how secrets are sealed, and which clock tells the time.
+/// Where the database lives, how secrets are sealed, which clock tells the time, and how the
+/// background jobs reach the host's network.
 #[derive(Debug, Clone)]
 pub struct LabConfig {
     database: DatabaseLocation,
     sealing_key: Option<SealingKey>,
     clock: Clock,
+    jobs: JobsConfig,
     cluster_timeouts: ClusterTimeouts,
 }
 
@@ -78,6 +88,7 @@ impl LabConfig {
             database: DatabaseLocation::File(path.into()),
             sealing_key: None,
             clock: Clock::system(),
+            jobs: JobsConfig::default(),
             cluster_timeouts: ClusterTimeouts::default(),
         }
     }
@@ -88,6 +99,7 @@ impl LabConfig {
             database: DatabaseLocation::Memory,
             sealing_key: None,
             clock: Clock::system(),
+            jobs: JobsConfig::default(),
             cluster_timeouts: ClusterTimeouts::default(),
         }
     }
@@ -104,6 +116,13 @@ impl LabConfig {
     /// [`ManualClock`](crate::ManualClock) and move it instead of sleeping.
     pub fn with_clock(mut self, clock: impl Into<Clock>) -> Self {
         self.clock = clock.into();
+        self
+    }
+
+    /// How the background jobs read the host's neighbour table, probe remote logins and jitter
+    /// their ticks (by default: `/proc/net/arp`, TCP probes, a tenth of each interval).
+    pub fn with_jobs(mut self, jobs: JobsConfig) -> Self {
+        self.jobs = jobs;
         self
     }
 
@@ -156,6 +175,7 @@ struct Inner {
     sealer: Option<Sealer>,
     events: EventBus,
     clock: Clock,
+    jobs: jobs::Shared,
     /// One Proxmox API client per cluster.
     clients: ClusterClients,
     /// Join attempts per user.
@@ -187,6 +207,7 @@ impl Lab {
                 events: EventBus::new(),
                 join_limiter: Arc::new(join_limit::JoinLimiter::new(config.clock.clone())),
                 clock: config.clock,
+                jobs: jobs::Shared::new(config.jobs),
                 clients: ClusterClients::new(config.cluster_timeouts),
                 decoy: Arc::default(),
             }),
@@ -254,6 +275,11 @@ impl Lab {
 
     pub(crate) fn db(&self) -> &Db {
         &self.inner.db
+    }
+
+    /// What the background jobs share: their configuration and run guards.
+    pub(crate) fn jobs_shared(&self) -> &jobs::Shared {
+        &self.inner.jobs
     }
 
     pub(crate) fn join_limiter(&self) -> Arc<join_limit::JoinLimiter> {

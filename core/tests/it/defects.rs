@@ -480,7 +480,10 @@ async fn a_co_owner_gets_the_class_rights_only_while_acting_as_a_teacher() {
     // As a student (the role of this request), co-owning grants nothing.
     let as_student = w.lab.students(&student, class.id).await;
     assert!(
-        matches!(as_student, Err(Error::NotPermitted { .. }) | Err(Error::NotFound { .. })),
+        matches!(
+            as_student,
+            Err(Error::NotPermitted { .. }) | Err(Error::NotFound { .. })
+        ),
         "{as_student:?}"
     );
     // Acting as a teacher (a front end mapped the teacher role for this request), it does.
