@@ -9,4 +9,8 @@
 //!   prints its figures beside a reference measured in the same run, as a ratio, so figures
 //!   compare across noisy machines. Today: `join-burst` (concurrent joins through the core on a
 //!   file database, against raw SQLite write transactions).
+//! - [`fuzz_props`]: the properties the fuzz targets in `fuzz/` check, shared with the corpus
+//!   replay test (`tests/it/fuzz_corpus.rs`) that runs them on stable.
 #![warn(missing_docs)]
+
+pub mod fuzz_props;
