@@ -348,7 +348,7 @@ async fn bad_option_values_name_the_option_and_what_is_allowed() {
         "{out}"
     );
     assert!(
-        out.contains("line 2: option `name`: \"@everyone\" is not valid"),
+        out.contains("line 2: option `name`: \"@\u{200B}everyone\" is not valid"),
         "{out}"
     );
     assert!(
