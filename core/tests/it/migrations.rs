@@ -40,7 +40,11 @@ async fn a_fresh_file_database_is_migrated_to_the_latest_version() {
         Lab::supported_schema_version()
     );
     let applied = ledger(&path);
-    assert_eq!(applied.len() as i64, Lab::supported_schema_version());
+    // Branches develop migrations in parallel, so the ledger may skip numbers until all merge.
+    assert_eq!(
+        applied.last().map(|(version, _)| *version),
+        Some(Lab::supported_schema_version())
+    );
 }
 
 #[tokio::test]
@@ -67,6 +71,7 @@ async fn a_database_written_by_a_newer_version_is_refused_and_left_untouched() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("lab.db");
     drop(Lab::open(LabConfig::file(&path)).await.expect("open"));
+    let applied = ledger(&path).len();
     let newer = Lab::supported_schema_version() + 1;
     Connection::open(&path)
         .expect("open")
@@ -91,7 +96,7 @@ async fn a_database_written_by_a_newer_version_is_refused_and_left_untouched() {
         refused.to_string().contains("understands up to"),
         "{refused}"
     );
-    assert_eq!(ledger(&path).len() as i64, newer, "nothing was changed");
+    assert_eq!(ledger(&path).len(), applied + 1, "nothing was changed");
 }
 
 /// Every entity and field of DATA-MODEL.md, in its snake_case SQL name.
