@@ -88,7 +88,7 @@ pub mod types;
 pub(crate) mod db;
 pub(crate) mod lab;
 pub(crate) mod password;
-pub(crate) mod pools;
+pub mod pools;
 pub mod rules;
 pub(crate) mod seal;
 pub(crate) mod settings_keys;

@@ -6,6 +6,9 @@
 pub use crate::lab::{
     JoinOutcome, LeaveOutcome, StudentView, TokenRotation, UsageUpdate, VmOutcome,
 };
+pub use crate::pools::{
+    Operation, OperationKind, OperationSummary, PoolsConfig, Progress, ProgressEvent,
+};
 pub use crate::rules::idle::{CpuSample, IdlePolicy, IdleVerdict};
 pub use crate::rules::permissions::{Action, Actor, Requirement};
 pub use crate::rules::quota::{QuotaLevel, QuotaStatus};
@@ -13,8 +16,11 @@ pub use crate::rules::start::{StartDecision, StartRefusal};
 pub use crate::settings_keys::{SettingKey, SettingValue, SystemSettings};
 pub use crate::store::class_settings::ClassSettings;
 pub use crate::store::classes::{AutoShutdown, Class, NewClass};
+pub use crate::store::clone_sources::{NewTemplate, TemplateInfo};
 pub use crate::store::clusters::{Cluster, ClusterCredential, NewCluster};
 pub use crate::store::enrollment::Enrollment;
-pub use crate::store::pool::{NewPoolVm, PoolVm, VmRole, VmStatus};
+pub use crate::store::pool::{
+    NewPoolVm, PoolVm, PoolVmState, PowerState, VmRole, VmStatus, VmStep,
+};
 pub use crate::store::users::User;
 pub use crate::token::{JoinToken, TokenExpiry, TokenLifetime};

@@ -19,11 +19,13 @@ mod clusters;
 mod events;
 mod join;
 mod pool;
+mod pools;
 mod settings;
 mod usage;
 mod users;
 
 pub use classes::{StudentView, TokenRotation};
+pub(crate) use join::promote_waitlist;
 pub use join::{JoinOutcome, LeaveOutcome, VmOutcome};
 pub use usage::UsageUpdate;
 
@@ -34,6 +36,7 @@ use crate::clock::Clock;
 use crate::db::{self, Db};
 use crate::error::{Error, Result};
 use crate::events::{EventBus, Subscription};
+use crate::pools::{Pools, PoolsConfig};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation, Requirement};
 use crate::seal::{Sealer, SealingKey};
 use crate::store;
@@ -46,6 +49,7 @@ pub struct LabConfig {
     database: DatabaseLocation,
     sealing_key: Option<SealingKey>,
     clock: Clock,
+    pools: PoolsConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +65,7 @@ impl LabConfig {
             database: DatabaseLocation::File(path.into()),
             sealing_key: None,
             clock: Clock::system(),
+            pools: PoolsConfig::default(),
         }
     }
 
@@ -70,6 +75,7 @@ impl LabConfig {
             database: DatabaseLocation::Memory,
             sealing_key: None,
             clock: Clock::system(),
+            pools: PoolsConfig::default(),
         }
     }
 
@@ -85,6 +91,13 @@ impl LabConfig {
     /// [`ManualClock`](crate::ManualClock) and move it instead of sleeping.
     pub fn with_clock(mut self, clock: impl Into<Clock>) -> Self {
         self.clock = clock.into();
+        self
+    }
+
+    /// How pool work paces itself on Proxmox (parallelism, retries, polling); the defaults
+    /// suit a real cluster.
+    pub fn with_pools(mut self, pools: PoolsConfig) -> Self {
+        self.pools = pools;
         self
     }
 }
@@ -131,6 +144,7 @@ struct Inner {
     sealer: Option<Sealer>,
     events: EventBus,
     clock: Clock,
+    pools: Pools,
 }
 
 impl Lab {
@@ -154,6 +168,7 @@ impl Lab {
                 db,
                 sealer: config.sealing_key.as_ref().map(Sealer::new),
                 events: EventBus::default(),
+                pools: Pools::new(config.pools, config.clock.now()),
                 clock: config.clock,
             }),
         })
@@ -223,6 +238,11 @@ impl Lab {
 
     pub(crate) fn db(&self) -> &Db {
         &self.inner.db
+    }
+
+    /// The pool orchestration's process-local state (settings, clients, slots, claims).
+    pub(crate) fn pools(&self) -> &Pools {
+        &self.inner.pools
     }
 
     /// The one shape of most class operations: in ONE write transaction, load the class, check

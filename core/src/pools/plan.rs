@@ -400,7 +400,11 @@ pub(crate) fn plan(intent: &Intent, rows: &[PoolVmState], facts: &Facts, now: Ti
     if !intent.deleting {
         add_missing(intent, rows, &mut out, &mut place);
     }
-    let recorded: BTreeSet<u32> = rows.iter().map(|r| r.vm.vmid.get()).collect();
+    let recorded: BTreeSet<u32> = rows
+        .iter()
+        .map(|r| r.vm.vmid.get())
+        .chain(out.actions.iter().map(|a| a.vmid().get()))
+        .collect();
     for g in facts.guests.values() {
         if intent.scheme.vmids().contains(&g.vmid) && !recorded.contains(&g.vmid) {
             out.unknown.push(UnknownVm {

@@ -8,6 +8,7 @@
 
 pub(crate) mod class_settings;
 pub(crate) mod classes;
+pub(crate) mod clone_sources;
 pub(crate) mod clusters;
 pub(crate) mod enrollment;
 pub(crate) mod pool;

@@ -9,5 +9,8 @@ mod lab_pool;
 mod lab_users_settings;
 mod migrations;
 mod permissions;
+mod pools_foreign;
+mod pools_provision;
+mod pools_support;
 mod sealing;
 mod support;

@@ -5,8 +5,8 @@
 
 mod create;
 
-pub(crate) use create::insert;
 pub use create::NewClass;
+pub(crate) use create::{insert, insert_avoiding};
 
 use jiff::Timestamp;
 use rusqlite::Connection;

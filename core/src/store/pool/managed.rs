@@ -1,6 +1,5 @@
 //! Managed pools: the classes whose pool pvelab builds and keeps on a cluster, and the classes
 //! being deleted (their VMs first, then their rows, then the class).
-#![allow(dead_code)] // TEMP: the executor uses these (next step)
 
 use jiff::Timestamp;
 use rusqlite::Connection;
@@ -78,6 +77,7 @@ pub(crate) fn get(conn: &Connection, class: ClassId) -> Result<Option<ManagedPoo
     query_opt(conn, &select, map)
 }
 
+#[allow(dead_code)] // TEMP: used by the next steps (resize, delete, reconcile)
 /// Every managed pool, by class id.
 ///
 /// # Errors
@@ -89,6 +89,7 @@ pub(crate) fn list(conn: &Connection) -> Result<Vec<ManagedPool>> {
     query_all(conn, &select, map)
 }
 
+#[allow(dead_code)] // TEMP: used by the next steps (resize, delete, reconcile)
 /// Records that the class is being deleted (kept at its first time if it already was).
 ///
 /// # Errors

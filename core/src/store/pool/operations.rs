@@ -1,5 +1,4 @@
 //! The record of pool operations: what kind, who started it, when it ended and what it did.
-#![allow(dead_code)] // TEMP: the executor uses these (next step)
 
 use rusqlite::Connection;
 use sea_query::{Expr, ExprTrait, Query};
@@ -67,6 +66,7 @@ pub(crate) fn finish(
     Ok(())
 }
 
+#[allow(dead_code)] // TEMP: used by the next steps (resize, delete, reconcile)
 /// Closes every operation a crash left open (the reconciler finishes their work from the VMs'
 /// recorded steps); returns how many there were.
 ///

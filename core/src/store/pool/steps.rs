@@ -4,7 +4,6 @@
 //! Every call to Proxmox is bracketed by two of these writes, each its own transaction: the
 //! intent before the call, the result after it. A restart therefore resumes every VM from its
 //! recorded step (see `migrations/0008_pool_steps.sql` for the meaning of each step).
-#![allow(dead_code)] // TEMP: the executor uses these (next step)
 
 use jiff::Timestamp;
 use rusqlite::Connection;
@@ -447,26 +446,6 @@ fn update(
         ));
     }
     state(conn, class, vmid)
-}
-
-/// The classes that have a VM on `cluster` with work left (any step but ready, or a reimage
-/// due), for the reconciler.
-///
-/// # Errors
-/// [`Error::Internal`] when SQLite fails.
-pub(crate) fn classes_with_work(conn: &Connection, cluster: &ClusterId) -> Result<Vec<ClassId>> {
-    let select = Query::select()
-        .distinct()
-        .column(Vm::ClassId)
-        .from(Vm::Table)
-        .and_where(Expr::col(Vm::ClusterId).eq(cluster.as_str()))
-        .and_where(
-            Expr::col(PoolSteps::Step)
-                .ne(VmStep::Ready.as_str())
-                .or(Expr::col(Vm::NeedsReimage).eq(true)),
-        )
-        .to_owned();
-    query_all(conn, &select, |c| Ok(ClassId::new(c.next()?)))
 }
 
 /// Turns a pool VM into a [`PoolVmState`] view for tests of the pure planner.
