@@ -8,7 +8,7 @@
 //! # The facade
 //! Everything a front end needs is here: [`Lab`] (opened once from a [`LabConfig`]), the
 //! [`Actor`] it hands out, the inputs and outputs of its operations in [`model`], the newtypes in
-//! [`types`], the [`events`] it publishes and the one [`Error`] type. Storage is internal: no
+//! [`types`], the [`events`] it reports and the one [`Error`] type. Storage is internal: no
 //! public path leads to SQL, and no foreign error type appears in the API.
 //!
 //! # Layout
@@ -22,7 +22,8 @@
 //! - [`rules`]: pure decisions with no I/O: the permission table, restricted hours, the idle
 //!   shutdown decision, quota arithmetic and the one "may this user start this VM now?".
 //! - [`events`]: what the core tells front ends (waitlist assignments, quota warnings,
-//!   automatic shutdowns and why).
+//!   automatic shutdowns and why), written to an outbox in the transaction of each change and
+//!   read by front ends from a durable cursor.
 //! - [`Clock`]: every "now" of the core; tests move a [`ManualClock`] instead of sleeping.
 //! - Internal: `store` (one repository per aggregate, built with sea-query), `db` (connections,
 //!   migrations from the workspace's `migrations/`), `seal` (credentials sealed at rest under

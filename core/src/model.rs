@@ -3,6 +3,7 @@
 //! Front ends and embedders import from here and from the crate root; everything else of the
 //! crate (storage, the SQL schema, the rule functions) is internal and may change freely.
 
+pub use crate::events::{ConsumerName, EventId, OutboxEvent, PruneReport};
 pub use crate::lab::{
     JoinOutcome, LeaveOutcome, StudentView, TokenRotation, UsageUpdate, VmOutcome,
 };

@@ -9,7 +9,7 @@ use crate::upid::Upid;
 /// Variants are chosen so that a caller can act on them: retry later (`Locked`, `LockTimeout`,
 /// `AgentNotRunning`, `NodeUnreachable`, `Timeout`), fix its input (`Parameter`), give up on
 /// this object (`NotFound`, `AlreadyExists`), change the guest first (`GuestNotRunning`,
-/// `AgentNotConfigured`), or fix its credentials (`Authentication`, `PermissionDenied`).
+/// `AgentNotConfigured`, `AgentCommand`), or fix its credentials (`Authentication`, `PermissionDenied`).
 /// Messages combine the status line's reason, the body's `message` and its `errors` map.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -74,6 +74,15 @@ pub enum Error {
     #[error("no guest agent configured: {message}")]
     AgentNotConfigured {
         /// Full server text, "No QEMU guest agent configured".
+        message: String,
+    },
+    /// The guest agent answered, with an error of its own (PVE's "Agent error: ..."): e.g. the
+    /// program to execute does not exist in the guest. Final for this request. (The one agent
+    /// error about an unknown process id is [`Error::NotFound`] instead.)
+    #[error("guest agent error: {message}")]
+    AgentCommand {
+        /// Full server text, e.g. "Agent error: Guest agent command failed, error was 'Failed to
+        /// execute child process “nginx” (No such file or directory)'".
         message: String,
     },
     /// The guest is not running, so its agent cannot answer: start it first.
@@ -176,6 +185,25 @@ impl Error {
         }
     }
 
+    /// Whether this is PVE's refusal of a stale `digest`: the configuration changed since it
+    /// was read. A VM says "checksum mismatch (file change by other user?)", a container (and
+    /// other config files) "detected modified configuration - file changed by other user? Try
+    /// again.". Read the config again and retry.
+    pub fn is_stale_digest(&self) -> bool {
+        match self {
+            Error::Api { message, .. }
+            | Error::TaskFailed {
+                exit_status: message,
+                ..
+            } => {
+                message.contains("checksum mismatch (file change by other user?)")
+                    || message.contains("checksum missmatch (file change by other user?)")
+                    || message.contains("detected modified configuration")
+            }
+            _ => false,
+        }
+    }
+
     /// The HTTP status of an error reply, if this error came from one.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -214,6 +242,25 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn both_wordings_of_a_stale_digest_are_recognised() {
+        for message in [
+            "checksum mismatch (file change by other user?)",
+            "detected modified configuration - file changed by other user? Try again.",
+        ] {
+            let e = Error::Api {
+                status: 500,
+                message: message.to_owned(),
+            };
+            assert!(e.is_stale_digest(), "{message}");
+        }
+        let other = Error::Api {
+            status: 500,
+            message: "VM is locked (clone)".into(),
+        };
+        assert!(!other.is_stale_digest());
+    }
 
     #[test]
     fn errors_and_clients_can_cross_threads() {

@@ -135,6 +135,62 @@ pub(crate) fn opt_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D:
     }
 }
 
+/// Optional `i64` from a number or numeric string (exit codes, which may be negative).
+pub(crate) fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match scalar(d)? {
+        Scalar::I(v) => Ok(Some(v)),
+        Scalar::U(v) => i64::try_from(v)
+            .map(Some)
+            .map_err(|_| de::Error::custom(format!("{v} does not fit a 64-bit signed integer"))),
+        Scalar::F(v) if v.fract() == 0.0 && v.abs() < i64::MAX as f64 => Ok(Some(v as i64)),
+        Scalar::B(b) => Ok(Some(i64::from(b))),
+        Scalar::Null => Ok(None),
+        Scalar::S(s) if s.is_empty() => Ok(None),
+        Scalar::S(s) => s
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| de::Error::custom(format!("expected an integer, got the string {s:?}"))),
+        Scalar::F(v) => Err(de::Error::custom(format!("expected an integer, got {v}"))),
+    }
+}
+
+/// Optional text from a string, or from a number or boolean written as PVE writes it (`2048`,
+/// `1`): config values in `pending` are declared as strings but arrive as either.
+pub(crate) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct TextVisitor;
+    impl<'de> Visitor<'de> for TextVisitor {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a string, a number, a boolean or null")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_owned()))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(Some(if v { "1" } else { "0" }.to_owned()))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(TextVisitor)
+        }
+    }
+    d.deserialize_any(TextVisitor)
+}
+
 /// `f64` from a number or numeric string (`"cpulimit":"0.4"`).
 pub(crate) fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     to_f64(scalar(d)?)
@@ -172,6 +228,26 @@ mod tests {
 
     fn t(json: &str) -> T {
         serde_json::from_str(json).expect("valid test JSON")
+    }
+
+    #[derive(Deserialize, Debug)]
+    struct Signed {
+        #[serde(default, deserialize_with = "super::opt_i64")]
+        i: Option<i64>,
+        #[serde(default, deserialize_with = "super::opt_text")]
+        t: Option<String>,
+    }
+
+    #[test]
+    fn signed_integers_and_text_accept_what_pve_sends() {
+        let s: Signed = serde_json::from_str(r#"{"i":-1,"t":2048}"#).expect("valid");
+        assert_eq!((s.i, s.t.as_deref()), (Some(-1), Some("2048")));
+        let s: Signed = serde_json::from_str(r#"{"i":"3","t":"x"}"#).expect("valid");
+        assert_eq!((s.i, s.t.as_deref()), (Some(3), Some("x")));
+        let s: Signed = serde_json::from_str(r#"{"t":null}"#).expect("valid");
+        assert_eq!((s.i, s.t), (None, None));
+        let e = serde_json::from_str::<Signed>(r#"{"i":"three"}"#).expect_err("not a number");
+        assert!(e.to_string().contains("\"three\""), "{e}");
     }
 
     #[test]

@@ -102,6 +102,11 @@ impl ErrorReply {
                 message,
             },
             _ if self.is_lock_timeout() => Error::LockTimeout { message },
+            // Before the generic texts: an agent error can quote the guest ("No such file").
+            _ if lower.contains("agent error: invalid parameter 'pid'") => {
+                Error::NotFound { message }
+            }
+            _ if lower.contains("agent error:") => Error::AgentCommand { message },
             _ if lower.contains("already exists") => Error::AlreadyExists { message },
             _ if lower.contains("guest agent is not running") => Error::AgentNotRunning { message },
             _ if lower.contains("no qemu guest agent configured") => {
@@ -238,6 +243,23 @@ mod tests {
                 other => panic!("unexpected {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn an_agent_error_is_an_agent_command_error_even_when_it_quotes_no_such_file() {
+        let text = "Agent error: Guest agent command failed, error was 'Failed to execute child \
+                    process \u{201c}nginx\u{201d} (No such file or directory)'";
+        let body = serde_json::json!({"data": null, "message": format!("{text}\n")});
+        let e =
+            ErrorReply::new(500, "Internal Server Error", body.to_string().as_bytes()).into_error();
+        assert!(matches!(e, Error::AgentCommand { .. }), "{e:?}");
+        assert!(!e.is_transient());
+    }
+
+    #[test]
+    fn an_unknown_exec_pid_is_not_found() {
+        let e = ErrorReply::new(500, "Agent error: Invalid parameter 'pid'", b"").into_error();
+        assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
     }
 
     #[test]

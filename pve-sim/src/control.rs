@@ -1,5 +1,6 @@
 //! Control and observation of a running simulator: faults, nodes, guests behind the product's
-//! back, the clock, and request counters. The same operations are methods of [`SimControl`]
+//! back (created, stopped, deleted), scripted guest agent commands and logged-in users, the
+//! clock, and request counters. The same operations are methods of [`SimControl`]
 //! and HTTP calls under `/_sim/` (served by `http/control.rs`).
 
 use std::sync::Arc;
@@ -8,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::capacity::{best_clone_time, CloneKind};
 use crate::error::{Error, Result};
+use crate::exec::{ExecMatch, ExecOutcome, ExecRecord, GuestUser};
 use crate::faults::FaultConfig;
+use crate::foreign::ForeignGuest;
 use crate::load::{AnchoredLoad, CpuLoad};
 use crate::state::Shared;
 
@@ -217,6 +220,70 @@ impl SimControl {
             .remove(&vmid)
             .map(|_| ())
             .ok_or(Error::NoSuchGuest { vmid })
+    }
+
+    /// Create a guest at once, behind the product's back (someone else's VM at a VMID the
+    /// product wanted, a leftover container).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::GuestExists`] for a taken VMID, [`Error::NoSuchNode`], [`Error::InvalidValue`]
+    /// for a VMID outside 100..=999999999, a running template or malformed tags.
+    pub fn create_guest(&self, spec: &ForeignGuest) -> Result<()> {
+        let now = self.shared.clock.now_f64();
+        let mut w = self.shared.world();
+        let mut rng = self.shared.rng();
+        spec.create(&mut w, &mut rng, now)
+    }
+
+    /// Script how guest agent commands matching `m` end (the most specific match wins;
+    /// unscripted commands exit 0 at once with no output). Setting the same match again
+    /// replaces its outcome.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> pvelab_pve_sim::Result<()> {
+    /// use pvelab_pve_sim::{ExecMatch, ExecOutcome, Sim, SimConfig};
+    /// let sim = Sim::start(SimConfig::fast()).await?;
+    /// sim.set_exec_outcome(
+    ///     ExecMatch::vm(101).command(["systemctl", "is-active", "nginx"]),
+    ///     ExecOutcome::success("active\n"),
+    /// )?;
+    /// sim.set_exec_outcome(ExecMatch::any().command(["sleep", "infinity"]), ExecOutcome::hang())?;
+    /// # sim.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidValue`] for an empty command or a duration that is negative or not
+    /// finite.
+    pub fn set_exec_outcome(&self, m: ExecMatch, outcome: ExecOutcome) -> Result<()> {
+        self.shared.exec().set(m, outcome)
+    }
+
+    /// Forget every scripted exec outcome (the record of past commands stays).
+    pub fn clear_exec_outcomes(&self) {
+        self.shared.exec().clear();
+    }
+
+    /// Every `agent/exec` call VM `vmid` received, oldest first (also of a VM deleted since).
+    pub fn exec_history(&self, vmid: u32) -> Vec<ExecRecord> {
+        self.shared.exec().history(vmid)
+    }
+
+    /// Set who is logged in to a guest (what `agent/get-users` reports). A stop logs everyone
+    /// out.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoSuchGuest`].
+    pub fn set_guest_users(&self, vmid: u32, users: Vec<GuestUser>) -> Result<()> {
+        let mut w = self.shared.world();
+        let g = w.guests.get_mut(&vmid).ok_or(Error::NoSuchGuest { vmid })?;
+        g.agent.users = users;
+        Ok(())
     }
 
     /// Whether a guest exists, and its `lock` if any: `Some(None)` exists unlocked.

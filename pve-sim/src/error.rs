@@ -33,6 +33,12 @@ pub enum Error {
         /// The VMID that was asked for.
         vmid: u32,
     },
+    /// A control call wanted to create a guest at a VMID that is taken.
+    #[error("VMID {vmid} is taken (pick a free one, or delete that guest first)")]
+    GuestExists {
+        /// The VMID that was asked for.
+        vmid: u32,
+    },
     /// A control call named a node that does not exist.
     #[error("no node named '{node}' (nodes are pve1..pveN)")]
     NoSuchNode {

@@ -9,6 +9,8 @@
 //! - `populate`: the initial nodes, storages, templates, VMs and containers;
 //! - `model`, `state`: the cluster state behind one mutex;
 //! - `tasks`, `capacity`: UPIDs, task logs, clone slots and storage locks;
+//! - `exec`: scripted outcomes of guest agent commands ([`ExecMatch`], [`ExecOutcome`]) and
+//!   the agent's processes inside each guest;
 //! - `http`: TLS server, gate (counters, auth, faults), parameters, PVE-style replies, the
 //!   simulated `Date` header, and the control API's HTTP side (`/_sim/`);
 //! - `api`: one file per area of `/api2/json`;
@@ -45,19 +47,24 @@ mod clock;
 pub mod config;
 pub mod control;
 mod error;
+mod exec;
 mod faults;
+mod foreign;
 mod http;
 mod load;
 mod model;
 mod populate;
 mod state;
+mod tags;
 mod tasks;
 
 pub use capacity::{best_clone_time, CloneKind};
 pub use config::{CapacityConfig, SimConfig, TimingConfig};
 pub use control::{OutageMode, RequestCount, SimControl, StatusCount};
 pub use error::{Error, Result};
+pub use exec::{ExecMatch, ExecOutcome, ExecRecord, GuestUser, MAX_CAPTURED_OUTPUT};
 pub use faults::FaultConfig;
+pub use foreign::{ForeignGuest, GuestKind};
 pub use load::{CpuLoad, LoadStep, BUSY_CPU, IDLE_CPU};
 pub use populate::TEMPLATE_VMIDS;
 

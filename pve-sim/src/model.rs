@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::exec::AgentState;
 use crate::load::AnchoredLoad;
 
 /// qemu or lxc.
@@ -121,6 +122,8 @@ pub(crate) struct Guest {
     /// Changes PVE cannot apply to a running VM (cores, memory, ...): applied at its next
     /// stop or start; `None` deletes the key.
     pub(crate) pending: BTreeMap<String, Option<Value>>,
+    /// The guest agent's processes and logged-in users (qemu only).
+    pub(crate) agent: AgentState,
 }
 
 impl Guest {
@@ -197,6 +200,11 @@ impl Guest {
     pub(crate) fn set_running(&mut self, running: bool, now: f64) {
         if running != self.running {
             self.apply_pending();
+            // Processes die with the guest; a stop also logs everyone out.
+            self.agent.reset_processes();
+            if !running {
+                self.agent.users.clear();
+            }
         }
         if running && !self.running {
             self.started_at = now;

@@ -93,7 +93,7 @@ pub(crate) fn qemu_config(
     c
 }
 
-fn lxc_config(vmid: u32, hostname: &str, rng: &mut StdRng) -> BTreeMap<String, Value> {
+pub(crate) fn lxc_config(vmid: u32, hostname: &str, rng: &mut StdRng) -> BTreeMap<String, Value> {
     let mut c = BTreeMap::new();
     c.insert("hostname".into(), hostname.into());
     // Containers keep memory as an integer.
@@ -118,7 +118,7 @@ fn lxc_config(vmid: u32, hostname: &str, rng: &mut StdRng) -> BTreeMap<String, V
     c
 }
 
-fn guest(
+pub(crate) fn guest(
     kind: Kind,
     vmid: u32,
     node: &str,
@@ -140,6 +140,7 @@ fn guest(
         power_log: vec![(created, false)],
         disk_bytes: 0,
         pending: BTreeMap::new(),
+        agent: Default::default(),
     }
 }
 

@@ -13,6 +13,7 @@ use crate::control::OutageMode;
 use crate::capacity::Capacity;
 use crate::clock::SimClock;
 use crate::config::SimConfig;
+use crate::exec::ExecScript;
 use crate::faults::FaultInjector;
 use crate::model::World;
 
@@ -51,6 +52,8 @@ pub(crate) struct Shared {
     pub(crate) outage: watch::Sender<Option<OutageMode>>,
     /// Per node: the API workers (PVE runs 3).
     pub(crate) workers: HashMap<String, Arc<Semaphore>>,
+    /// Scripted outcomes of guest agent commands, and the record of every one run.
+    exec: Mutex<ExecScript>,
 }
 
 impl Shared {
@@ -82,6 +85,7 @@ impl Shared {
             outage: watch::Sender::new(None),
             resources_cache: Mutex::new(HashMap::new()),
             workers,
+            exec: Mutex::new(ExecScript::default()),
             cfg,
         }
     }
@@ -102,6 +106,11 @@ impl Shared {
         self.resources_cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The exec script. Take it before the world lock when both are needed.
+    pub(crate) fn exec(&self) -> MutexGuard<'_, ExecScript> {
+        self.exec.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn rng(&self) -> MutexGuard<'_, StdRng> {

@@ -48,6 +48,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_templates_classes"),
     migration!(3, "0003_vms_inventory_isos"),
     migration!(4, "0004_enrollment_waitlist"),
+    migration!(5, "0005_outbox"),
     migration!(8, "0008_pool_steps"),
 ];
 

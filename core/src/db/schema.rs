@@ -249,6 +249,36 @@ pub(crate) enum Waitlist {
     EnqueuedAt,
 }
 
+/// `outbox`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum Outbox {
+    Table,
+    Id,
+    Kind,
+    RecipientId,
+    ClassId,
+    Payload,
+    CreatedAt,
+}
+
+/// `outbox_cursors`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum OutboxCursors {
+    Table,
+    Consumer,
+    AckedId,
+    UpdatedAt,
+}
+
+/// `sqlite_sequence`: SQLite's record of the highest id each AUTOINCREMENT table ever issued
+/// (it survives deleting the rows, which is what makes outbox ids never reused).
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum SqliteSequence {
+    Table,
+    Name,
+    Seq,
+}
+
 /// `schema_migrations` (created by the migration runner, not by a migration file).
 #[derive(Iden, Clone, Copy, Debug)]
 pub(crate) enum SchemaMigrations {

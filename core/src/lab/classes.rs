@@ -70,7 +70,7 @@ impl Lab {
     ///
     /// # Errors
     /// [`Error::NotPermitted`](crate::Error::NotPermitted) for students;
-    /// [`Error::Conflict`](crate::Error::Conflict) when the name is taken in the scope or the
+    /// [`Error::NameTaken`](crate::Error::NameTaken) when the name is taken in the scope, [`Error::VmidRangeTaken`](crate::Error::VmidRangeTaken) when the
     /// requested prefix overlaps another class; [`Error::NotFound`](crate::Error::NotFound) for
     /// an unknown deployment cluster.
     pub async fn create_class(&self, actor: &Actor, new: NewClass) -> Result<Class> {

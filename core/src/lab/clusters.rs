@@ -80,7 +80,7 @@ impl Lab {
     /// [`Error::NotPermitted`](crate::Error::NotPermitted) unless the actor is an adminer;
     /// [`Error::InvalidValue`](crate::Error::InvalidValue) naming a bad host, port, user or token
     /// id; [`Error::NoSealingKey`](crate::Error::NoSealingKey) when the lab has no sealing key;
-    /// [`Error::Conflict`](crate::Error::Conflict) when the id is taken.
+    /// [`Error::NameTaken`](crate::Error::NameTaken) when the id is taken.
     pub async fn add_cluster(&self, actor: &Actor, cluster: NewCluster) -> Result<Cluster> {
         authorize(actor, Action::ManageClusters, ClassRelation::None)?;
         check(&cluster)?;

@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-use super::Lab;
+use super::{events, Lab};
 use crate::error::{Error, Result};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::store::classes::Class;
@@ -107,7 +107,7 @@ impl Lab {
         self.db()
             .read(move |tx| usable_class(tx, &probe).map(drop))
             .await?;
-        let (outcome, promoted) = self
+        let (outcome, announced) = self
             .db()
             .write(move |tx| {
                 // Again inside the write: the token may have been rotated meanwhile.
@@ -137,21 +137,23 @@ impl Lab {
                         (vm, promoted)
                     }
                 };
+                let mut announced =
+                    events::announce_assignments(tx, class.id, &class.name, &promoted)?;
+                if let VmOutcome::Waitlisted { position } = vm {
+                    events::announce_waitlisted(tx, class.id, &class.name, student, position)?;
+                    announced += 1;
+                }
                 Ok((
                     JoinOutcome {
                         class,
                         enrollment: enrolled,
                         vm,
                     },
-                    promoted,
+                    announced,
                 ))
             })
             .await?;
-        let class = &outcome.class;
-        self.announce_assignments(class.id, &class.name, promoted);
-        if let VmOutcome::Waitlisted { position } = outcome.vm {
-            self.announce_waitlisted(class.id, &class.name, student, position);
-        }
+        self.wake_consumers(announced);
         Ok(outcome)
     }
 

@@ -8,7 +8,10 @@
 //! Three calls take no actor because they are how a front end identifies people in the first
 //! place: [`Lab::ensure_user`] (a person the front end already knows, e.g. by Discord id),
 //! [`Lab::login`] (a local user name and password) and [`Lab::actor`] (the stored role of an
-//! identified user). Everything else, reads included, takes the [`Actor`].
+//! identified user). The outbox calls ([`Lab::events_after`], [`Lab::next_events`],
+//! [`Lab::ack_events`], [`Lab::prune_events`]) take none either: they serve the embedding
+//! program itself, which delivers events to the people they name. Everything else, reads
+//! included, takes the [`Actor`].
 //!
 //! All database work runs on tokio's blocking threads (one writer connection, a few readers);
 //! the async methods never block
@@ -25,6 +28,7 @@ mod usage;
 mod users;
 
 pub use classes::{StudentView, TokenRotation};
+pub(crate) use events::announce_assignments;
 pub(crate) use join::promote_waitlist;
 pub use join::{JoinOutcome, LeaveOutcome, VmOutcome};
 pub use usage::UsageUpdate;
@@ -35,7 +39,7 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::db::{self, Db};
 use crate::error::{Error, Result};
-use crate::events::{EventBus, Subscription};
+use crate::events::EventBus;
 use crate::pools::{Pools, PoolsConfig};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation, Requirement};
 use crate::seal::{Sealer, SealingKey};
@@ -167,7 +171,7 @@ impl Lab {
             inner: Arc::new(Inner {
                 db,
                 sealer: config.sealing_key.as_ref().map(Sealer::new),
-                events: EventBus::default(),
+                events: EventBus::new(),
                 pools: Pools::new(config.pools, config.clock.now()),
                 clock: config.clock,
             }),
@@ -213,13 +217,6 @@ impl Lab {
     /// the core still checks every operation against this role and the database relations.
     pub fn actor_with_role(&self, user: UserId, role: Role) -> Actor {
         Actor::new(user, role)
-    }
-
-    /// A new subscription to the lab's [`LabEvent`](crate::events::LabEvent)s (assignments from
-    /// the waitlist, quota warnings, ...), published only after the change they report was
-    /// committed. Front ends subscribe; only the core publishes.
-    pub fn subscribe(&self) -> Subscription {
-        self.inner.events.subscribe()
     }
 
     /// The lab's clock (what "now" is for every rule and stored time).

@@ -2,7 +2,7 @@
 //! reimage bookkeeping, teacher assignment, and "my VMs".
 
 use super::join::promote_waitlist;
-use super::Lab;
+use super::{events, Lab};
 use crate::error::{Entity, Error, Result};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::store::enrollment;
@@ -17,7 +17,7 @@ impl Lab {
     ///
     /// # Errors
     /// [`Error::NotPermitted`]; [`Error::InvalidValue`] for a VMID
-    /// outside the plan; [`Error::Conflict`] when already registered; [`Error::NotFound`] for an
+    /// outside the plan; [`Error::VmRegistered`] when already registered; [`Error::NotFound`] for an
     /// unknown cluster.
     pub async fn register_vm(
         &self,
@@ -25,16 +25,17 @@ impl Lab {
         class: ClassId,
         vm: NewPoolVm,
     ) -> Result<PoolVm> {
-        let (registered, promoted, name) = self
+        let (registered, announced) = self
             .class_write(actor, Action::ResizePool, class, move |tx, stored| {
                 crate::store::clusters::get(tx, &vm.cluster_id)?;
                 let registered = pool::register(tx, class, stored.scheme, &vm)?;
                 let promoted = promote_waitlist(tx, class)?;
+                let announced = events::announce_assignments(tx, class, &stored.name, &promoted)?;
                 let registered = pool::in_class(tx, class, registered.vmid)?;
-                Ok((registered, promoted, stored.name))
+                Ok((registered, announced))
             })
             .await?;
-        self.announce_assignments(class, &name, promoted);
+        self.wake_consumers(announced);
         Ok(registered)
     }
 
@@ -42,23 +43,24 @@ impl Lab {
     /// served first.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`]; [`Error::NotFound`]; [`Error::Conflict`] when a student holds it.
+    /// [`Error::NotPermitted`]; [`Error::NotFound`]; [`Error::VmHeld`] when a student holds it.
     pub async fn mark_reimaged(&self, actor: &Actor, class: ClassId, vmid: VmId) -> Result<PoolVm> {
-        let (vm, promoted, name) = self
+        let (vm, announced) = self
             .class_write(actor, Action::ResizePool, class, move |tx, stored| {
                 pool::mark_reimaged(tx, class, vmid)?;
                 let promoted = promote_waitlist(tx, class)?;
-                Ok((pool::in_class(tx, class, vmid)?, promoted, stored.name))
+                let announced = events::announce_assignments(tx, class, &stored.name, &promoted)?;
+                Ok((pool::in_class(tx, class, vmid)?, announced))
             })
             .await?;
-        self.announce_assignments(class, &name, promoted);
+        self.wake_consumers(announced);
         Ok(vm)
     }
 
     /// Marks an unassigned VM as being deleted (shrinking the pool); it is never handed out.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`]; [`Error::Conflict`] when a student holds it.
+    /// [`Error::NotPermitted`]; [`Error::VmHeld`] when a student holds it.
     pub async fn mark_deleting(&self, actor: &Actor, class: ClassId, vmid: VmId) -> Result<PoolVm> {
         self.class_write(actor, Action::ResizePool, class, move |tx, _class| {
             pool::mark_deleting(tx, class, vmid)
@@ -70,7 +72,7 @@ impl Lab {
     /// is enrolled if they were not, and leaves the waitlist.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`]; [`Error::Conflict`] when the student already holds a VM here,
+    /// [`Error::NotPermitted`]; [`Error::AlreadyHoldsVm`] when the student already holds a VM here, [`Error::VmNotAssignable`] or [`Error::NoFreeVm`] when
     /// the chosen VM is not free for students, or no VM is free.
     pub async fn assign(
         &self,

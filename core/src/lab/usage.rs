@@ -2,7 +2,7 @@
 
 use jiff::SignedDuration;
 
-use super::Lab;
+use super::{events, Lab};
 use crate::error::Result;
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::rules::quota::{self, QuotaLevel, QuotaStatus};
@@ -20,7 +20,7 @@ pub struct UsageUpdate {
     /// Its usage against the class quota.
     pub status: QuotaStatus,
     /// The quota level this update newly reached (warning at 80 %, exhausted at 100 %), once
-    /// per level and usage period; the matching event was published.
+    /// per level and usage period; the matching event was written to the outbox.
     pub newly_reached: Option<QuotaLevel>,
 }
 
@@ -34,7 +34,7 @@ fn warned_percent(level: QuotaLevel) -> u8 {
 
 impl Lab {
     /// Adds running time to a VM's usage (fed by the monitor of the orchestration layer, which
-    /// acts as an adminer). Crossing 80 % or 100 % of the class quota publishes a quota event
+    /// acts as an adminer). Crossing 80 % or 100 % of the class quota writes a quota event
     /// for the holder, once per level until usage is reset.
     ///
     /// # Errors
@@ -50,7 +50,7 @@ impl Lab {
         authorize(actor, Action::RecordUsage, ClassRelation::None)?;
         let hours = ran.as_secs_f64().max(0.0) / 3600.0;
         let cluster = cluster.clone();
-        let update = self
+        let (update, announced) = self
             .db()
             .write(move |tx| {
                 let vm = usage::add(tx, &cluster, vmid, hours)?;
@@ -62,16 +62,21 @@ impl Lab {
                 if newly_reached.is_some() {
                     usage::set_warned(tx, &cluster, vmid, percent)?;
                 }
-                Ok(UsageUpdate {
+                let announced = match (newly_reached, vm.assigned_to) {
+                    (Some(level), Some(holder)) => {
+                        events::announce_quota(tx, holder, &vm, level, status)?
+                    }
+                    _ => false,
+                };
+                let update = UsageUpdate {
                     vm,
                     status,
                     newly_reached,
-                })
+                };
+                Ok((update, usize::from(announced)))
             })
             .await?;
-        if let (Some(level), Some(holder)) = (update.newly_reached, update.vm.assigned_to) {
-            self.announce_quota(holder, &update.vm, level, update.status);
-        }
+        self.wake_consumers(announced);
         Ok(update)
     }
 

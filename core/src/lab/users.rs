@@ -111,7 +111,7 @@ impl Lab {
     /// # Errors
     /// [`Error::NotPermitted`];
     /// [`Error::InvalidValue`] for a bad name or password;
-    /// [`Error::Conflict`] when the name is taken.
+    /// [`Error::NameTaken`] when the name is taken.
     pub async fn create_local_user(
         &self,
         actor: &Actor,
@@ -159,7 +159,7 @@ impl Lab {
     /// [`Error::NotPermitted`] for anyone else;
     /// [`Error::InvalidValue`] for an empty password;
     /// [`Error::NotFound`] for an unknown user;
-    /// [`Error::Conflict`] for a user without a local login (known only by an external id).
+    /// [`Error::InvalidValue`] for a user without a local login (known only by an external id).
     pub async fn set_password(
         &self,
         actor: &Actor,

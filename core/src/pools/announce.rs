@@ -1,36 +1,51 @@
-//! The people-facing events of pool work, published in one place: when the core's outbox
-//! lands, these helpers write to it instead and nothing else changes.
+//! The people-facing events of pool work, in one place. Each is written to the outbox in the
+//! transaction of the change it reports (see [`crate::events`]); the caller wakes consumers
+//! after the commit with [`Lab::wake_consumers`](crate::Lab).
 
+use rusqlite::Connection;
+
+use crate::error::Result;
 use crate::events::{LabEvent, RebuildReason};
-use crate::lab::Lab;
+use crate::store::outbox;
 use crate::types::{ClassId, UserId, VmId};
 
-impl Lab {
-    /// A student's VM was built anew (it vanished, or it was reimaged); they keep it.
-    pub(crate) fn announce_vm_rebuilt(
-        &self,
-        user_id: UserId,
-        class_id: ClassId,
-        vmid: VmId,
-        reason: RebuildReason,
-    ) {
-        tracing::info!(%class_id, %user_id, %vmid, %reason, "a student's VM was rebuilt");
-        self.events().publish(LabEvent::VmRebuilt {
+/// A student's VM was built anew (it vanished, or it was reimaged); they keep it.
+pub(crate) fn vm_rebuilt(
+    tx: &Connection,
+    user_id: UserId,
+    class_id: ClassId,
+    vmid: VmId,
+    reason: RebuildReason,
+) -> Result<usize> {
+    tracing::info!(%class_id, %user_id, %vmid, %reason, "a student's VM was rebuilt");
+    outbox::append(
+        tx,
+        &LabEvent::VmRebuilt {
             user_id,
             class_id,
             vmid,
             reason,
-        });
-    }
+        },
+    )?;
+    Ok(1)
+}
 
-    #[allow(dead_code)] // TEMP: used by the next steps (resize, delete, reconcile)
-    /// A student's VM was taken away (a forced shrink, the class deleted).
-    pub(crate) fn announce_vm_removed(&self, user_id: UserId, class_id: ClassId, vmid: VmId) {
-        tracing::info!(%class_id, %user_id, %vmid, "a student's VM was taken away");
-        self.events().publish(LabEvent::VmRemoved {
+/// A student's VM was taken away (a forced shrink, the class deleted).
+#[allow(dead_code)] // TEMP: used by the next steps (forced shrink)
+pub(crate) fn vm_removed(
+    tx: &Connection,
+    user_id: UserId,
+    class_id: ClassId,
+    vmid: VmId,
+) -> Result<usize> {
+    tracing::info!(%class_id, %user_id, %vmid, "a student's VM was taken away");
+    outbox::append(
+        tx,
+        &LabEvent::VmRemoved {
             user_id,
             class_id,
             vmid,
-        });
-    }
+        },
+    )?;
+    Ok(1)
 }

@@ -7,6 +7,7 @@
 
 use pvelab_proxmox::{CloneParams, ConfigUpdate, DeleteParams, GuestStatus, SnapshotParams};
 
+use super::announce;
 use super::marker::{has_tag, with_tag, Marker};
 use super::observe::config_fact;
 use super::placement::CloneSpec;
@@ -14,7 +15,7 @@ use super::plan::{foreign_reason, slot_of, Action, Next};
 use super::retry::{describe, is_exists, is_missing, StepError};
 use super::run::{upid, Run};
 use crate::events::RebuildReason;
-use crate::lab::promote_waitlist;
+use crate::lab::{announce_assignments, promote_waitlist};
 use crate::store::pool::steps::{self, StepChange};
 use crate::store::pool::{self, VmRole, VmStatus, VmStep};
 use crate::types::{Slot, VmId};
@@ -64,9 +65,9 @@ pub(crate) async fn drive(run: &Run, action: Action) -> Outcome {
     );
     let result = match action {
         Action::Add { vmid, role, clone } => add(run, vmid, role, clone).await,
-        Action::Clone { vmid, clone } => build(run, vmid, Start::Clone, Ok(clone)).await,
+        Action::Clone { vmid, clone } => build(run, vmid, Start::Clone, Ok(clone), None).await,
         Action::AwaitClone { vmid, upid, clone } => {
-            build(run, vmid, Start::Await(upid), Ok(clone)).await
+            build(run, vmid, Start::Await(upid), Ok(clone), None).await
         }
         Action::Continue { vmid, node, next } => {
             let start = match next {
@@ -76,7 +77,7 @@ pub(crate) async fn drive(run: &Run, action: Action) -> Outcome {
                 Next::Ready => Start::Ready,
             };
             let fallback = fallback_spec(run, &node);
-            build(run, vmid, start, fallback).await
+            build(run, vmid, start, fallback, None).await
         }
         Action::Fail { reason, .. } => Err(StepError::Foreign(reason)),
         Action::Delete { vmid, node, upid } => delete(run, vmid, &node, upid.as_deref()).await,
@@ -175,7 +176,7 @@ async fn add(
             )
         })
         .await?;
-    build(run, vmid, Start::Clone, clone).await
+    build(run, vmid, Start::Clone, clone, None).await
 }
 
 /// The VM's name on Proxmox: the class name made a DNS label, and the slot.
@@ -219,6 +220,7 @@ async fn build(
     vmid: VmId,
     mut start: Start,
     spec: Result<CloneSpec, String>,
+    rebuilt: Option<RebuildReason>,
 ) -> Result<Outcome, StepError> {
     let state = run.state(vmid).await?;
     let role = state.vm.role;
@@ -299,7 +301,7 @@ async fn build(
                 Err(e) => return Err(e),
             },
             Start::Ready => {
-                ready(run, vmid).await?;
+                ready(run, vmid, rebuilt).await?;
                 return Ok(Outcome::Ready);
             }
         };
@@ -591,10 +593,12 @@ async fn snapshot(run: &Run, vmid: VmId, node: &str) -> Result<(), StepError> {
     }
 }
 
-/// Records the VM ready; a released VM is clean again, and waiting students are served.
-async fn ready(run: &Run, vmid: VmId) -> Result<(), StepError> {
+/// Records the VM ready; a released VM is clean again, waiting students are served, and the
+/// holder of a rebuilt VM hears of it (events written in the same transaction).
+async fn ready(run: &Run, vmid: VmId, rebuilt: Option<RebuildReason>) -> Result<(), StepError> {
     let class = run.intent.class;
-    let promoted = run
+    let name = run.intent.name.clone();
+    let written = run
         .lab
         .db()
         .write(move |tx| {
@@ -602,14 +606,18 @@ async fn ready(run: &Run, vmid: VmId) -> Result<(), StepError> {
             if state.vm.needs_reimage && state.vm.assigned_to.is_none() {
                 pool::mark_reimaged(tx, class, vmid)?;
             }
-            match state.vm.role {
-                VmRole::Student { .. } => promote_waitlist(tx, class),
-                _ => Ok(Vec::new()),
+            let mut written = 0;
+            if let (Some(reason), Some(holder)) = (rebuilt, state.vm.assigned_to) {
+                written += announce::vm_rebuilt(tx, holder, class, vmid, reason)?;
             }
+            if let VmRole::Student { .. } = state.vm.role {
+                let promoted = promote_waitlist(tx, class)?;
+                written += announce_assignments(tx, class, &name, &promoted)?;
+            }
+            Ok(written)
         })
         .await?;
-    run.lab
-        .announce_assignments(class, &run.intent.name, promoted);
+    run.lab.wake_consumers(written);
     run.report.ready(vmid);
     Ok(())
 }
@@ -763,13 +771,14 @@ async fn rebuild(
     let target = clone.as_ref().ok().map(|c| c.target_node.clone());
     run.record(vmid, VmStep::Planned, None, target.as_deref(), None)
         .await?;
-    let outcome = build(run, vmid, Start::Clone, clone).await?;
-    let state = run.state(vmid).await?;
-    if let Some(holder) = state.vm.assigned_to {
-        run.lab
-            .announce_vm_rebuilt(holder, run.intent.class, vmid, RebuildReason::Reimaged);
-    }
-    Ok(outcome)
+    build(
+        run,
+        vmid,
+        Start::Clone,
+        clone,
+        Some(RebuildReason::Reimaged),
+    )
+    .await
 }
 
 /// A VM recorded as built is gone: confirm, then build it again for its holder.
@@ -795,12 +804,14 @@ async fn vanished(
     let target = clone.as_ref().ok().map(|c| c.target_node.clone());
     run.record(vmid, VmStep::Planned, None, target.as_deref(), None)
         .await?;
-    let outcome = build(run, vmid, Start::Clone, clone).await?;
-    if let Some(holder) = run.state(vmid).await?.vm.assigned_to {
-        run.lab
-            .announce_vm_rebuilt(holder, run.intent.class, vmid, RebuildReason::Vanished);
-    }
-    Ok(outcome)
+    build(
+        run,
+        vmid,
+        Start::Clone,
+        clone,
+        Some(RebuildReason::Vanished),
+    )
+    .await
 }
 
 /// Brings a built VM's cores, memory, disk and tag to the class's, in place.

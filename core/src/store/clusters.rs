@@ -172,7 +172,7 @@ fn context(cluster: &ClusterId, column: &str) -> String {
 /// Adds a cluster, sealing its secret.
 ///
 /// # Errors
-/// [`Error::Conflict`] when the id is taken or another cluster is already the default;
+/// [`Error::NameTaken`] when the id is taken; [`Error::DefaultClusterTaken`] when another cluster is already the default;
 /// [`Error::Sealing`] if sealing fails.
 pub(crate) fn insert(conn: &Connection, sealer: &Sealer, new: &NewCluster) -> Result<Cluster> {
     // Checked inside the caller's IMMEDIATE transaction, so no other writer can slip between

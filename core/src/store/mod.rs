@@ -11,6 +11,7 @@ pub(crate) mod classes;
 pub(crate) mod clone_sources;
 pub(crate) mod clusters;
 pub(crate) mod enrollment;
+pub(crate) mod outbox;
 pub(crate) mod pool;
 pub(crate) mod settings;
 pub(crate) mod tokens;

@@ -99,7 +99,7 @@ pub(crate) fn ensure_external(
 /// Creates a local user with a login name and a password hash.
 ///
 /// # Errors
-/// [`Error::Conflict`] when the name is taken; [`Error::Internal`] otherwise.
+/// [`Error::NameTaken`] when the name is taken; [`Error::Internal`] otherwise.
 pub(crate) fn create_local(
     conn: &Connection,
     username: &str,
@@ -193,7 +193,7 @@ pub(crate) fn set_role(conn: &Connection, id: UserId, role: Role) -> Result<User
 /// Replaces a local user's password hash.
 ///
 /// # Errors
-/// [`Error::NotFound`] when the user does not exist; [`Error::Conflict`] when they have no local
+/// [`Error::NotFound`] when the user does not exist; a typed conflict error when they have no local
 /// login (a password without a user name could never be used).
 pub(crate) fn set_password_hash(conn: &Connection, id: UserId, hash: &str) -> Result<()> {
     let update = Query::update()

@@ -8,6 +8,7 @@ mod lab_join;
 mod lab_pool;
 mod lab_users_settings;
 mod migrations;
+mod outbox;
 mod permissions;
 mod pools_foreign;
 mod pools_provision;

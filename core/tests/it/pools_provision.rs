@@ -118,7 +118,12 @@ async fn students_join_ready_vms_only_and_the_waitlist_is_served_as_vms_become_r
         ),
         "nothing is built yet: {joined:?}"
     );
-    let mut inbox = b.lab.subscribe();
+    let dm = pvelab_core::events::ConsumerName::parse("test-dm").expect("name");
+    let before = b.lab.events_after(&dm, 100).await.expect("events");
+    b.lab
+        .ack_events(&dm, before.last().expect("the waitlist event").id)
+        .await
+        .expect("ack");
 
     let op = b
         .lab
@@ -135,12 +140,12 @@ async fn students_join_ready_vms_only_and_the_waitlist_is_served_as_vms_become_r
         .filter_map(|s| s.vm.assigned_to)
         .collect();
     assert_eq!(held.len(), 1, "the waiting student got a VM");
-    let event = inbox.try_recv();
+    let events = b.lab.events_after(&dm, 100).await.expect("events");
     assert!(
         matches!(
-            event,
-            Some(pvelab_core::events::LabEvent::AssignedFromWaitlist { .. })
+            events.as_slice(),
+            [e] if matches!(e.event, pvelab_core::events::LabEvent::AssignedFromWaitlist { .. })
         ),
-        "{event:?}"
+        "{events:?}"
     );
 }

@@ -6,13 +6,14 @@
 //!
 //! It opens a lab on a temporary SQLite file, makes a teacher, creates a class with a pool of
 //! two VMs, shares a join token, lets three students join (the third waits in line), and then
-//! frees a VM so the waiting student gets it. No Proxmox cluster is contacted: the core keeps
+//! frees a VM so the waiting student gets it. It then reopens the lab, as after a restart, and
+//! delivers the events from the outbox. No Proxmox cluster is contacted: the core keeps
 //! the record of intent; talking to Proxmox is the pool orchestration's job.
 
 use std::io::Write;
 use std::path::Path;
 
-use pvelab_core::events::LabEvent;
+use pvelab_core::events::{ConsumerName, LabEvent};
 use pvelab_core::model::NewClass;
 use pvelab_core::model::NewPoolVm;
 use pvelab_core::model::TokenExpiry;
@@ -101,9 +102,6 @@ pub async fn run(db: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         token.expose().len()
     )?;
 
-    // Events tell front ends what to announce (e.g. a direct message to a waiting student).
-    let mut events = lab.subscribe();
-
     let mut outcome = Outcome::default();
     let mut students = Vec::new();
     for (id, name) in [
@@ -145,23 +143,47 @@ pub async fn run(db: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         lab.mark_reimaged(&teacher, class.id, vm.vmid).await?;
     }
 
-    while let Some(event) = events.try_recv() {
-        match event {
-            LabEvent::Waitlisted { position, .. } => {
-                writeln!(out, "event: a student waits at position {position}")?
-            }
+    // Events tell front ends what to announce (e.g. a direct message to a waiting student).
+    // The core wrote each one to the outbox in the transaction of its change, so they survive
+    // a restart: here the front end stops before delivering them and a new Lab reads them.
+    let cleo = students[2].user_id();
+    drop(lab);
+    let lab = Lab::open(LabConfig::file(db)).await?;
+    let consumer = ConsumerName::parse("console-dm")?;
+    let batch = lab.events_after(&consumer, 100).await?;
+    for delivered in &batch {
+        match &delivered.event {
+            LabEvent::Waitlisted { position, .. } => writeln!(
+                out,
+                "event {}: a student waits at position {position}",
+                delivered.id
+            )?,
             LabEvent::AssignedFromWaitlist { user_id, vmid, .. } => {
-                let name = if Some(user_id) == students[2].user_id() {
+                let name = if Some(*user_id) == cleo {
                     "Cleo"
                 } else {
                     "someone"
                 };
-                writeln!(out, "event: {name} got VM {vmid} from the waitlist")?;
+                writeln!(
+                    out,
+                    "event {}: {name} got VM {vmid} from the waitlist",
+                    delivered.id
+                )?;
                 outcome.promoted.push((name.to_owned(), vmid.get()));
             }
-            other => writeln!(out, "event: {other:?}")?,
+            other => writeln!(out, "event {}: {other:?}", delivered.id)?,
         }
     }
+    // Acknowledged events are not read again by this consumer, after any restart.
+    if let Some(last) = batch.last() {
+        lab.ack_events(&consumer, last.id).await?;
+    }
+    writeln!(
+        out,
+        "{} events delivered and acknowledged; {} left",
+        batch.len(),
+        lab.events_after(&consumer, 100).await?.len()
+    )?;
     Ok(outcome)
 }
 

@@ -4,7 +4,9 @@
 //! tasks, and used concurrently.
 
 mod agent;
+mod agent_exec;
 mod cluster;
+mod guest;
 mod lxc;
 mod nodes;
 mod qemu;

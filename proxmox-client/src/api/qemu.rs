@@ -1,10 +1,11 @@
 use reqwest::Method;
 
+use crate::api::guest::GuestCalls;
 use crate::client::{ApiRequest, Client};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::models::{
-    CloneParams, ConfigUpdate, DeleteParams, GuestConfig, GuestSummary, RrdCf, RrdPoint,
-    RrdTimeframe, ShutdownParams,
+    CloneParams, ConfigUpdate, DeleteParams, GuestConfig, GuestSummary, PendingEntry, RrdCf,
+    RrdPoint, RrdTimeframe, ShutdownParams,
 };
 use crate::upid::Upid;
 
@@ -29,39 +30,55 @@ impl Qemu {
         &self.node
     }
 
+    pub(crate) fn calls(&self) -> GuestCalls<'_> {
+        GuestCalls {
+            client: &self.client,
+            node: &self.node,
+            kind: "qemu",
+            vmid: self.vmid,
+        }
+    }
+
     pub(crate) fn at(&self, method: Method, tail: &[&str]) -> ApiRequest {
-        ApiRequest::guest(method, &self.node, "qemu", self.vmid, tail)
+        self.calls().at(method, tail)
     }
 
     /// `GET .../status/current`: run state, load, lock, agent flag.
     ///
     /// # Errors
-    /// [`Error::NotFound`] when the VM does not exist on this node; any other [`Error`].
+    /// [`crate::Error::NotFound`] when the VM does not exist on this node; any other [`crate::Error`].
     pub async fn status(&self) -> Result<GuestSummary> {
-        self.client
-            .call(self.at(Method::GET, &["status", "current"]))
-            .await
+        self.calls().status().await
     }
 
-    /// `GET .../config`: the current configuration (with its `digest`).
+    /// `GET .../config`: the configuration with pending changes applied (with its `digest`).
     ///
     /// # Errors
-    /// [`Error::NotFound`] when the VM does not exist; any other [`Error`].
+    /// [`crate::Error::NotFound`] when the VM does not exist; any other [`crate::Error`].
     pub async fn config(&self) -> Result<GuestConfig> {
-        self.client.call(self.at(Method::GET, &["config"])).await
+        self.calls().config().await
     }
 
-    /// `PUT .../config`: change the configuration synchronously.
+    /// `GET .../pending`: every configuration key with its current value and any change that
+    /// waits for the next stop (a running VM without hotplug keeps new `cores` or `memory`
+    /// pending). Show these as "pending change at next stop".
     ///
     /// # Errors
-    /// [`Error::Locked`] while a task holds the VM, [`Error::Api`] for a digest mismatch
-    /// ("detected modified configuration"), [`Error::Parameter`] for invalid values.
+    /// [`crate::Error::NotFound`] when the VM does not exist; any other [`crate::Error`].
+    pub async fn pending(&self) -> Result<Vec<PendingEntry>> {
+        self.calls().pending().await
+    }
+
+    /// `PUT .../config`: change the configuration synchronously. Tags go in `tags`
+    /// (`;`-separated); PVE stores them de-duplicated and sorted.
+    ///
+    /// # Errors
+    /// [`crate::Error::Locked`] while a task holds the VM, [`crate::Error::Api`] for a digest mismatch
+    /// ("checksum mismatch (file change by other user?)",
+    /// [`crate::Error::is_stale_digest`]: read again and retry),
+    /// [`crate::Error::Parameter`] for invalid values.
     pub async fn update_config(&self, update: &ConfigUpdate) -> Result<()> {
-        let _: serde_json::Value = self
-            .client
-            .call(self.at(Method::PUT, &["config"]).params(update)?)
-            .await?;
-        Ok(())
+        self.calls().update_config(update).await
     }
 
     /// `POST .../config`: change the configuration in a task when needed (e.g. disk
@@ -78,127 +95,89 @@ impl Qemu {
     /// `POST .../clone`: clone this VM (usually a template) into `params.newid`.
     ///
     /// # Errors
-    /// [`Error::AlreadyExists`] when the new VMID is taken (pick another, see
-    /// [`Client::with_free_vmid`]), [`Error::Locked`], [`Error::LockTimeout`] (after retries),
-    /// [`Error::Api`] for "parameter 'storage' not allowed for linked clones" and the like.
+    /// [`crate::Error::AlreadyExists`] when the new VMID is taken (pick another, see
+    /// [`Client::with_free_vmid`]), [`crate::Error::Locked`], [`crate::Error::LockTimeout`] (after retries),
+    /// [`crate::Error::Api`] for "parameter 'storage' not allowed for linked clones" and the like.
     pub async fn clone_vm(&self, params: &CloneParams) -> Result<Upid> {
-        self.client
-            .call(self.at(Method::POST, &["clone"]).params(params)?)
-            .await
-    }
-
-    async fn power(&self, action: &str) -> Result<Upid> {
-        self.client
-            .call(self.at(Method::POST, &["status", action]))
-            .await
+        self.calls().clone_guest(params).await
     }
 
     /// `POST .../status/start`.
     ///
     /// # Errors
-    /// Any [`Error`]; "already running" shows up as the task's exit status.
+    /// Any [`crate::Error`]; "already running" shows up as the task's exit status.
     pub async fn start(&self) -> Result<Upid> {
-        self.power("start").await
+        self.calls().power("start").await
     }
 
     /// `POST .../status/stop`: hard power-off.
     ///
     /// # Errors
-    /// Any [`Error`].
+    /// Any [`crate::Error`].
     pub async fn stop(&self) -> Result<Upid> {
-        self.power("stop").await
+        self.calls().power("stop").await
     }
 
     /// `POST .../status/shutdown`: ask the guest to power off (ACPI or agent).
     ///
     /// # Errors
-    /// Any [`Error`].
+    /// Any [`crate::Error`].
     pub async fn shutdown(&self, params: &ShutdownParams) -> Result<Upid> {
-        self.client
-            .call(
-                self.at(Method::POST, &["status", "shutdown"])
-                    .params(params)?,
-            )
-            .await
+        self.calls().shutdown(params).await
     }
 
     /// `POST .../status/reboot`: ask the guest to reboot.
     ///
     /// # Errors
-    /// Any [`Error`].
+    /// Any [`crate::Error`].
     pub async fn reboot(&self) -> Result<Upid> {
-        self.power("reboot").await
+        self.calls().power("reboot").await
     }
 
     /// `POST .../status/reset`: hard reset.
     ///
     /// # Errors
-    /// Any [`Error`].
+    /// Any [`crate::Error`].
     pub async fn reset(&self) -> Result<Upid> {
-        self.power("reset").await
+        self.calls().power("reset").await
     }
 
     /// `DELETE /nodes/{node}/qemu/{vmid}` with the parameters in the query string (PVE answers
     /// 501 to a DELETE with a body).
     ///
     /// # Errors
-    /// [`Error::NotFound`] for a missing VM; [`Error::Api`] for "VM N is running - destroy
+    /// [`crate::Error::NotFound`] for a missing VM; [`crate::Error::Api`] for "VM N is running - destroy
     /// failed" or protection mode.
     pub async fn delete(&self, params: &DeleteParams) -> Result<Upid> {
-        self.client
-            .call(self.at(Method::DELETE, &[]).params(params)?)
-            .await
+        self.calls().delete(params).await
     }
 
-    /// `POST .../template`: turn this stopped VM (without snapshots) into a template.
+    /// `POST .../template`: turn this stopped VM (without snapshots) into a template, in a
+    /// task; "you can't convert a VM to template if VM is running" and "unable to create
+    /// template, because VM contains snapshots" arrive here before the task starts.
     ///
     /// # Errors
-    /// Any [`Error`].
+    /// Any [`crate::Error`].
     pub async fn convert_to_template(&self) -> Result<Option<Upid>> {
-        self.client.call(self.at(Method::POST, &["template"])).await
+        self.calls().convert_to_template().await
     }
 
     /// `PUT .../resize`: grow `disk` (`scsi0`) to `size` (`32G`) or by `+size` (`+8G`).
-    /// PVE 9 returns a UPID; older versions resized synchronously (`None`).
+    /// PVE 9 returns a UPID and checks inside the task: a smaller size ends it with "shrinking
+    /// disks is not supported" ([`crate::Error::TaskFailed`] when waited for), as does a stale config.
+    /// Older versions resized synchronously (`None`).
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for a malformed size (checked before sending); any [`Error`].
+    /// [`crate::Error::InvalidInput`] for a malformed size (checked before sending); any [`crate::Error`].
     pub async fn resize_disk(&self, disk: &str, size: &str) -> Result<Option<Upid>> {
-        let digits = size.strip_prefix('+').unwrap_or(size);
-        let number = digits.trim_end_matches(['K', 'M', 'G', 'T']);
-        if number.is_empty() || number.parse::<f64>().is_err() || digits.len() - number.len() > 1 {
-            return Err(Error::InvalidInput(format!(
-                "disk size {size:?} is not valid; expected e.g. 32G or +8G (units K, M, G, T)"
-            )));
-        }
-        #[derive(serde::Serialize)]
-        struct P<'a> {
-            disk: &'a str,
-            size: &'a str,
-        }
-        self.client
-            .call(
-                self.at(Method::PUT, &["resize"])
-                    .params(&P { disk, size })?,
-            )
-            .await
+        self.calls().resize(disk, size).await
     }
 
     /// `GET .../rrddata`: load samples over `timeframe` (60-second steps for an hour).
     ///
     /// # Errors
-    /// Any [`Error`].
+    /// Any [`crate::Error`].
     pub async fn rrddata(&self, timeframe: RrdTimeframe, cf: RrdCf) -> Result<Vec<RrdPoint>> {
-        #[derive(serde::Serialize)]
-        struct Q {
-            timeframe: RrdTimeframe,
-            cf: RrdCf,
-        }
-        self.client
-            .call(
-                self.at(Method::GET, &["rrddata"])
-                    .params(&Q { timeframe, cf })?,
-            )
-            .await
+        self.calls().rrddata(timeframe, cf).await
     }
 }

@@ -1,7 +1,7 @@
-use reqwest::Method;
+//! Snapshots of VMs and containers: the same calls for both kinds; containers cannot save RAM.
 
-use crate::api::Qemu;
-use crate::error::Result;
+use crate::api::{Lxc, Qemu};
+use crate::error::{Error, Result};
 use crate::models::{SnapshotEntry, SnapshotParams};
 use crate::upid::Upid;
 
@@ -11,7 +11,7 @@ impl Qemu {
     /// # Errors
     /// Any [`crate::Error`].
     pub async fn snapshots(&self) -> Result<Vec<SnapshotEntry>> {
-        self.client.call(self.at(Method::GET, &["snapshot"])).await
+        self.calls().snapshots().await
     }
 
     /// `POST .../snapshot`: take a snapshot (templates cannot have any).
@@ -19,19 +19,16 @@ impl Qemu {
     /// # Errors
     /// Any [`crate::Error`]; [`crate::Error::Locked`] while another task runs.
     pub async fn create_snapshot(&self, params: &SnapshotParams) -> Result<Upid> {
-        self.client
-            .call(self.at(Method::POST, &["snapshot"]).params(params)?)
-            .await
+        self.calls().create_snapshot(params).await
     }
 
-    /// `POST .../snapshot/{name}/rollback`: return to snapshot `name`.
+    /// `POST .../snapshot/{name}/rollback`: return to snapshot `name`. Without saved RAM the VM
+    /// is stopped afterwards.
     ///
     /// # Errors
     /// Any [`crate::Error`]; [`crate::Error::NotFound`] for an unknown snapshot.
     pub async fn rollback_snapshot(&self, name: &str) -> Result<Upid> {
-        self.client
-            .call(self.at(Method::POST, &["snapshot", name, "rollback"]))
-            .await
+        self.calls().rollback_snapshot(name).await
     }
 
     /// `DELETE .../snapshot/{name}`.
@@ -39,8 +36,47 @@ impl Qemu {
     /// # Errors
     /// Any [`crate::Error`].
     pub async fn delete_snapshot(&self, name: &str) -> Result<Upid> {
-        self.client
-            .call(self.at(Method::DELETE, &["snapshot", name]))
-            .await
+        self.calls().delete_snapshot(name).await
+    }
+}
+
+impl Lxc {
+    /// `GET .../snapshot`: the snapshots, ending with the pseudo entry `current`.
+    ///
+    /// # Errors
+    /// Any [`crate::Error`].
+    pub async fn snapshots(&self) -> Result<Vec<SnapshotEntry>> {
+        self.calls().snapshots().await
+    }
+
+    /// `POST .../snapshot`: take a snapshot. Containers have no RAM state to save.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when `params.vmstate` is set (checked before sending);
+    /// [`crate::Error::Locked`] while another task runs; any other [`crate::Error`].
+    pub async fn create_snapshot(&self, params: &SnapshotParams) -> Result<Upid> {
+        if params.vmstate.is_some() {
+            return Err(Error::InvalidInput(format!(
+                "snapshot {:?} of container {}: containers have no RAM state (vmstate) to save",
+                params.snapname, self.vmid
+            )));
+        }
+        self.calls().create_snapshot(params).await
+    }
+
+    /// `POST .../snapshot/{name}/rollback`: return to snapshot `name`.
+    ///
+    /// # Errors
+    /// Any [`crate::Error`]; [`crate::Error::NotFound`] for an unknown snapshot.
+    pub async fn rollback_snapshot(&self, name: &str) -> Result<Upid> {
+        self.calls().rollback_snapshot(name).await
+    }
+
+    /// `DELETE .../snapshot/{name}`.
+    ///
+    /// # Errors
+    /// Any [`crate::Error`].
+    pub async fn delete_snapshot(&self, name: &str) -> Result<Upid> {
+        self.calls().delete_snapshot(name).await
     }
 }

@@ -7,9 +7,13 @@ use serde::Serialize;
 
 use crate::property::NetDevice;
 
-/// Parameters of `POST .../qemu/{vmid}/clone`.
+/// Parameters of `POST .../qemu/{vmid}/clone` and `POST .../lxc/{vmid}/clone`.
 ///
 /// Without `full`, PVE makes a linked clone of a template and a full clone of a plain VM.
+/// `description` is stored in the new guest's config from the first moment (a good place for a
+/// marker line); tags cannot be given here: set `tags` with a config update after the clone.
+/// For a container ([`crate::Lxc::clone_ct`]) `name` is sent as `hostname` and `format` is
+/// refused.
 ///
 /// ```
 /// use pvelab_proxmox::CloneParams;

@@ -8,6 +8,7 @@ use super::{guest_mut, S};
 use crate::http::call::Call;
 use crate::http::reply::{ApiError, ApiResult, Data};
 use crate::model::{AgentNet, Guest, Kind};
+use crate::state::Shared;
 
 /// The addresses a guest gets: IPv4 from its VMID, IPv6 ULA and link-local.
 fn addresses(g: &Guest) -> (String, String, String) {
@@ -27,30 +28,52 @@ fn addresses(g: &Guest) -> (String, String, String) {
     (v4, v6, ll)
 }
 
+/// What decides whether a guest agent answers, read before the world lock is taken: the
+/// simulated time, the boot delay and the `agent_never_answers` fault.
+pub(crate) struct AgentCheck {
+    now: f64,
+    delay: f64,
+    never: bool,
+}
+
+impl AgentCheck {
+    pub(crate) fn read(s: &Shared) -> Self {
+        AgentCheck {
+            now: s.clock.now_f64(),
+            delay: s.cfg.timing.agent_delay_secs * s.cfg.time_scale,
+            never: s.faults().config().agent_never_answers,
+        }
+    }
+
+    /// Whether the agent of `g` can take the qmp command `qmp` now, checked in PVE's order:
+    /// configured (a stopped VM without an agent says that it has none, which is the thing to
+    /// fix), VM running, agent up (`agent_delay_secs` after the start), agent answering.
+    pub(crate) fn ready(&self, g: &Guest, qmp: &str) -> Result<(), ApiError> {
+        let vmid = g.vmid;
+        if !g.has_agent() {
+            return Err(ApiError::fail("No QEMU guest agent configured"));
+        }
+        if !g.running {
+            return Err(ApiError::fail(format!("VM {vmid} is not running")));
+        }
+        if self.now - g.started_at < self.delay {
+            return Err(ApiError::fail("QEMU guest agent is not running"));
+        }
+        if self.never {
+            return Err(ApiError::fail(format!(
+                "VM {vmid} qmp command '{qmp}' failed - got timeout"
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// `GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces`.
 pub(crate) async fn network_get_interfaces(State(s): State<S>, c: Call) -> ApiResult {
-    let now = s.clock.now_f64();
-    let never = s.faults().config().agent_never_answers;
+    let check = AgentCheck::read(&s);
     let mut w = s.world();
-    let vmid = c.vmid();
-    let g = guest_mut(&mut w, Kind::Qemu, c.node(), vmid)?;
-    // PVE checks the configuration before the run state: a stopped VM without an agent says
-    // that it has no agent, which is the thing to fix.
-    if !g.has_agent() {
-        return Err(ApiError::fail("No QEMU guest agent configured"));
-    }
-    if !g.running {
-        return Err(ApiError::fail(format!("VM {vmid} is not running")));
-    }
-    if never {
-        return Err(ApiError::fail(format!(
-            "VM {vmid} qmp command 'guest-network-get-interfaces' failed - got timeout"
-        )));
-    }
-    let delay = s.cfg.timing.agent_delay_secs * s.cfg.time_scale;
-    if now - g.started_at < delay {
-        return Err(ApiError::fail("QEMU guest agent is not running"));
-    }
+    let g = guest_mut(&mut w, Kind::Qemu, c.node(), c.vmid())?;
+    check.ready(g, "guest-network-get-interfaces")?;
     let mac = g.mac().unwrap_or_default().to_lowercase();
     let (v4, v6, ll) = addresses(g);
     let mut ips = Vec::new();

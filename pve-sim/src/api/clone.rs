@@ -53,18 +53,21 @@ pub(crate) async fn clone(State(s): State<S>, c: Call, kind: Kind) -> ApiResult 
         Kind::Qemu => "name",
         Kind::Lxc => "hostname",
     };
-    c.params.allow(&[
+    let mut allowed = vec![
         "newid",
         name_key,
         "description",
         "pool",
         "full",
         "storage",
-        "format",
         "target",
         "snapname",
         "bwlimit",
-    ])?;
+    ];
+    if kind == Kind::Qemu {
+        allowed.push("format"); // containers have no image format to choose
+    }
+    c.params.allow(&allowed)?;
     let newid = c.params.required("newid")?;
     let newid = crate::http::params::check_int("newid", newid)?;
     if !(100..=999_999_999).contains(&newid) {
@@ -213,6 +216,7 @@ pub(crate) async fn clone(State(s): State<S>, c: Call, kind: Kind) -> ApiResult 
                 disk_bytes: 1 << 30,
                 // The clone takes the current configuration; pending changes stay behind.
                 pending: std::collections::BTreeMap::new(),
+                agent: Default::default(),
             },
         );
         let ttype = format!("{}clone", kind.task_prefix());

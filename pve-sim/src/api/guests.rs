@@ -162,6 +162,8 @@ const LXC_KEYS: &[&str] = &[
     "cmode",
 ];
 const CONTROL_KEYS: &[&str] = &["delete", "digest", "revert", "skiplock", "background_delay"];
+/// Containers take neither `skiplock` nor `background_delay` on their config.
+const LXC_CONTROL_KEYS: &[&str] = &["delete", "digest", "revert"];
 const INT_KEYS: &[&str] = &[
     "cores", "sockets", "balloon", "cpuunits", "swap", "numa", "kvm",
 ];
@@ -170,6 +172,15 @@ const PENDING_KEYS: &[&str] = &[
     "numa", "kvm",
 ];
 const BOOL_KEYS: &[&str] = &["onboot", "protection", "unprivileged"];
+
+/// PVE's refusal of a stale `digest`: qemu-server words it its own way, containers use the
+/// common helper's text.
+pub(crate) fn stale_digest_text(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Qemu => "checksum mismatch (file change by other user?)",
+        Kind::Lxc => "detected modified configuration - file changed by other user? Try again.",
+    }
+}
 
 fn valid_dns_name(v: &str) -> bool {
     !v.is_empty()
@@ -185,11 +196,11 @@ fn valid_dns_name(v: &str) -> bool {
 /// `PUT .../config` (synchronous) and `POST .../config` (PVE may answer with a UPID; the
 /// simulator applies it at once and answers `null`, which PVE also does).
 pub(crate) async fn set_config(State(s): State<S>, c: Call, kind: Kind, _post: bool) -> ApiResult {
-    let keys = match kind {
-        Kind::Qemu => QEMU_KEYS,
-        Kind::Lxc => LXC_KEYS,
+    let (keys, control) = match kind {
+        Kind::Qemu => (QEMU_KEYS, CONTROL_KEYS),
+        Kind::Lxc => (LXC_KEYS, LXC_CONTROL_KEYS),
     };
-    let allowed: Vec<&str> = keys.iter().chain(CONTROL_KEYS).copied().collect();
+    let allowed: Vec<&str> = keys.iter().chain(control).copied().collect();
     c.params.allow(&allowed)?;
     let mut updates = Vec::new();
     for (k, v) in c.params.iter() {
@@ -220,6 +231,10 @@ pub(crate) async fn set_config(State(s): State<S>, c: Call, kind: Kind, _post: b
             v.clone().into()
         } else if k == "cores" || k == "sockets" {
             check_int(k, v)?.into()
+        } else if k == "tags" {
+            crate::tags::unique_tags(v)
+                .map_err(|e| ApiError::param(k, e))?
+                .into()
         } else {
             v.clone().into()
         };
@@ -247,18 +262,22 @@ pub(crate) async fn set_config(State(s): State<S>, c: Call, kind: Kind, _post: b
         }
     }
     let skiplock = c.params.bool("skiplock")?.unwrap_or(false);
-    let mut w = s.world();
-    let g = guest_mut(&mut w, kind, c.node(), c.vmid())?;
-    check_lock(g, skiplock)?;
-    if let Some(d) = c.params.get("digest") {
-        if d != g.digest() {
-            return Err(ApiError::fail(
-                "detected modified configuration - file changed by other user? Try again.",
-            ));
-        }
-    }
     if updates.is_empty() && deletes.is_empty() {
         return Err(ApiError::fail("no options specified"));
+    }
+    let mut w = s.world();
+    let g = guest_mut(&mut w, kind, c.node(), c.vmid())?;
+    // qemu-server checks the digest before the lock; pve-container the other way round.
+    if kind == Kind::Lxc {
+        check_lock(g, skiplock)?;
+    }
+    if let Some(d) = c.params.get("digest") {
+        if d != g.digest() {
+            return Err(ApiError::fail(stale_digest_text(kind)));
+        }
+    }
+    if kind == Kind::Qemu {
+        check_lock(g, skiplock)?;
     }
     // A running VM cannot take these changes live (no CPU/memory hotplug by default): PVE
     // keeps them pending until the VM stops or starts.
@@ -271,7 +290,9 @@ pub(crate) async fn set_config(State(s): State<S>, c: Call, kind: Kind, _post: b
         }
     }
     for (k, v) in updates {
-        if pends(&k) {
+        if k == "tags" && v.as_str() == Some("") {
+            g.config.remove(&k);
+        } else if pends(&k) {
             g.pending.insert(k, Some(v));
         } else {
             g.config.insert(k, v);

@@ -1,4 +1,4 @@
-//! Guest lifecycle tasks: destroy, resize a disk, convert to a template.
+//! Guest lifecycle tasks: destroy, convert to a template.
 
 use axum::extract::State;
 use serde_json::Value;
@@ -6,13 +6,19 @@ use serde_json::Value;
 use super::{check_lock, guest_mut, guest_task, task_guest, S};
 use crate::http::call::Call;
 use crate::http::reply::{ApiError, ApiResult, Data};
-use crate::model::{format_size, parse_size, Kind};
+use crate::model::{Guest, Kind};
 use crate::tasks;
 
 /// `DELETE /nodes/{node}/qemu|lxc/{vmid}`.
 pub(crate) async fn destroy(State(s): State<S>, c: Call, kind: Kind) -> ApiResult {
-    c.params
-        .allow(&["purge", "destroy-unreferenced-disks", "skiplock", "force"])?;
+    match kind {
+        Kind::Qemu => c
+            .params
+            .allow(&["purge", "destroy-unreferenced-disks", "skiplock"])?,
+        Kind::Lxc => c
+            .params
+            .allow(&["purge", "destroy-unreferenced-disks", "force"])?,
+    }
     c.params.bool("purge")?;
     c.params.bool("destroy-unreferenced-disks")?;
     let skiplock = c.params.bool("skiplock")?.unwrap_or(false);
@@ -77,90 +83,40 @@ pub(crate) async fn destroy(State(s): State<S>, c: Call, kind: Kind) -> ApiResul
     Ok(Data::new(upid))
 }
 
-/// `PUT .../resize` (disk, size `+NG` or `NG`): a task in PVE 9.
-pub(crate) async fn resize(State(s): State<S>, c: Call, kind: Kind) -> ApiResult {
-    c.params.allow(&["disk", "size", "digest", "skiplock"])?;
-    let disk = c.params.required("disk")?.to_owned();
-    let size = c.params.required("size")?.to_owned();
-    let (grow, amount) = match size.strip_prefix('+') {
-        Some(rest) => (true, rest),
-        None => (false, size.as_str()),
-    };
-    let bytes = parse_size(amount).ok_or_else(|| {
-        ApiError::param(
-            "size",
-            format!("value does not match the regex pattern - got '{size}'"),
-        )
-    })?;
-    let vmid = c.vmid();
-    let upid = {
-        let mut w = s.world();
-        let g = guest_mut(&mut w, kind, c.node(), vmid)?;
-        check_lock(g, c.params.bool("skiplock")?.unwrap_or(false))?;
-        let Some(current) = g
-            .config
-            .get(&disk)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-        else {
-            return Err(ApiError::fail(format!("disk '{disk}' does not exist")));
-        };
-        let old = current
-            .split(',')
-            .find_map(|p| p.strip_prefix("size="))
-            .and_then(parse_size)
-            .unwrap_or(0);
-        let new = if grow { old + bytes } else { bytes };
-        if new < old {
-            return Err(ApiError::fail("shrinking disks is not supported"));
-        }
-        let updated: Vec<String> = current
-            .split(',')
-            .map(|p| {
-                if p.starts_with("size=") {
-                    format!("size={}", format_size(new))
-                } else {
-                    p.to_owned()
-                }
-            })
-            .collect();
-        g.config.insert(disk.clone(), updated.join(",").into());
-        let node = g.node.clone();
-        guest_task(&s, &mut w, &node, kind, vmid, "resize", &c.user)
-    };
-    tasks::spawn(&s, upid.clone(), move |ctx| async move {
-        ctx.log(format!("  Size of logical volume changed for disk {disk}."));
-        ctx.work(ctx.shared.cfg.timing.snapshot_secs / 2.0).await;
-        Ok(0)
-    });
-    Ok(Data::new(upid))
+/// The synchronous refusals of a template conversion, in PVE's order and words.
+fn template_refusal(g: &Guest, kind: Kind) -> Result<(), ApiError> {
+    check_lock(g, false)?;
+    let noun = kind.noun();
+    if !g.snapshots.is_empty() {
+        return Err(ApiError::fail(format!(
+            "unable to create template, because {noun} contains snapshots"
+        )));
+    }
+    if g.is_template() {
+        return Err(ApiError::fail("you can't convert a template to a template"));
+    }
+    if g.running {
+        return Err(ApiError::fail(match kind {
+            Kind::Qemu => "you can't convert a VM to template if VM is running",
+            Kind::Lxc => "you can't convert a CT to template if the CT is running",
+        }));
+    }
+    Ok(())
 }
 
-/// `POST .../template`: convert a stopped guest without snapshots into a template.
+/// `POST .../template`: convert a stopped guest without snapshots into a template, in a task
+/// (`qmtemplate` / `vztemplate`). For a VM PVE answers with the task's UPID; for a container
+/// it answers `null` and the task runs unnamed.
 pub(crate) async fn template(State(s): State<S>, c: Call, kind: Kind) -> ApiResult {
-    c.params.allow(&["disk"])?;
+    match kind {
+        Kind::Qemu => c.params.allow(&["disk"])?,
+        Kind::Lxc => c.params.allow(&[])?,
+    }
     let vmid = c.vmid();
     let upid = {
         let mut w = s.world();
         let g = guest_mut(&mut w, kind, c.node(), vmid)?;
-        check_lock(g, false)?;
-        if g.is_template() {
-            return Err(ApiError::fail("you can't convert a template to a template"));
-        }
-        if g.running {
-            return Err(ApiError::fail(format!(
-                "you can't convert a {} to template if {} is running",
-                kind.noun(),
-                kind.noun()
-            )));
-        }
-        if !g.snapshots.is_empty() {
-            return Err(ApiError::fail(format!(
-                "you can't convert a {} to template if {} has snapshots",
-                kind.noun(),
-                kind.noun()
-            )));
-        }
+        template_refusal(g, kind)?;
         g.set_lock(Some("create"));
         let node = g.node.clone();
         guest_task(&s, &mut w, &node, kind, vmid, "template", &c.user)
@@ -189,5 +145,8 @@ pub(crate) async fn template(State(s): State<S>, c: Call, kind: Kind) -> ApiResu
         g.set_lock(None);
         Ok(0)
     });
-    Ok(Data::new(upid))
+    Ok(match kind {
+        Kind::Qemu => Data::new(upid),
+        Kind::Lxc => Data::new(Value::Null),
+    })
 }

@@ -11,11 +11,13 @@ use crate::state::Shared;
 
 mod access;
 mod agent;
+mod agent_exec;
 mod clone;
 mod cluster;
 mod guests;
 mod lifecycle;
 mod power;
+mod resize;
 mod rrd;
 mod snapshots;
 mod storage;
@@ -109,6 +111,18 @@ pub(crate) fn routes() -> Router<S> {
             get(agent::network_get_interfaces),
         )
         .route(
+            "/nodes/{node}/qemu/{vmid}/agent/exec",
+            post(agent_exec::exec),
+        )
+        .route(
+            "/nodes/{node}/qemu/{vmid}/agent/exec-status",
+            get(agent_exec::exec_status),
+        )
+        .route(
+            "/nodes/{node}/qemu/{vmid}/agent/get-users",
+            get(agent_exec::get_users),
+        )
+        .route(
             "/nodes/{node}/lxc/{vmid}/interfaces",
             get(agent::lxc_interfaces),
         );
@@ -125,16 +139,18 @@ pub(crate) fn routes() -> Router<S> {
                 &format!("{one}/status/current"),
                 get(h!(guests::status, kind)),
             )
-            .route(
-                &format!("{one}/config"),
-                get(h!(guests::config, kind))
-                    .put(h!(guests::set_config, kind, false))
-                    .post(h!(guests::set_config, kind, true)),
-            )
+            .route(&format!("{one}/config"), {
+                let config = get(h!(guests::config, kind)).put(h!(guests::set_config, kind, false));
+                // Containers have no `POST .../config`: PVE answers 501.
+                match kind {
+                    Kind::Qemu => config.post(h!(guests::set_config, kind, true)),
+                    Kind::Lxc => config,
+                }
+            })
             .route(&format!("{one}/pending"), get(h!(guests::pending, kind)))
             .route(
                 &format!("{one}/resize"),
-                axum::routing::put(h!(lifecycle::resize, kind)),
+                axum::routing::put(h!(resize::resize, kind)),
             )
             .route(
                 &format!("{one}/template"),

@@ -61,7 +61,10 @@ fn valid_snapname(n: &str) -> bool {
 
 /// `POST .../snapshot` (snapname, description, vmstate).
 pub(crate) async fn create(State(s): State<S>, c: Call, kind: Kind) -> ApiResult {
-    c.params.allow(&["snapname", "description", "vmstate"])?;
+    match kind {
+        Kind::Qemu => c.params.allow(&["snapname", "description", "vmstate"])?,
+        Kind::Lxc => c.params.allow(&["snapname", "description"])?,
+    }
     let name = c.params.required("snapname")?.to_owned();
     if !valid_snapname(&name) {
         return Err(ApiError::param(

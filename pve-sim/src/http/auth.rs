@@ -127,7 +127,9 @@ pub(crate) fn authenticate(
 
 /// The privilege PVE would check for a write, named in its 403 text.
 fn privilege(template: &str) -> &'static str {
-    if template.ends_with("/clone") {
+    if template.ends_with("/agent/exec") || template.ends_with("/agent/exec-status") {
+        "VM.GuestAgent.Unrestricted"
+    } else if template.ends_with("/clone") {
         "VM.Clone"
     } else if template.contains("/status/") {
         "VM.PowerMgmt"
@@ -146,7 +148,14 @@ fn privilege(template: &str) -> &'static str {
     }
 }
 
-/// The audit token may read everything and change nothing: writes get PVE's 403.
+/// Reads that need more than audit rights: a command's output is as sensitive as running it
+/// (`VM.GuestAgent.Unrestricted`, as the schema says).
+fn privileged_read(template: &str) -> bool {
+    template.ends_with("/agent/exec-status")
+}
+
+/// The audit token may read everything (but a command's output) and change nothing: the rest
+/// gets PVE's 403.
 pub(crate) fn authorize(
     shared: &Shared,
     user: &str,
@@ -154,7 +163,8 @@ pub(crate) fn authorize(
     template: &str,
     path: &str,
 ) -> Result<(), ApiError> {
-    if user != shared.creds.audit_token_id || method == Method::GET {
+    if user != shared.creds.audit_token_id || (method == Method::GET && !privileged_read(template))
+    {
         return Ok(());
     }
     let mut parts = path.split('/');

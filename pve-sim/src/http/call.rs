@@ -5,13 +5,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::gate::AuthUser;
 use super::params::{check_int, Params};
 use super::reply::ApiError;
 use crate::state::Shared;
+
+/// The largest request body pve-http-server reads (`$limit_max_post`).
+const MAX_BODY: usize = 512 * 1024;
 
 /// One API call, ready for a handler.
 pub(crate) struct Call {
@@ -91,12 +94,9 @@ impl FromRequest<Arc<Shared>> for Call {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        // PVE refuses bodies above 64 KiB; nothing the client sends comes close.
-        let bytes = axum::body::to_bytes(body, 64 * 1024).await.map_err(|_| {
-            ApiError::Status(
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "request entity too large".into(),
-            )
+        // PVE 9 refuses bodies above 512 KiB (64 KiB before 2025) with 501.
+        let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+            ApiError::Status(StatusCode::NOT_IMPLEMENTED, "for data too large".into())
         })?;
         let params = Params::parse(parts.uri.query(), content_type.as_deref(), &bytes)?;
         Ok(Call {

@@ -14,7 +14,9 @@ use serde_json::json;
 
 use crate::control::{OutageMode, SimControl};
 use crate::error::{Error, Result};
+use crate::exec::{ExecMatch, ExecOutcome, GuestUser};
 use crate::faults::FaultConfig;
+use crate::foreign::ForeignGuest;
 use crate::load::CpuLoad;
 use crate::state::Shared;
 
@@ -24,6 +26,7 @@ impl IntoResponse for ControlError {
     fn into_response(self) -> Response {
         let status = match self.0 {
             Error::NoSuchGuest { .. } | Error::NoSuchNode { .. } => StatusCode::NOT_FOUND,
+            Error::GuestExists { .. } => StatusCode::CONFLICT,
             _ => StatusCode::BAD_REQUEST,
         };
         (status, Json(json!({ "error": self.0.to_string() }))).into_response()
@@ -45,6 +48,17 @@ fn done(r: Result<()>) -> Reply {
 #[derive(Deserialize)]
 struct Advance {
     secs: f64,
+}
+
+/// Body of `PUT /_sim/exec`: which calls (`vmid`, `command`, both optional) and how they end.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExecScriptBody {
+    #[serde(default)]
+    vmid: Option<u32>,
+    #[serde(default)]
+    command: Option<Vec<String>>,
+    outcome: ExecOutcome,
 }
 
 pub(crate) fn routes() -> Router<S> {
@@ -133,6 +147,44 @@ pub(crate) fn routes() -> Router<S> {
             "/guests/{vmid}",
             delete(|State(s): State<S>, Path(vmid): Path<u32>| async move {
                 done(ctl(s).delete_guest(vmid))
+            }),
+        )
+        .route(
+            "/guests",
+            post(
+                |State(s): State<S>, Json(g): Json<ForeignGuest>| async move {
+                    done(ctl(s).create_guest(&g))
+                },
+            ),
+        )
+        .route(
+            "/guests/{vmid}/users",
+            put(
+                |State(s): State<S>, Path(vmid): Path<u32>, Json(u): Json<Vec<GuestUser>>| async move {
+                    done(ctl(s).set_guest_users(vmid, u))
+                },
+            ),
+        )
+        .route(
+            "/guests/{vmid}/exec",
+            get(|State(s): State<S>, Path(vmid): Path<u32>| async move {
+                Json(json!(ctl(s).exec_history(vmid)))
+            }),
+        )
+        .route(
+            "/exec",
+            put(
+                |State(s): State<S>, Json(b): Json<ExecScriptBody>| async move {
+                    let matching = ExecMatch {
+                        vmid: b.vmid,
+                        command: b.command,
+                    };
+                    done(ctl(s).set_exec_outcome(matching, b.outcome))
+                },
+            )
+            .delete(|State(s): State<S>| async move {
+                ctl(s).clear_exec_outcomes();
+                Json(json!({ "ok": true }))
             }),
         )
         .route(

@@ -8,8 +8,12 @@ use serde_json::Value;
 use super::reply::ApiError;
 
 /// Merged parameters as strings (JSON numbers and booleans become their PVE text form).
+///
+/// A name may come several times (`command=ls&command=-l`, or a JSON array): that is how PVE
+/// receives array parameters. [`Params::get`] gives the first value, [`Params::all`] every one
+/// in order.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Params(BTreeMap<String, String>);
+pub(crate) struct Params(BTreeMap<String, Vec<String>>);
 
 impl Params {
     /// Merge the query string and the body.
@@ -18,10 +22,13 @@ impl Params {
         content_type: Option<&str>,
         body: &[u8],
     ) -> Result<Self, ApiError> {
-        let mut map = BTreeMap::new();
+        let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut add = |k: String, v: String| map.entry(k).or_default().push(v);
         if let Some(q) = query {
             let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q).unwrap_or_default();
-            map.extend(pairs);
+            for (k, v) in pairs {
+                add(k, v);
+            }
         }
         let trimmed = body.iter().all(u8::is_ascii_whitespace);
         if !trimmed {
@@ -35,30 +42,45 @@ impl Params {
                 })?;
                 if let Value::Object(o) = v {
                     for (k, v) in o {
-                        let s = match v {
-                            Value::String(s) => s,
-                            Value::Bool(b) => if b { "1" } else { "0" }.to_owned(),
-                            Value::Null => continue,
-                            other => other.to_string(),
+                        let items = match v {
+                            Value::Array(items) => items,
+                            other => vec![other],
                         };
-                        map.insert(k, s);
+                        for item in items {
+                            let s = match item {
+                                Value::String(s) => s,
+                                Value::Bool(b) => if b { "1" } else { "0" }.to_owned(),
+                                Value::Null => continue,
+                                other => other.to_string(),
+                            };
+                            add(k.clone(), s);
+                        }
                     }
                 }
             } else {
                 let pairs: Vec<(String, String)> =
                     serde_urlencoded::from_bytes(body).unwrap_or_default();
-                map.extend(pairs);
+                for (k, v) in pairs {
+                    add(k, v);
+                }
             }
         }
         Ok(Self(map))
     }
 
+    /// The first value of `k`.
     pub(crate) fn get(&self, k: &str) -> Option<&str> {
-        self.0.get(k).map(String::as_str)
+        self.0.get(k).and_then(|v| v.first()).map(String::as_str)
     }
 
+    /// Every value of `k`, in the order sent (an array parameter); empty when absent.
+    pub(crate) fn all(&self, k: &str) -> &[String] {
+        self.0.get(k).map_or(&[], Vec::as_slice)
+    }
+
+    /// Each name with its first value.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
-        self.0.iter()
+        self.0.iter().filter_map(|(k, v)| v.first().map(|v| (k, v)))
     }
 
     /// Refuse parameters the endpoint's schema does not define. A `*` suffix allows a family
@@ -172,6 +194,21 @@ mod tests {
         assert_eq!(p.get("a"), Some("1"));
         assert_eq!(p.bool("full").unwrap(), Some(true));
         assert_eq!(p.int("n").unwrap(), Some(3));
+    }
+
+    #[test]
+    fn a_repeated_name_keeps_every_value_in_order_from_a_form_or_a_json_array() {
+        let form = Params::parse(None, None, b"command=ls&command=-l&command=%2Ftmp").unwrap();
+        assert_eq!(form.all("command"), ["ls", "-l", "/tmp"]);
+        assert_eq!(form.get("command"), Some("ls"));
+        let json = Params::parse(
+            None,
+            Some("application/json"),
+            br#"{"command":["sh","-c","true"]}"#,
+        )
+        .unwrap();
+        assert_eq!(json.all("command"), ["sh", "-c", "true"]);
+        assert!(json.all("input-data").is_empty());
     }
 
     #[test]

@@ -333,7 +333,7 @@ async fn cores_changed_on_a_running_vm_stay_pending_until_it_stops() {
 }
 
 #[tokio::test]
-async fn a_stale_digest_is_refused_as_modified_by_another_user() {
+async fn a_stale_digest_is_refused_in_the_words_of_each_guest_kind() {
     let api = Api::fast().await;
     let before = api.get("/nodes/pve2/qemu/101/config").await;
     let digest = before.data()["digest"]
@@ -356,10 +356,25 @@ async fn a_stale_digest_is_refused_as_modified_by_another_user() {
             &[("cores", "5"), ("digest", &digest)],
         )
         .await;
-    assert_eq!(second.status, 500);
     assert_eq!(
-        second.reason,
-        "detected modified configuration - file changed by other user? Try again."
+        second.status_line(),
+        (500, "checksum mismatch (file change by other user?)"),
+        "qemu-server's own words"
+    );
+    let ct = api
+        .call(
+            Method::PUT,
+            "/nodes/pve1/lxc/106/config",
+            &[("cores", "2"), ("digest", &"0".repeat(40))],
+        )
+        .await;
+    assert_eq!(
+        ct.status_line(),
+        (
+            500,
+            "detected modified configuration - file changed by other user? Try again."
+        ),
+        "pve-container uses the common helper"
     );
 }
 

@@ -3,9 +3,12 @@
 //! retries under injected faults.
 
 mod agent_and_lxc;
+mod agent_exec;
 mod auth;
+mod containers;
 mod contention;
 mod errors;
 mod faults;
 mod lifecycle;
+mod provisioning;
 mod reads;

@@ -100,7 +100,7 @@ pub(crate) fn block_owner(conn: &Connection, scheme: &VmidScheme) -> Result<Opti
 /// Creates a class owned by `teacher` and reserves its VMID blocks in the same transaction.
 ///
 /// # Errors
-/// [`Error::Conflict`] when the name is taken in the scope or the requested prefix overlaps
+/// a typed conflict error when the name is taken in the scope or the requested prefix overlaps
 /// another class's VMIDs; [`Error::InvalidValue`] for a prefix outside the plan.
 pub(crate) fn insert(conn: &Connection, teacher: UserId, new: &NewClass) -> Result<Class> {
     insert_avoiding(conn, teacher, new, &[], "")

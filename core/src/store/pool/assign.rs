@@ -70,7 +70,7 @@ pub(crate) fn assign_next_free(
 /// chosen here; teacher and base VMs, VMs being deleted and VMs awaiting a reimage may not.
 ///
 /// # Errors
-/// [`Error::Conflict`] when the VM is not free for a student or the user already holds a VM here;
+/// a typed conflict error when the VM is not free for a student or the user already holds a VM here;
 /// [`Error::NotFound`] when the class has no such VM.
 pub(crate) fn assign_specific(
     conn: &Connection,

@@ -33,7 +33,7 @@ pub struct NewPoolVm {
 ///
 /// # Errors
 /// [`Error::InvalidValue`] when a planned VM's VMID is outside the class's plan;
-/// [`Error::Conflict`] when the VM or the slot is already registered.
+/// a typed conflict error when the VM or the slot is already registered.
 pub(crate) fn register(
     conn: &Connection,
     class: ClassId,
@@ -112,7 +112,7 @@ pub(crate) fn register(
 /// can be handed out.
 ///
 /// # Errors
-/// [`Error::NotFound`] when the class has no such VM; [`Error::Conflict`] when it is held.
+/// [`Error::NotFound`] when the class has no such VM; a typed conflict error when it is held.
 pub(crate) fn mark_reimaged(conn: &Connection, class: ClassId, vmid: VmId) -> Result<PoolVm> {
     let vm = in_class(conn, class, vmid)?;
     if vm.status == VmStatus::Assigned {
@@ -134,7 +134,7 @@ pub(crate) fn mark_reimaged(conn: &Connection, class: ClassId, vmid: VmId) -> Re
 /// Marks an unassigned VM as being deleted (shrinking); it is never handed out again.
 ///
 /// # Errors
-/// [`Error::Conflict`] when a student holds it; [`Error::NotFound`] when there is no such VM.
+/// a typed conflict error when a student holds it; [`Error::NotFound`] when there is no such VM.
 pub(crate) fn mark_deleting(conn: &Connection, class: ClassId, vmid: VmId) -> Result<PoolVm> {
     let vm = in_class(conn, class, vmid)?;
     if vm.status == VmStatus::Assigned {

@@ -139,7 +139,7 @@ async fn rejected_parameters_keep_the_servers_field_map() {
             message,
         }) => {
             assert!(
-                message.contains("detected modified configuration"),
+                message.contains("checksum mismatch (file change by other user?)"),
                 "{message}"
             )
         }

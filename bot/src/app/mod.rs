@@ -1,0 +1,134 @@
+//! What each subcommand of `pvelab` does, as library functions over explicit inputs (the
+//! configuration path, an environment snapshot, input and output streams), so tests run the
+//! same code as the binary. `main.rs` only parses, sets up logs and calls these.
+//!
+//! Layout: this file: errors, opening the lab, `check-config`, `migrate`, `run`,
+//! `register-commands`; [`clusters`]: the configured clusters into the database; `console`:
+//! the console over a configured lab; `sim`: the simulated lab of `demo` and `console --sim`.
+
+pub mod clusters;
+mod console;
+mod sim;
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use pvelab_core::{Lab, LabConfig};
+
+pub use console::console;
+pub use sim::{demo, sim_console, SimLab, DEMO_GUIDE, SIM_CLUSTER};
+
+use crate::config::{self, ConfigError, EnvVars, Settings};
+
+/// Why a subcommand failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    /// The configuration has problems (all listed).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The core failed (opening or migrating the database, registering a cluster).
+    #[error(transparent)]
+    Core(#[from] pvelab_core::Error),
+    /// The simulated cluster could not start.
+    #[error("the simulated cluster could not start: {0}")]
+    Sim(#[from] pvelab_pve_sim::Error),
+    /// Reading input or writing output failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// The subcommand needs a part of pvelab this build does not have yet.
+    #[error("{0}")]
+    NotAvailable(&'static str),
+}
+
+/// Opens the configured lab: the database (created and migrated as needed) with the sealing
+/// key when there is one.
+///
+/// # Errors
+/// [`AppError::Core`] when the database cannot be opened or is newer than this pvelab.
+pub async fn open_lab(settings: &Settings) -> Result<Lab, AppError> {
+    let mut config = LabConfig::file(&settings.database);
+    if let Some(key) = &settings.sealing_key {
+        config = config.with_sealing_key(key.clone());
+    }
+    Ok(Lab::open(config).await?)
+}
+
+/// `pvelab check-config`: prints "configuration OK" and a summary, or every problem.
+/// Returns whether the configuration is fine.
+///
+/// # Errors
+/// Only when writing to `out` fails.
+pub fn check_config(path: &Path, env: &EnvVars, out: &mut impl Write) -> io::Result<bool> {
+    match config::load(path, env) {
+        Ok(settings) => {
+            writeln!(out, "configuration OK")?;
+            for line in settings.summary().lines() {
+                writeln!(out, "  {line}")?;
+            }
+            Ok(true)
+        }
+        Err(e) => {
+            writeln!(out, "{e}")?;
+            Ok(false)
+        }
+    }
+}
+
+/// `pvelab migrate`: opens the database, which applies pending migrations, and reports the
+/// schema version.
+///
+/// # Errors
+/// [`AppError::Config`] for configuration problems; [`AppError::Core`] when the database
+/// cannot be opened or migrated.
+pub async fn migrate(path: &Path, env: &EnvVars, out: &mut impl Write) -> Result<(), AppError> {
+    let settings = config::load(path, env)?;
+    let lab = open_lab(&settings).await?;
+    let version = lab.schema_version().await?;
+    writeln!(
+        out,
+        "database {}: schema version {version} (this pvelab writes version {})",
+        settings.database.display(),
+        Lab::supported_schema_version()
+    )?;
+    Ok(())
+}
+
+/// `pvelab run`: the Discord bot.
+///
+/// # Errors
+/// Configuration problems, a configuration without `[discord]`, and for now always
+/// [`AppError::NotAvailable`]: the Discord front end is built separately.
+pub async fn run(path: &Path, env: &EnvVars) -> Result<(), AppError> {
+    let settings = config::load(path, env)?;
+    if settings.discord.is_none() {
+        return Err(AppError::Config(ConfigError {
+            problems: vec![config::Problem {
+                key: "discord".to_owned(),
+                message: format!(
+                    "missing: `pvelab run` is the Discord bot; add a [discord] table with \
+                     token_file (or set {})",
+                    config::DISCORD_TOKEN_VAR
+                ),
+            }],
+        }));
+    }
+    let lab = open_lab(&settings).await?;
+    clusters::register(&lab, &settings.clusters).await?;
+    Err(AppError::NotAvailable(
+        "the Discord front end is not part of this build yet; `pvelab console --config FILE` \
+         runs the same commands in a terminal",
+    ))
+}
+
+/// `pvelab register-commands`.
+///
+/// # Errors
+/// Configuration problems, and for now always [`AppError::NotAvailable`].
+pub async fn register_commands(path: &Path, env: &EnvVars) -> Result<(), AppError> {
+    config::load(path, env)?;
+    Err(AppError::NotAvailable(
+        "registering slash commands comes with the Discord front end, which is not part of \
+         this build yet",
+    ))
+}

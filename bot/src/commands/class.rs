@@ -1,0 +1,272 @@
+//! Teachers' class commands: create, list, info, settings, delete.
+
+use pvelab_core::model::{AutoShutdown, Class, ClassSettings, NewClass};
+use pvelab_core::types::{ClassName, ClusterId, Cores, DiskGb, MemoryMb, NodeName, PoolSize};
+use pvelab_core::types::{ClassTimeZone, Role, UsageQuota};
+use pvelab_core::Actor;
+
+use super::{ButtonStyle, CommandContext, CommandError, Reply};
+use crate::console::grammar::quote_value;
+use crate::parse::durations::IdleSetting;
+use crate::parse::names::TemplateRef;
+use crate::parse::time::HoursSetting;
+use crate::render::format;
+
+/// The options of `/class create`.
+#[derive(Debug, Clone)]
+pub struct CreateArgs {
+    /// The class name.
+    pub name: ClassName,
+    /// The template to clone.
+    pub template: TemplateRef,
+    /// Student VMs.
+    pub pool: PoolSize,
+    /// Cores per VM.
+    pub cpu: Option<Cores>,
+    /// Memory per VM.
+    pub memory: Option<MemoryMb>,
+    /// Disk per VM.
+    pub disk: Option<DiskGb>,
+    /// Node to place VMs on.
+    pub node: Option<NodeName>,
+    /// Cluster to place VMs on.
+    pub cluster: Option<ClusterId>,
+}
+
+/// The class's settings as lines, for `info` and after a change.
+fn settings_lines(class: &Class) -> Vec<String> {
+    vec![
+        format!("pool: {} student VMs ({})", class.pool_size, class.scheme),
+        format!("each VM: {}", format::resources(class)),
+        format!(
+            "placement: {} / {}",
+            class
+                .deployment_cluster
+                .as_ref()
+                .map_or("default cluster".to_owned(), ToString::to_string),
+            class
+                .deployment_node
+                .as_ref()
+                .map_or("any node".to_owned(), ToString::to_string)
+        ),
+        format!(
+            "allowed hours: {}",
+            format::hours(class.hours, class.time_zone.as_ref())
+        ),
+        format!("usage quota: {}", format::quota(class.max_usage)),
+        format!("idle shutdown: {}", format::idle(class.auto_shutdown)),
+    ]
+}
+
+/// `/class create`: a class in this front end's scope, taught by the caller.
+///
+/// # Errors
+/// [`CommandError::Core`]: not a teacher, the name taken here, an unknown cluster, no VMID
+/// range left.
+pub async fn create(ctx: &CommandContext, args: CreateArgs) -> Result<Reply, CommandError> {
+    let actor = ctx.actor().await?;
+    let mut new = NewClass::new(args.name, args.pool);
+    new.scope = ctx.scope().to_owned();
+    if let Some(cpu) = args.cpu {
+        new.cpu_cores = cpu;
+    }
+    if let Some(memory) = args.memory {
+        new.memory_mb = memory;
+    }
+    if let Some(disk) = args.disk {
+        new.disk_gb = disk;
+    }
+    new.deployment_node = args.node;
+    new.deployment_cluster = args.cluster;
+    let class = ctx.lab.create_class(&actor, new).await?;
+    let option = format!("class:{}", quote_value(class.name.as_str()));
+    Ok(Reply::titled(format!("Class {} created", class.name))
+        .line(format!(
+            "template: {} (pvelab does not link templates to classes yet, so no VMs are \
+             cloned for now)",
+            args.template
+        ))
+        .section("settings", settings_lines(&class))
+        .line("Next: make a join token for your students.")
+        .button(
+            "Make a join token",
+            format!("/class token {option}"),
+            ButtonStyle::Primary,
+        ))
+}
+
+/// Whether the actor teaches the class (primary teacher or co-owner).
+async fn teaches(ctx: &CommandContext, actor: &Actor, class: &Class) -> bool {
+    let Some(me) = actor.user_id() else {
+        return false;
+    };
+    if class.teacher_id == me {
+        return true;
+    }
+    matches!(ctx.lab.co_owners(actor, class.id).await, Ok(owners) if owners.iter().any(|(u, _)| u.id == me))
+}
+
+/// `/class list`: the classes the caller teaches here (adminers: every class of every scope
+/// in the console, every class of this server on Discord).
+///
+/// # Errors
+/// [`CommandError::Core`] when the lab fails.
+pub async fn list(ctx: &CommandContext) -> Result<Reply, CommandError> {
+    let actor = ctx.actor().await?;
+    let adminer = actor.role() >= Role::Adminer;
+    let scope = match (&ctx.scope, adminer) {
+        (None, true) => None,
+        _ => Some(ctx.scope()),
+    };
+    let mut rows = Vec::new();
+    for class in ctx.lab.classes(&actor, scope).await? {
+        if adminer || teaches(ctx, &actor, &class).await {
+            rows.push(vec![
+                class.name.to_string(),
+                class.pool_size.to_string(),
+                {
+                    let r = class.scheme.vmids();
+                    format!("{}-{}", r.start(), r.end())
+                },
+                format::token(class.token),
+            ]);
+        }
+    }
+    let title = if adminer { "Classes" } else { "Your classes" };
+    Ok(Reply::titled(title).table(&["CLASS", "POOL", "VMIDS", "JOIN TOKEN"], rows))
+}
+
+/// `/class info class`: settings, teachers, students and waitlist of a class.
+///
+/// # Errors
+/// [`CommandError::Core`]: an unknown class; not one of its teachers.
+pub async fn info(ctx: &CommandContext, name: &ClassName) -> Result<Reply, CommandError> {
+    let actor = ctx.actor().await?;
+    let class = ctx.class(&actor, name).await?;
+    let students = ctx.lab.students(&actor, class.id).await?;
+    let teacher = ctx.lab.user(&actor, class.teacher_id).await?;
+    let co_owners = ctx.lab.co_owners(&actor, class.id).await?;
+    let mut people = vec![format!("teacher: {}", format::person(&teacher))];
+    if !co_owners.is_empty() {
+        let names: Vec<String> = co_owners.iter().map(|(u, _)| format::person(u)).collect();
+        people.push(format!("co-owners: {}", names.join(", ")));
+    }
+    let holding = students.iter().filter(|s| s.vm.is_some()).count();
+    let waiting = students
+        .iter()
+        .filter(|s| s.waitlist_position.is_some())
+        .count();
+    people.push(format!(
+        "students: {} ({holding} with a VM, {waiting} waiting)",
+        students.len()
+    ));
+    people.push(format!("join token: {}", format::token(class.token)));
+    let mut reply = Reply::titled(format!("Class {}", class.name));
+    if let Some(description) = &class.description {
+        reply = reply.line(description.clone());
+    }
+    Ok(reply
+        .section("people", people)
+        .section("settings", settings_lines(&class)))
+}
+
+/// The options of `/class settings`.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsArgs {
+    /// Allowed hours.
+    pub hours: Option<HoursSetting>,
+    /// Time zone of the hours.
+    pub timezone: Option<ClassTimeZone>,
+    /// Usage quota.
+    pub quota: Option<UsageQuota>,
+    /// Idle shutdown.
+    pub idle: Option<IdleSetting>,
+    /// Cores per VM.
+    pub cpu: Option<Cores>,
+    /// Memory per VM.
+    pub memory: Option<MemoryMb>,
+    /// Disk per VM.
+    pub disk: Option<DiskGb>,
+}
+
+/// `/class settings class [...]`: changes what is given and shows the settings; with no
+/// option it only shows them.
+///
+/// # Errors
+/// [`CommandError::Core`]: an unknown class; not one of its teachers.
+pub async fn settings(
+    ctx: &CommandContext,
+    name: &ClassName,
+    args: SettingsArgs,
+) -> Result<Reply, CommandError> {
+    let actor = ctx.actor().await?;
+    let class = ctx.class(&actor, name).await?;
+    let change = ClassSettings {
+        hours: args.hours.map(|h| match h {
+            HoursSetting::Always => None,
+            HoursSetting::Window(w) => Some(w),
+        }),
+        time_zone: args.timezone.map(Some),
+        max_usage: args.quota,
+        auto_shutdown: args.idle.map(|idle| match idle {
+            IdleSetting::Off => AutoShutdown {
+                enabled: false,
+                ..class.auto_shutdown
+            },
+            IdleSetting::After(minutes) => AutoShutdown {
+                enabled: true,
+                idle_minutes: minutes,
+                ..class.auto_shutdown
+            },
+        }),
+        cpu_cores: args.cpu,
+        memory_mb: args.memory,
+        disk_gb: args.disk,
+        ..ClassSettings::default()
+    };
+    if change.is_empty() {
+        return Ok(Reply::titled(format!("Settings of {}", class.name))
+            .section("settings", settings_lines(&class))
+            .line("Change one with e.g. hours:08-18, quota:40, idle:30m, memory:4G."));
+    }
+    let changed = ctx.lab.update_class(&actor, class.id, change).await?;
+    Ok(
+        Reply::titled(format!("Settings of {} changed", changed.name))
+            .section("settings", settings_lines(&changed)),
+    )
+}
+
+/// `/class delete class [confirm]`: asks first; with `confirm:yes` deletes the class.
+///
+/// # Errors
+/// [`CommandError::Core`]: an unknown class; not its primary teacher.
+pub async fn delete(
+    ctx: &CommandContext,
+    name: &ClassName,
+    confirmed: bool,
+) -> Result<Reply, CommandError> {
+    let actor = ctx.actor().await?;
+    let class = ctx.class(&actor, name).await?;
+    if !confirmed {
+        let students = ctx.lab.students(&actor, class.id).await?.len();
+        return Ok(Reply::titled(format!("Delete {}?", class.name))
+            .line(format!(
+                "Its {students} students lose their VMs and its join token stops working. \
+                 This cannot be undone."
+            ))
+            .button(
+                format!("Delete {}", class.name),
+                format!(
+                    "/class delete class:{} confirm:yes",
+                    quote_value(class.name.as_str())
+                ),
+                ButtonStyle::Danger,
+            )
+            .ephemeral());
+    }
+    ctx.lab.delete_class(&actor, class.id).await?;
+    Ok(Reply::text(format!(
+        "Class {} is deleted, with its students' enrollments and its VMID range.",
+        class.name
+    )))
+}

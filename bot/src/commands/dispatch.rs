@@ -1,0 +1,112 @@
+//! From an [`Invocation`] to the command function that answers it: options are read into
+//! typed arguments here, so every command function takes values that are already valid.
+
+use super::catalogue::CommandId as C;
+use super::{admin, class, class_people, pool, student};
+use super::{CommandContext, CommandError, Invocation, Reply};
+use crate::parse::durations::{expires, idle};
+use crate::parse::names::{class as class_name, role, template, token};
+use crate::parse::numbers::{cores, flag, pool_size, quota, vmid};
+use crate::parse::sizes::{disk, memory};
+use crate::parse::time::{hours, timezone};
+use crate::parse::{names, OptionError};
+
+/// Runs the command of `call` in `ctx`.
+///
+/// # Errors
+/// [`CommandError`] for option values that cannot be read, refusals and failures of the core,
+/// and commands this build does not run yet.
+pub async fn dispatch(ctx: &CommandContext, call: &Invocation) -> Result<Reply, CommandError> {
+    let user = |name: &str| call.required(name, |o, t| ctx.parse_user(o, t));
+    let text = |name: &str| -> Result<String, OptionError> {
+        call.required(name, |_, t| Ok(t.to_owned()))
+    };
+    match call.spec.id {
+        C::Join => student::join(ctx, &call.required("token", token)?).await,
+        C::MyVm => student::my_vm(ctx, call.optional("class", class_name)?.as_ref()).await,
+        C::Leave => student::leave(ctx, &call.required("class", class_name)?).await,
+        C::ClassCreate => {
+            let args = class::CreateArgs {
+                name: call.required("name", class_name)?,
+                template: call.required("template", template)?,
+                pool: call.required("pool", pool_size)?,
+                cpu: call.optional("cpu", cores)?,
+                memory: call.optional("memory", memory)?,
+                disk: call.optional("disk", disk)?,
+                node: call.optional("node", names::node)?,
+                cluster: call.optional("cluster", names::cluster)?,
+            };
+            class::create(ctx, args).await
+        }
+        C::ClassList => class::list(ctx).await,
+        C::ClassInfo => class::info(ctx, &call.required("class", class_name)?).await,
+        C::ClassSettings => {
+            let args = class::SettingsArgs {
+                hours: call.optional("hours", hours)?,
+                timezone: call.optional("timezone", timezone)?,
+                quota: call.optional("quota", quota)?,
+                idle: call.optional("idle", idle)?,
+                cpu: call.optional("cpu", cores)?,
+                memory: call.optional("memory", memory)?,
+                disk: call.optional("disk", disk)?,
+            };
+            class::settings(ctx, &call.required("class", class_name)?, args).await
+        }
+        C::ClassToken => {
+            let name = call.required("class", class_name)?;
+            class_people::token(ctx, &name, call.optional("expires", expires)?).await
+        }
+        C::ClassRevokeToken => {
+            class_people::revoke_token(ctx, &call.required("class", class_name)?).await
+        }
+        C::ClassCoownerAdd | C::ClassCoownerRemove => {
+            let name = call.required("class", class_name)?;
+            let add = call.spec.id == C::ClassCoownerAdd;
+            class_people::coowner(ctx, &name, &user("user")?, add).await
+        }
+        C::ClassStudents => class_people::students(ctx, &call.required("class", class_name)?).await,
+        C::ClassDelete => {
+            let name = call.required("class", class_name)?;
+            let confirmed = call.optional("confirm", flag)?.unwrap_or(false);
+            class::delete(ctx, &name, confirmed).await
+        }
+        C::PoolStatus => pool::status_of(ctx, &call.required("class", class_name)?).await,
+        C::PoolAssign => {
+            let name = call.required("class", class_name)?;
+            let vm = call.optional("vm", vmid)?;
+            pool::assign(ctx, &name, &user("user")?, vm).await
+        }
+        C::PoolUnassign => {
+            let name = call.required("class", class_name)?;
+            pool::unassign(ctx, &name, &user("user")?).await
+        }
+        C::PoolResetUsage => {
+            let name = call.required("class", class_name)?;
+            let who = call.optional("user", |o, t| ctx.parse_user(o, t))?;
+            pool::reset_usage(ctx, &name, who.as_ref()).await
+        }
+        C::SettingsGet => admin::settings_get(ctx, call.raw("key")).await,
+        C::SettingsSet => admin::settings_set(ctx, &text("key")?, &text("value")?).await,
+        C::RoleSet => admin::role_set(ctx, &user("user")?, call.required("role", role)?).await,
+        C::ClusterList => admin::cluster_list(ctx).await,
+        // These need parts of pvelab that are not built yet: power control and reimaging
+        // through Proxmox, provisioning, template and ISO synchronisation, cluster checks.
+        C::VmStart
+        | C::VmStop
+        | C::VmRestart
+        | C::VmRevert
+        | C::VmReimage
+        | C::VmRdp
+        | C::VmIp
+        | C::ClassImport
+        | C::PoolResize
+        | C::TemplateList
+        | C::TemplatePublish
+        | C::ClusterTest
+        | C::ClusterSet
+        | C::SyncNow
+        | C::IsoList => Err(CommandError::NotAvailable {
+            command: call.spec.usage_name(),
+        }),
+    }
+}

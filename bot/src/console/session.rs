@@ -1,0 +1,180 @@
+//! A console session: lines in, replies out, until the input ends.
+//!
+//! Each line is read by the grammar, looked up in the catalogue, checked against the command's
+//! options, and run through the same [`dispatch`] as Discord; the reply is printed as plain
+//! text. A bad line prints one error line naming the line, the problem and, for grammar
+//! problems, the column; the session goes on. Long work prints its progress while it runs, and
+//! the next line is read only when the command is done, so a script reads like a session.
+
+use std::io::{self, BufRead, Write};
+use std::sync::Arc;
+
+use pvelab_core::Lab;
+use tokio::sync::mpsc;
+
+use super::grammar::{parse_line, ConsoleLine};
+use crate::commands::catalogue::find;
+use crate::commands::progress::ChannelProgress;
+use crate::commands::{dispatch, CommandContext, Invocation, Invoker};
+use crate::parse::people::UserRef;
+use crate::render::errors::{error_reply, unexpected};
+use crate::render::text::plain;
+
+/// How a session behaves.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    /// Print each command line before its reply (`> alice /myvm`), so the output of a script
+    /// reads on its own. Off for people typing at a terminal, who see their own typing.
+    pub echo: bool,
+    /// Print a prompt (`pvelab> `) whenever the session waits for a line: for people at a
+    /// terminal.
+    pub prompt: bool,
+}
+
+/// What a prompting session prints while it waits for a line.
+pub const PROMPT: &str = "pvelab> ";
+
+/// What a session did, for callers and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionSummary {
+    /// Lines read, blank and comment lines included.
+    pub lines: usize,
+    /// Commands run (whatever they answered).
+    pub commands: usize,
+    /// Lines refused before running (grammar, unknown command or option).
+    pub refused: usize,
+}
+
+/// Runs every line of `input` against `lab`, printing to `out`, until the input ends.
+///
+/// The input is read on a blocking thread, so a terminal waiting for a person never blocks
+/// the runtime; `input` must therefore own its data (`std::io::stdin().lock()` or a
+/// `Cursor<Vec<u8>>`).
+///
+/// # Errors
+/// Only when writing to `out` or reading `input` fails; whatever commands answer, the session
+/// itself succeeds.
+pub async fn run_session<R, W>(
+    lab: &Lab,
+    input: R,
+    out: &mut W,
+    options: &SessionOptions,
+) -> io::Result<SessionSummary>
+where
+    R: BufRead + Send + 'static,
+    W: Write,
+{
+    let (tx, mut rx) = mpsc::channel::<io::Result<String>>(16);
+    let reader = tokio::task::spawn_blocking(move || {
+        for line in input.lines() {
+            let failed = line.is_err();
+            if tx.blocking_send(line).is_err() || failed {
+                break;
+            }
+        }
+    });
+    let mut summary = SessionSummary::default();
+    loop {
+        if options.prompt {
+            write!(out, "{PROMPT}")?;
+            out.flush()?;
+        }
+        let Some(line) = rx.recv().await else {
+            break;
+        };
+        let line = line?;
+        summary.lines += 1;
+        run_line(lab, &line, summary.lines, out, options, &mut summary).await?;
+        out.flush()?;
+    }
+    if options.prompt {
+        // End the prompt's line, so the shell's own prompt starts on a fresh one.
+        writeln!(out)?;
+    }
+    // The reader ended with the input; a panic there would be a bug worth surfacing.
+    reader.await.map_err(io::Error::other)?;
+    Ok(summary)
+}
+
+async fn run_line<W: Write>(
+    lab: &Lab,
+    text: &str,
+    number: usize,
+    out: &mut W,
+    options: &SessionOptions,
+    summary: &mut SessionSummary,
+) -> io::Result<()> {
+    let line = match parse_line(text) {
+        Ok(None) => return Ok(()),
+        Ok(Some(line)) => line,
+        Err(e) => {
+            if options.echo {
+                writeln!(out, "> {}", text.trim())?;
+            }
+            summary.refused += 1;
+            return writeln!(out, "line {number}, {e}");
+        }
+    };
+    if options.echo {
+        writeln!(out, "> {}", text.trim())?;
+    }
+    let call = match find(&line.command, &line.path)
+        .and_then(|spec| Invocation::new(spec, line.options.clone()))
+    {
+        Ok(call) => call,
+        Err(e) => {
+            summary.refused += 1;
+            return writeln!(out, "line {number}: {e}");
+        }
+    };
+    summary.commands += 1;
+    let text = run_command(lab, &line, call, out).await?;
+    match text {
+        Ok(reply) => writeln!(out, "{reply}"),
+        Err(error) => {
+            let mut lines = error.lines();
+            writeln!(out, "line {number}: {}", lines.next().unwrap_or_default())?;
+            for rest in lines {
+                writeln!(out, "  {rest}")?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Runs one command in its own task (so a panic in it cannot end the session), printing its
+/// progress as it comes. `Ok(text)` is the reply, `Err(text)` a refusal or failure.
+async fn run_command<W: Write>(
+    lab: &Lab,
+    line: &ConsoleLine,
+    call: Invocation,
+    out: &mut W,
+) -> io::Result<Result<String, String>> {
+    let (sink, mut progress) = ChannelProgress::new();
+    let invoker = Invoker {
+        who: UserRef::Console(line.user.clone()),
+        display_name: line.user.to_string(),
+        role: line.role,
+    };
+    let ctx = CommandContext::new(lab.clone(), invoker, None).with_progress(Arc::new(sink));
+    let mut task = tokio::spawn(async move { dispatch(&ctx, &call).await });
+    let joined = loop {
+        tokio::select! {
+            biased;
+            Some(update) = progress.recv() => writeln!(out, "  … {update}")?,
+            joined = &mut task => break joined,
+        }
+    };
+    while let Ok(update) = progress.try_recv() {
+        writeln!(out, "  … {update}")?;
+    }
+    Ok(match joined {
+        Ok(Ok(reply)) => Ok(plain(&reply)),
+        Ok(Err(error)) => Err(plain(&error_reply(&error))),
+        Err(join_error) => Err(plain(&unexpected(&join_error))),
+    })
+}
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;
