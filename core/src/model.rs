@@ -5,7 +5,7 @@
 
 pub use crate::events::{ConsumerName, EventId, OutboxEvent, PruneReport};
 pub use crate::lab::{
-    JoinOutcome, LeaveOutcome, StudentView, TokenRotation, UsageUpdate, VmOutcome,
+    ImportedClass, JoinOutcome, LeaveOutcome, StudentView, TokenRotation, UsageUpdate, VmOutcome,
 };
 pub use crate::pools::{
     Operation, OperationKind, OperationSummary, PoolsConfig, Progress, ProgressEvent,

@@ -170,16 +170,40 @@ impl Lab {
             .await
     }
 
-    /// Deletes a class (its primary teacher and adminers). Its pool rows, enrollments, waitlist
-    /// and VMID range go with it.
+    /// Deletes a class (its primary teacher and adminers) and waits until it is gone: the VMs
+    /// of its pool on Proxmox first (only those carrying its marker), then its pool rows,
+    /// enrollments, waitlist and VMID range. See [`Lab::begin_class_deletion`] for progress.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`](crate::Error::NotPermitted); [`Error::NotFound`](crate::Error::NotFound).
+    /// [`Error::NotPermitted`](crate::Error::NotPermitted); [`Error::NotFound`](crate::Error::NotFound);
+    /// [`Error::Cluster`](crate::Error::Cluster) when its cluster does not answer;
+    /// [`Error::InUse`](crate::Error::InUse) when VMs are still on Proxmox (their deletion
+    /// continues and the class goes with the last one).
     pub async fn delete_class(&self, actor: &Actor, class: ClassId) -> Result<()> {
-        self.class_write(actor, Action::DeleteClass, class, move |tx, _class| {
-            classes::delete(tx, class)
-        })
-        .await
+        let summary = self
+            .begin_class_deletion(actor, class)
+            .await?
+            .wait()
+            .await?;
+        let left = self
+            .db()
+            .read(move |tx| match classes::get(tx, class) {
+                Ok(_) => Ok(Some(crate::store::pool::steps::states(tx, class)?.len())),
+                Err(crate::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(e),
+            })
+            .await?;
+        match left {
+            None => Ok(()),
+            Some(vms) => Err(crate::Error::InUse {
+                entity: crate::Entity::Class,
+                key: class.to_string(),
+                by: format!(
+                    "{vms} VMs still on Proxmox ({} failed to delete this time)",
+                    summary.failed.len()
+                ),
+            }),
+        }
     }
 
     /// Adds a co-owner (primary teacher and adminers); returns false if they already were one.

@@ -26,11 +26,13 @@ mod pools;
 mod settings;
 mod usage;
 mod users;
+mod vm_actions;
 
 pub use classes::{StudentView, TokenRotation};
 pub(crate) use events::announce_assignments;
 pub(crate) use join::promote_waitlist;
 pub use join::{JoinOutcome, LeaveOutcome, VmOutcome};
+pub use pools::ImportedClass;
 pub use usage::UsageUpdate;
 
 use std::path::PathBuf;

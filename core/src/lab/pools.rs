@@ -4,20 +4,28 @@
 
 use rusqlite::Connection;
 
-use super::Lab;
+use super::{Lab, TokenRotation};
 use crate::error::{Entity, Error, Result};
+use crate::pools::announce;
 use crate::pools::client::{client_for, cluster_error, unreachable};
 use crate::pools::converge::converge;
 use crate::pools::observe;
 use crate::pools::operation;
 use crate::pools::{Operation, OperationKind};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
+use crate::store::class_settings::{self, ClassSettings};
 use crate::store::classes::{self, Class, NewClass};
 use crate::store::clone_sources::{self, NewTemplate, TemplateInfo};
 use crate::store::clusters;
 use crate::store::pool::managed;
 use crate::store::pool::steps::{self, PoolVmState};
-use crate::types::{ClassId, ClusterId};
+use crate::store::pool::{VmRole, VmStatus, VmStep};
+use crate::store::{tokens, waitlist};
+use crate::token::TokenExpiry;
+use crate::types::{
+    ClassId, ClassName, ClusterId, Cores, DiskGb, InvalidValue, MemoryMb, PoolSize, SchemeKind,
+    VmId, VmidScheme,
+};
 
 /// The cluster a class's pool goes to: where it already is; else the class's deployment
 /// cluster; else the highest-priority active cluster that allows VM deployment, preferring one
@@ -182,7 +190,7 @@ impl Lab {
             class,
             kind,
             actor.user_id(),
-            move |lab, report| async move { converge(&lab, class, &report, None).await },
+            move |lab, report| async move { converge(&lab, class, &report, None, None).await },
         )
         .await
     }
@@ -197,4 +205,264 @@ impl Lab {
             .map_err(|e| cluster_error(cluster, e))?;
         Ok(())
     }
+}
+
+/// The result of [`Lab::import_class`].
+#[derive(Debug)]
+pub struct ImportedClass {
+    /// The new class.
+    pub class: Class,
+    /// Its join token (shown once).
+    pub token: TokenRotation,
+    /// The VMs adopted (marked and recorded), by VMID.
+    pub adopted: Vec<VmId>,
+    /// VMs of the range left alone, and why.
+    pub skipped: Vec<(VmId, String)>,
+    /// The operation that finishes the pool (baseline snapshots, missing teacher or base VM).
+    pub operation: Operation,
+}
+
+impl Lab {
+    /// Grows or shrinks the class's pool (the class's teachers and adminers). Growing adds VMs
+    /// at the lowest free slots; a classic class cannot grow beyond 98 students. Shrinking
+    /// deletes VMs nobody holds, highest slot first; VMs students hold are taken only with
+    /// `force`, and their students hear of it. Returns the running [`Operation`].
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`]; [`Error::InvalidValue`] for a size beyond the class's VMID plan
+    /// (naming the limit); [`Error::Cluster`] when the cluster does not answer within 2 s (then
+    /// nothing changed).
+    pub async fn resize_pool(
+        &self,
+        actor: &Actor,
+        class: ClassId,
+        size: PoolSize,
+        force: bool,
+    ) -> Result<Operation> {
+        self.probe_class_cluster(actor, class).await?;
+        let written = self
+            .class_write(actor, Action::ResizePool, class, move |tx, _| {
+                refuse_if_deleting(tx, class)?;
+                let change = ClassSettings {
+                    pool_size: Some(size),
+                    ..ClassSettings::default()
+                };
+                class_settings::update(tx, class, &change)?;
+                shrink_now(tx, class, usize::from(size.get()), force)
+            })
+            .await?;
+        self.wake_consumers(written);
+        self.start_pool_operation(actor, class, OperationKind::Resize)
+            .await
+    }
+
+    /// Changes the cores, memory or disk of the class's VMs (the class's teachers and
+    /// adminers) and brings its VMs there without wiping them: a stopped VM takes the change at
+    /// once, a running one at its next stop (the change is pending meanwhile, as Proxmox
+    /// shows). Disks only grow.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`]; [`Error::InvalidValue`] when nothing is changed;
+    /// [`Error::Cluster`] when the cluster does not answer within 2 s (then nothing changed).
+    pub async fn change_vm_specs(
+        &self,
+        actor: &Actor,
+        class: ClassId,
+        cores: Option<Cores>,
+        memory: Option<MemoryMb>,
+        disk: Option<DiskGb>,
+    ) -> Result<Operation> {
+        if cores.is_none() && memory.is_none() && disk.is_none() {
+            return Err(InvalidValue::new(
+                "VM specs",
+                "no change",
+                "at least one of cores, memory or disk",
+            )
+            .into());
+        }
+        self.probe_class_cluster(actor, class).await?;
+        self.class_write(actor, Action::EditClassSettings, class, move |tx, _| {
+            refuse_if_deleting(tx, class)?;
+            let change = ClassSettings {
+                cpu_cores: cores,
+                memory_mb: memory,
+                disk_gb: disk,
+                ..ClassSettings::default()
+            };
+            class_settings::update(tx, class, &change)
+        })
+        .await?;
+        self.start_pool_operation(actor, class, OperationKind::Reconfigure)
+            .await
+    }
+
+    /// Starts deleting a class (its primary teacher and adminers): its VMs first (only those
+    /// carrying its marker; others are left alone), then its records, then its VMID range. The
+    /// intent is recorded first, so a crash in between finishes at the next reconciliation.
+    /// Students lose their VMs and hear of it; the join token stops working at once. A class
+    /// whose pool pvelab does not manage goes at once.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`]; [`Error::NotFound`]; [`Error::Cluster`] when the cluster does
+    /// not answer within 2 s (then nothing changed).
+    pub async fn begin_class_deletion(&self, actor: &Actor, class: ClassId) -> Result<Operation> {
+        let cluster = self
+            .class_read(actor, Action::DeleteClass, class, move |tx, _| {
+                Ok(managed::get(tx, class)?.map(|m| m.cluster))
+            })
+            .await?;
+        if let Some(cluster) = &cluster {
+            self.probe(cluster).await?;
+        }
+        let managed = cluster.is_some();
+        let written = self
+            .class_write(actor, Action::DeleteClass, class, move |tx, _| {
+                if !managed {
+                    classes::delete(tx, class)?;
+                    return Ok(0);
+                }
+                managed::mark_deleting(tx, class)?;
+                tokens::set_token(tx, class, None, TokenExpiry::Never)?;
+                for user in waitlist::list(tx, class)? {
+                    waitlist::remove(tx, class, user.0)?;
+                }
+                let mut written = 0;
+                for state in steps::states(tx, class)? {
+                    if state.step == VmStep::Deleting {
+                        continue;
+                    }
+                    let vmid = state.vm.vmid;
+                    if let Some(holder) = steps::mark_deleting(tx, class, vmid, true)? {
+                        written += announce::vm_removed(tx, holder, class, vmid)?;
+                    }
+                }
+                Ok(written)
+            })
+            .await?;
+        self.wake_consumers(written);
+        operation::start(
+            self,
+            class,
+            OperationKind::Delete,
+            actor.user_id(),
+            move |lab, report| async move {
+                if managed {
+                    converge(&lab, class, &report, None, None).await
+                } else {
+                    report.queued(0);
+                    Ok(crate::pools::OperationSummary {
+                        class: Some(class),
+                        notes: vec!["the class had no VMs pvelab manages".into()],
+                        ..Default::default()
+                    })
+                }
+            },
+        )
+        .await
+    }
+
+    /// Adopts the VMs of a classic VMID range (`prefix*100` to `prefix*100+99`) on `cluster` as
+    /// a new class of the actor: VMID 00 as its teacher VM, 99 as its base VM, 01-98 as student
+    /// VMs. Each adopted VM is marked (tag and description line) and recorded; VMs that carry
+    /// another class's marker, containers and templates are left alone. The class's specs are
+    /// taken from its first student VM; a join token is set. The returned operation takes the
+    /// `baseline` snapshots.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`] unless the actor may create classes; [`Error::InvalidValue`] for
+    /// a prefix outside the classic plan; [`Error::VmidRangeTaken`] when a class owns the range;
+    /// [`Error::NameTaken`]; [`Error::Cluster`] when the cluster does not answer within 2 s.
+    pub async fn import_class(
+        &self,
+        actor: &Actor,
+        cluster: &ClusterId,
+        prefix: u32,
+        name: ClassName,
+        template_id: Option<i64>,
+    ) -> Result<ImportedClass> {
+        authorize(actor, Action::CreateClass, ClassRelation::None)?;
+        let teacher = actor.person(Action::CreateClass)?;
+        let scheme = VmidScheme::new(SchemeKind::Classic, i64::from(prefix))?;
+        let found = crate::pools::import::survey(self, cluster, scheme).await?;
+        let mut new = NewClass::new(
+            name,
+            PoolSize::new(i64::try_from(found.students()).unwrap_or(i64::MAX))?,
+        );
+        new.vmid_prefix = Some(prefix);
+        new.template_id = template_id;
+        new.deployment_cluster = Some(cluster.clone());
+        found.apply_specs(&mut new);
+        let chosen = cluster.clone();
+        let token = crate::token::JoinToken::generate();
+        let hash = token.hash();
+        let class = self
+            .db()
+            .write(move |tx| {
+                clusters::get(tx, &chosen)?;
+                let class = classes::insert(tx, teacher, &new)?;
+                managed::manage(tx, class.id, &chosen)?;
+                tokens::set_token(tx, class.id, Some(&hash), TokenExpiry::Never)?;
+                Ok(class)
+            })
+            .await?;
+        let adopted = crate::pools::import::adopt(self, &class, &found).await?;
+        let operation = self
+            .start_pool_operation(actor, class.id, OperationKind::Provision)
+            .await?;
+        Ok(ImportedClass {
+            class,
+            token: TokenRotation {
+                token,
+                expiry: TokenExpiry::Never,
+            },
+            adopted,
+            skipped: found.skipped.clone(),
+            operation,
+        })
+    }
+
+    /// Checks the cluster of a class's managed pool answers (nothing to check for a class whose
+    /// pool is not built yet: its cluster is chosen when it is).
+    async fn probe_class_cluster(&self, actor: &Actor, class: ClassId) -> Result<()> {
+        let cluster = self
+            .class_read(actor, Action::ResizePool, class, move |tx, _| {
+                Ok(managed::get(tx, class)?.map(|m| m.cluster))
+            })
+            .await?;
+        match cluster {
+            Some(cluster) => self.probe(&cluster).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Refuses work on a class that is being deleted.
+fn refuse_if_deleting(tx: &Connection, class: ClassId) -> Result<()> {
+    if managed::get(tx, class)?.is_some_and(|m| m.deleting_since.is_some()) {
+        return Err(Error::not_found(Entity::Class, class));
+    }
+    Ok(())
+}
+
+/// Marks the student VMs beyond `size` for deletion: free ones first, highest slot first;
+/// held ones only with `force` (their students hear of it). Returns the events written.
+fn shrink_now(tx: &Connection, class: ClassId, size: usize, force: bool) -> Result<usize> {
+    let mut live: Vec<PoolVmState> = steps::states(tx, class)?
+        .into_iter()
+        .filter(|s| matches!(s.vm.role, VmRole::Student { .. }))
+        .filter(|s| s.step != VmStep::Deleting && s.vm.status != VmStatus::Deleting)
+        .collect();
+    let extra = live.len().saturating_sub(size);
+    live.sort_by_key(|s| (s.vm.assigned_to.is_some(), std::cmp::Reverse(s.vm.vmid)));
+    let mut written = 0;
+    for state in live.into_iter().take(extra) {
+        if state.vm.assigned_to.is_some() && !force {
+            break;
+        }
+        let vmid = state.vm.vmid;
+        if let Some(holder) = steps::mark_deleting(tx, class, vmid, force)? {
+            written += announce::vm_removed(tx, holder, class, vmid)?;
+        }
+    }
+    Ok(written)
 }

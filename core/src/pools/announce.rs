@@ -31,7 +31,6 @@ pub(crate) fn vm_rebuilt(
 }
 
 /// A student's VM was taken away (a forced shrink, the class deleted).
-#[allow(dead_code)] // TEMP: used by the next steps (forced shrink)
 pub(crate) fn vm_removed(
     tx: &Connection,
     user_id: UserId,

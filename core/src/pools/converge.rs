@@ -86,7 +86,8 @@ where
 }
 
 /// Brings the class's pool to its intent and says what was done. `guests` may carry a
-/// `cluster/resources` read shared with other classes of the cluster.
+/// `cluster/resources` read shared with other classes of the cluster; `only` limits the work
+/// to one VM (a reimage).
 ///
 /// # Errors
 /// [`crate::Error::Cluster`] when the cluster cannot be read (then nothing was changed);
@@ -96,6 +97,7 @@ pub(crate) async fn converge(
     class: ClassId,
     report: &Reporter,
     guests: Option<&BTreeMap<u32, GuestFact>>,
+    only: Option<VmId>,
 ) -> Result<OperationSummary> {
     let mut summary = OperationSummary {
         class: Some(class),
@@ -138,7 +140,10 @@ pub(crate) async fn converge(
         nodes,
         source: source.clone(),
     };
-    let planned = plan(&intent, &rows, &facts, lab.now());
+    let mut planned = plan(&intent, &rows, &facts, lab.now());
+    if let Some(vmid) = only {
+        planned.actions.retain(|a| a.vmid() == vmid);
+    }
     let deleting = intent.deleting;
     let run = Arc::new(Run {
         lab: lab.clone(),

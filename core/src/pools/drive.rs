@@ -172,6 +172,8 @@ async fn add(
                     role,
                     node: node.as_deref().unwrap_or_default(),
                     name: &name,
+                    step: VmStep::Planned,
+                    mac: None,
                 },
             )
         })

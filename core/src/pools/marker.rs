@@ -54,7 +54,6 @@ impl Marker {
         )
     }
 
-    #[allow(dead_code)] // TEMP: used by the next steps (resize, delete, reconcile)
     /// `existing` with this marker as its first line: an earlier marker line is replaced, every
     /// other line is kept (used when an existing VM is adopted by an import).
     pub(crate) fn merged_into(&self, existing: Option<&str>) -> String {

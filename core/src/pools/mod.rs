@@ -15,13 +15,15 @@
 //!   watches; `client`: the one place clients are made; `state`: process-local bounds and
 //!   claims; `announce`: the people-facing events; `config`: the pacing settings.
 
-mod announce;
+pub(crate) mod actions;
+pub(crate) mod announce;
 pub(crate) mod client;
 mod config;
 pub(crate) mod converge;
 mod drive;
 mod executor;
 pub(crate) mod facts;
+pub(crate) mod import;
 pub(crate) mod marker;
 pub(crate) mod observe;
 pub(crate) mod operation;

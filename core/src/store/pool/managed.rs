@@ -77,7 +77,7 @@ pub(crate) fn get(conn: &Connection, class: ClassId) -> Result<Option<ManagedPoo
     query_opt(conn, &select, map)
 }
 
-#[allow(dead_code)] // TEMP: used by the next steps (resize, delete, reconcile)
+#[allow(dead_code)] // TEMP: used by reconciliation (next step)
 /// Every managed pool, by class id.
 ///
 /// # Errors
@@ -89,7 +89,6 @@ pub(crate) fn list(conn: &Connection) -> Result<Vec<ManagedPool>> {
     query_all(conn, &select, map)
 }
 
-#[allow(dead_code)] // TEMP: used by the next steps (resize, delete, reconcile)
 /// Records that the class is being deleted (kept at its first time if it already was).
 ///
 /// # Errors

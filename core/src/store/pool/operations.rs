@@ -66,7 +66,7 @@ pub(crate) fn finish(
     Ok(())
 }
 
-#[allow(dead_code)] // TEMP: used by the next steps (resize, delete, reconcile)
+#[allow(dead_code)] // TEMP: used by reconciliation (next step)
 /// Closes every operation a crash left open (the reconciler finishes their work from the VMs'
 /// recorded steps); returns how many there were.
 ///

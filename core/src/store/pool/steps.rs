@@ -206,7 +206,8 @@ pub(crate) fn step_of(conn: &Connection, class: ClassId, vmid: VmId) -> Result<O
     Ok(find(conn, class, vmid)?.map(|s| s.step))
 }
 
-/// A new pool VM to record before anything is asked of Proxmox.
+/// A new pool VM to record: before anything is asked of Proxmox (`planned`), or an existing VM
+/// adopted by an import (`configured`, once marked).
 #[derive(Debug, Clone)]
 pub(crate) struct Planned<'a> {
     pub(crate) cluster: &'a ClusterId,
@@ -214,10 +215,12 @@ pub(crate) struct Planned<'a> {
     pub(crate) role: VmRole,
     pub(crate) node: &'a str,
     pub(crate) name: &'a str,
+    pub(crate) step: VmStep,
+    pub(crate) mac: Option<&'a str>,
 }
 
-/// Records a new pool VM as `planned` on its chosen node (available, but never handed out
-/// before it is ready).
+/// Records a new pool VM at its step on its node (available, but never handed out before it
+/// is ready).
 ///
 /// # Errors
 /// [`Error::VmRegistered`] when the VMID or the slot is recorded already.
@@ -253,7 +256,8 @@ pub(crate) fn insert_planned(
             (new.role == VmRole::Base).into(),
             VmStatus::Available.as_str().into(),
             now.clone().into(),
-            VmStep::Planned.as_str().into(),
+            new.mac.map(str::to_owned).into(),
+            new.step.as_str().into(),
             now.into(),
         ])
         .to_owned();
@@ -273,6 +277,7 @@ fn insert_columns() -> Vec<sea_query::DynIden> {
         Vm::IsTemplateVm,
         Vm::Status,
         Vm::CreatedAt,
+        Vm::MacAddress,
     ];
     let steps = [PoolSteps::Step, PoolSteps::StepChangedAt];
     vm.into_iter()
