@@ -8,7 +8,8 @@ pub use crate::lab::{
     ImportedClass, JoinOutcome, LeaveOutcome, StudentView, TokenRotation, UsageUpdate, VmOutcome,
 };
 pub use crate::pools::{
-    Operation, OperationKind, OperationSummary, PoolsConfig, Progress, ProgressEvent,
+    ClusterReconciliation, Discrepancy, Operation, OperationKind, OperationSummary, PoolAudit,
+    PoolsConfig, Progress, ProgressEvent, ReconcileReport,
 };
 pub use crate::rules::idle::{CpuSample, IdlePolicy, IdleVerdict};
 pub use crate::rules::permissions::{Action, Actor, Requirement};

@@ -466,3 +466,45 @@ fn shrink_now(tx: &Connection, class: ClassId, size: usize, force: bool) -> Resu
     }
     Ok(written)
 }
+
+impl Lab {
+    /// Brings every managed pool back to its intent once, as the system: resumes what a crash
+    /// interrupted, rebuilds VMs that vanished (their students keep them and hear of it),
+    /// records VMs stopped or started behind pvelab's back, reimages VMs whose students left,
+    /// finishes class deletions, and reports VMs in a class's range that pvelab does not know.
+    /// A VM without pvelab's marker is never touched. One unreachable cluster does not delay
+    /// the others; its failure is in the report.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the database fails.
+    pub async fn reconcile(&self) -> Result<crate::pools::ReconcileReport> {
+        crate::pools::reconcile(self).await
+    }
+
+    /// Runs [`Lab::reconcile`] now and then every `every` until `cancel` fires (at start, then
+    /// periodically; an overrunning run delays the next instead of piling up).
+    pub fn spawn_reconciler(
+        &self,
+        every: std::time::Duration,
+        cancel: tokio_util::sync::CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        crate::pools::spawn_reconciler(self.clone(), every, cancel)
+    }
+
+    /// Checks the class's pool against Proxmox (the class's teachers and adminers): every VM
+    /// exists once with its marker, tag, specs and baseline and is ready; every assignment
+    /// points at an existing VM; no student holds two; no marked VM exists outside the pool;
+    /// the pool has its size. Also lists running VMs with a pending change.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`]; [`Error::Cluster`] when the cluster cannot be read.
+    pub async fn audit_pool(
+        &self,
+        actor: &Actor,
+        class: ClassId,
+    ) -> Result<crate::pools::PoolAudit> {
+        self.class_read(actor, Action::ListStudents, class, |_, _| Ok(()))
+            .await?;
+        crate::pools::audit(self, class).await
+    }
+}

@@ -277,7 +277,6 @@ impl Reporter {
         )
     }
 
-    #[allow(dead_code)] // TEMP: used by reconciliation (next step)
     /// A reporter nobody listens to (background reconciliation).
     pub(crate) fn silent() -> Self {
         Self::new().0

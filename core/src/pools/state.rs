@@ -19,7 +19,6 @@ use crate::types::ClusterId;
 pub(crate) struct Pools {
     config: PoolsConfig,
     /// When this lab was opened: operations still open from before were cut short.
-    #[allow(dead_code)] // TEMP: used by reconciliation (next step)
     opened_at: jiff::Timestamp,
     clients: Mutex<HashMap<ClusterId, Client>>,
     clone_slots: Mutex<HashMap<(ClusterId, String), Arc<Semaphore>>>,
@@ -47,7 +46,6 @@ impl Pools {
         &self.config
     }
 
-    #[allow(dead_code)] // TEMP: used by reconciliation (next step)
     pub(crate) fn opened_at(&self) -> jiff::Timestamp {
         self.opened_at
     }

@@ -93,6 +93,8 @@ async fn a_thirty_vm_class_over_three_nodes_is_built_completely_under_ten_percen
     }
     assert_eq!(per_node.len(), 3, "{per_node:?}");
     assert!(per_node.values().all(|n| *n >= 10), "{per_node:?}");
+    let audit = b.lab.audit_pool(&b.teacher, class.id).await.expect("audit");
+    assert!(audit.is_clean(), "{audit:?}");
 }
 
 #[tokio::test]

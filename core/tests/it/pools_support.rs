@@ -1,8 +1,6 @@
 //! The test bed of the pool tests: a simulated cluster, a lab on a database file (so a test can
 //! drop the lab and open a new one on the same file, as after a crash), the cluster and its
 //! shared template registered, and a direct Proxmox client to look at the facts.
-// Each pool test module uses a different part of the bed.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -56,7 +54,32 @@ pub async fn bed_with(sim: SimConfig, pools: PoolsConfig, login: Login) -> Bed {
     let lab = open(&path, &key, &pools).await;
     let admin = user(&lab, "admin", Role::Adminer).await;
     let teacher = user(&lab, "teacher", Role::Teacher).await;
-    let cluster = ClusterId::parse("sim").expect("id");
+    let (cluster, template) = register_sim(&lab, &admin, &sim, "sim", login).await;
+    Bed {
+        sim,
+        lab,
+        admin,
+        teacher,
+        cluster,
+        template,
+        key,
+        pools,
+        path,
+        _dir: dir,
+    }
+}
+
+/// Registers the simulator `sim` as cluster `id` in `lab` (TLS unchecked, as the simulator's
+/// certificate is self-made) with its shared template 9010; returns the cluster and the
+/// template's row id.
+pub async fn register_sim(
+    lab: &Lab,
+    admin: &Actor,
+    sim: &SimHandle,
+    id: &str,
+    login: Login,
+) -> (ClusterId, i64) {
+    let cluster = ClusterId::parse(id).expect("id");
     let credential = match login {
         Login::Token => {
             let token = sim.api_token();
@@ -76,10 +99,10 @@ pub async fn bed_with(sim: SimConfig, pools: PoolsConfig, login: Login) -> Bed {
     );
     new.port = sim.addr().port();
     new.verify_ssl = false;
-    lab.add_cluster(&admin, new).await.expect("add cluster");
+    lab.add_cluster(admin, new).await.expect("add cluster");
     let template = lab
         .register_template(
-            &admin,
+            admin,
             NewTemplate {
                 name: "debian-13-shared".into(),
                 cluster_id: cluster.clone(),
@@ -91,18 +114,7 @@ pub async fn bed_with(sim: SimConfig, pools: PoolsConfig, login: Login) -> Bed {
         .await
         .expect("register template")
         .id;
-    Bed {
-        sim,
-        lab,
-        admin,
-        teacher,
-        cluster,
-        template,
-        key,
-        pools,
-        path,
-        _dir: dir,
-    }
+    (cluster, template)
 }
 
 async fn open(path: &std::path::Path, key: &SealingKey, pools: &PoolsConfig) -> Lab {

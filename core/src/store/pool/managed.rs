@@ -77,7 +77,6 @@ pub(crate) fn get(conn: &Connection, class: ClassId) -> Result<Option<ManagedPoo
     query_opt(conn, &select, map)
 }
 
-#[allow(dead_code)] // TEMP: used by reconciliation (next step)
 /// Every managed pool, by class id.
 ///
 /// # Errors

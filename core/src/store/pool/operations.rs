@@ -66,7 +66,6 @@ pub(crate) fn finish(
     Ok(())
 }
 
-#[allow(dead_code)] // TEMP: used by reconciliation (next step)
 /// Closes every operation a crash left open (the reconciler finishes their work from the VMs'
 /// recorded steps); returns how many there were.
 ///
