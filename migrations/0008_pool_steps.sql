@@ -42,14 +42,13 @@ CREATE INDEX vm_assignments_unfinished ON vm_assignments (class_id)
     WHERE step <> 'ready' OR needs_reimage = 1;
 
 -- A class whose pool pvelab builds and keeps on a cluster (created by provisioning or import).
--- Classes without a row here only have VMs registered by hand and are never reconciled.
--- deleting_since: the class is being deleted; its VMs go first, then its rows, then the class
--- (and with it this row and its VMID range), so a crash in between finishes on the next start.
+-- Classes without a row here only have VMs registered by hand and are never reconciled. A
+-- managed class being deleted (classes.deleting_since) keeps this row until its VMs are gone;
+-- then the class row goes and this one with it.
 CREATE TABLE managed_pools (
-    class_id       INTEGER PRIMARY KEY REFERENCES classes (id) ON DELETE CASCADE,
-    cluster_id     TEXT    NOT NULL REFERENCES clusters (cluster_id) ON DELETE CASCADE,
-    since          TEXT    NOT NULL,
-    deleting_since TEXT
+    class_id   INTEGER PRIMARY KEY REFERENCES classes (id) ON DELETE CASCADE,
+    cluster_id TEXT    NOT NULL REFERENCES clusters (cluster_id) ON DELETE CASCADE,
+    since      TEXT    NOT NULL
 );
 CREATE INDEX managed_pools_cluster ON managed_pools (cluster_id);
 

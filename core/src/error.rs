@@ -17,7 +17,7 @@ use jiff::civil::Time;
 use jiff::Timestamp;
 
 use crate::rules::permissions::{Action, Requirement};
-use crate::types::{ClassName, ClusterId, HoursWindow, InvalidValue, VmId};
+use crate::types::{ClassName, ClassTimeZone, ClusterId, HoursWindow, InvalidValue, VmId};
 
 /// The kinds of records an operation can look up; [`Error::NotFound`] and
 /// [`Error::NameTaken`] name one.
@@ -77,6 +77,8 @@ pub enum NotAssignable {
     Deleting,
     /// It is not ready on Proxmox yet (being created, or its creation failed).
     NotReady,
+    /// Its student slot lies beyond the class's pool size (the pool shrank).
+    BeyondPoolSize,
 }
 
 impl fmt::Display for NotAssignable {
@@ -88,6 +90,7 @@ impl fmt::Display for NotAssignable {
             NotAssignable::AwaitsReimage => "it waits for a reimage after its last holder left",
             NotAssignable::Deleting => "it is being deleted",
             NotAssignable::NotReady => "it is not ready on Proxmox yet",
+            NotAssignable::BeyondPoolSize => "its slot lies beyond the class's pool size",
         })
     }
 }
@@ -267,8 +270,8 @@ pub enum Error {
     OutsideHours {
         /// The class's allowed hours.
         window: HoursWindow,
-        /// The IANA name of the class's time zone.
-        zone: String,
+        /// The class's time zone.
+        zone: ClassTimeZone,
         /// The current wall-clock time in that zone.
         local_time: Time,
     },
@@ -425,7 +428,7 @@ mod tests {
     fn the_outside_hours_message_shows_window_zone_and_local_time() {
         let e = Error::OutsideHours {
             window: HoursWindow::new(8, 18).unwrap(),
-            zone: "Europe/Berlin".into(),
+            zone: ClassTimeZone::parse("Europe/Berlin").unwrap(),
             local_time: Time::constant(19, 12, 30, 0),
         };
         assert_eq!(

@@ -34,7 +34,9 @@
 //! A front end opens one [`Lab`], maps its people to lab users, and calls operations as them:
 //! ```
 //! use pvelab_core::model::{ClusterCredential, JoinToken, NewClass, NewCluster, NewPoolVm, TokenExpiry, VmOutcome};
-//! use pvelab_core::types::{ClassName, ClusterId, PoolSize, Role};
+//! use pvelab_core::types::{
+//!     ClassName, ClusterId, ClusterTrust, ExternalId, Fingerprint, Host, PoolSize, PveUser, Role,
+//! };
 //! use pvelab_core::{Lab, LabConfig, SealingKey};
 //! use secrecy::SecretString;
 //!
@@ -48,16 +50,22 @@
 //! let lab = Lab::open(LabConfig::file(&path).with_sealing_key(key)).await?;
 //!
 //! // People: the front end vouches for identities and maps roles from its own context.
-//! let admin = lab.ensure_user("discord:100", Some("Ada")).await?;
+//! let admin = lab.ensure_user(&ExternalId::parse("discord:100")?, Some("Ada")).await?;
 //! let admin = lab.actor_with_role(admin.id, Role::Adminer);
-//! let teacher = lab.ensure_user("discord:200", Some("Tom")).await?;
+//! let teacher = lab.ensure_user(&ExternalId::parse("discord:200")?, Some("Tom")).await?;
 //! let teacher = lab.actor_with_role(teacher.id, Role::Teacher);
 //!
-//! // A cluster (its password is sealed), a class, and one registered student VM.
+//! // A cluster (its password is sealed, its certificate pinned), a class, and one registered
+//! // student VM.
 //! let pve = ClusterId::parse("pve1")?;
-//! let password = ClusterCredential::Password(SecretString::from("secret".to_owned()));
-//! lab.add_cluster(&admin, NewCluster::new(pve.clone(), "10.0.0.2", "root@pam", password))
-//!     .await?;
+//! let password = ClusterCredential::Password {
+//!     user: PveUser::parse("root@pam")?,
+//!     password: SecretString::from("secret".to_owned()),
+//! };
+//! let pin = Fingerprint::parse(&["AB"; 32].join(":"))?;
+//! let cluster = NewCluster::new(pve.clone(), Host::parse("10.0.0.2")?, password)
+//!     .trust(ClusterTrust::Fingerprint(pin));
+//! lab.add_cluster(&admin, cluster).await?;
 //! let class = lab
 //!     .create_class(&teacher, NewClass::new(ClassName::parse("net101")?, PoolSize::new(20)?))
 //!     .await?;
@@ -67,7 +75,7 @@
 //!
 //! // The teacher shares a token once; a student joins with it and gets the VM.
 //! let token: JoinToken = lab.rotate_token(&teacher, class.id, TokenExpiry::Never).await?.token;
-//! let student = lab.ensure_user("discord:300", Some("Sam")).await?;
+//! let student = lab.ensure_user(&ExternalId::parse("discord:300")?, Some("Sam")).await?;
 //! let student = lab.actor(student.id).await?;
 //! let joined = lab.join(&student, &token).await?;
 //! assert!(matches!(joined.vm, VmOutcome::Assigned(ref got) if got.vmid == vmid));

@@ -4,6 +4,7 @@
 //! crate (storage, the SQL schema, the rule functions) is internal and may change freely.
 
 pub use crate::events::{ConsumerName, EventId, OutboxEvent, PruneReport};
+pub use crate::lab::{ClusterCheck, ClusterTimeouts, NodeCheck};
 pub use crate::lab::{
     ImportedClass, JoinOutcome, LeaveOutcome, StudentView, TokenRotation, UsageUpdate, VmOutcome,
 };
@@ -17,12 +18,13 @@ pub use crate::rules::quota::{QuotaLevel, QuotaStatus};
 pub use crate::rules::start::{StartDecision, StartRefusal};
 pub use crate::settings_keys::{SettingKey, SettingValue, SystemSettings};
 pub use crate::store::class_settings::ClassSettings;
-pub use crate::store::classes::{AutoShutdown, Class, NewClass};
+pub use crate::store::classes::{AutoShutdown, Class, ClassDeletion, NewClass};
 pub use crate::store::clone_sources::{NewTemplate, TemplateInfo};
-pub use crate::store::clusters::{Cluster, ClusterCredential, NewCluster};
+pub use crate::store::clusters::{Cluster, ClusterChange, ClusterCredential, NewCluster};
 pub use crate::store::enrollment::Enrollment;
 pub use crate::store::pool::{
     NewPoolVm, PoolVm, PoolVmState, PowerState, VmRole, VmStatus, VmStep,
 };
+pub use crate::store::usage::StudentUsage;
 pub use crate::store::users::User;
 pub use crate::token::{JoinToken, TokenExpiry, TokenLifetime};

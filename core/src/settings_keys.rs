@@ -3,16 +3,19 @@
 //! Every key has a type, a default, a description and a validation rule; a key that is not in
 //! this list is refused (with the list), so a typo never silently stores a setting nobody reads.
 //! Values are stored as canonical text ([`SettingValue`]'s `Display`), read back with
-//! [`SettingKey::parse_value`], and gathered into [`SystemSettings`] with defaults for what is
-//! not stored.
+//! [`SettingKey::parse_value`], and gathered into the typed [`SystemSettings`] with defaults
+//! for what is not stored. Intervals and the token lifetime use the core's one duration syntax
+//! ([`DurationText`]: `90s`, `5m`, `1h 30m`, `7d`), so `7d` means the same in every setting and
+//! in a teacher's `expires` option.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use jiff::SignedDuration;
+
 use crate::token::TokenLifetime;
-use crate::types::{ClassTimeZone, InvalidValue};
+use crate::types::{ClassTimeZone, DurationText, InvalidValue};
 
 /// A known system setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,10 +46,10 @@ pub enum SettingKey {
 /// The kind of value a key holds, with its bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    /// An interval in whole seconds within the bounds.
-    Seconds {
-        min: u64,
-        max: u64,
+    /// An interval within the bounds, in seconds.
+    Interval {
+        min: i64,
+        max: i64,
     },
     /// A count within the bounds.
     Count {
@@ -93,14 +96,16 @@ impl SettingKey {
     pub fn description(self) -> &'static str {
         match self {
             SettingKey::InventoryInterval => {
-                "seconds between VM inventory refreshes of each cluster (10-3600)"
+                "time between VM inventory refreshes of each cluster (10s to 1h, e.g. 90s)"
             }
-            SettingKey::IpInterval => "seconds between VM address lookups (30-86400)",
-            SettingKey::IsoInterval => "seconds between ISO image listings (60-604800)",
+            SettingKey::IpInterval => "time between VM address lookups (30s to 1d, e.g. 5m)",
+            SettingKey::IsoInterval => "time between ISO image listings (1m to 1w, e.g. 1h)",
             SettingKey::UsageInterval => {
-                "seconds between usage accounting runs for student VMs (10-3600)"
+                "time between usage accounting runs for student VMs (10s to 1h, e.g. 1m)"
             }
-            SettingKey::TemplateInterval => "seconds between template synchronisations (60-604800)",
+            SettingKey::TemplateInterval => {
+                "time between template synchronisations (1m to 1w, e.g. 1h)"
+            }
             SettingKey::DefaultTimeZone => {
                 "IANA time zone of classes that do not set their own (e.g. Europe/Berlin)"
             }
@@ -110,7 +115,7 @@ impl SettingKey {
                 "true: students who find no free VM wait in line; false: they are refused"
             }
             SettingKey::DefaultTokenLifetime => {
-                "lifetime of new join tokens when none is given: never, or e.g. 12h, 7d, 2w"
+                "lifetime of new join tokens when none is given: never, or 1m to 365d, e.g. 12h, 7d"
             }
         }
     }
@@ -118,13 +123,13 @@ impl SettingKey {
     fn kind(self) -> Kind {
         match self {
             SettingKey::InventoryInterval | SettingKey::UsageInterval => {
-                Kind::Seconds { min: 10, max: 3600 }
+                Kind::Interval { min: 10, max: 3600 }
             }
-            SettingKey::IpInterval => Kind::Seconds {
+            SettingKey::IpInterval => Kind::Interval {
                 min: 30,
                 max: 86_400,
             },
-            SettingKey::IsoInterval | SettingKey::TemplateInterval => Kind::Seconds {
+            SettingKey::IsoInterval | SettingKey::TemplateInterval => Kind::Interval {
                 min: 60,
                 max: 7 * 86_400,
             },
@@ -139,11 +144,11 @@ impl SettingKey {
     /// The value used when nothing is stored.
     pub fn default_value(self) -> SettingValue {
         match self {
-            SettingKey::InventoryInterval => SettingValue::Seconds(60),
-            SettingKey::IpInterval => SettingValue::Seconds(300),
-            SettingKey::IsoInterval => SettingValue::Seconds(3600),
-            SettingKey::UsageInterval => SettingValue::Seconds(60),
-            SettingKey::TemplateInterval => SettingValue::Seconds(3600),
+            SettingKey::InventoryInterval => interval(60),
+            SettingKey::IpInterval => interval(300),
+            SettingKey::IsoInterval => interval(3600),
+            SettingKey::UsageInterval => interval(60),
+            SettingKey::TemplateInterval => interval(3600),
             SettingKey::DefaultTimeZone => SettingValue::TimeZone(ClassTimeZone::utc()),
             SettingKey::JoinRateLimit => SettingValue::Count(5),
             SettingKey::CommandRateLimit => SettingValue::Count(30),
@@ -181,9 +186,9 @@ impl SettingKey {
             })
     }
 
-    /// Checks and converts a value for this key. Intervals accept whole seconds (`90`) or a
-    /// number with `s`, `m` or `h` (`5m`); booleans accept `true`/`false`, `on`/`off`,
-    /// `yes`/`no`.
+    /// Checks and converts a value for this key. Intervals are durations in the core's one
+    /// syntax ([`DurationText`]: `90s`, `5m`, `1h 30m`); booleans accept `true`/`false`,
+    /// `on`/`off`, `yes`/`no`.
     ///
     /// # Errors
     /// [`InvalidValue`] naming the key, the value and the allowed form and range.
@@ -191,12 +196,18 @@ impl SettingKey {
         let t = text.trim();
         let bad = |allowed: String| InvalidValue::new(self.name(), text, allowed);
         match self.kind() {
-            Kind::Seconds { min, max } => {
-                let allowed =
-                    || format!("whole seconds from {min} to {max}, or a number with s, m or h");
-                let secs = parse_seconds(t).ok_or_else(|| bad(allowed()))?;
-                if (min..=max).contains(&secs) {
-                    Ok(SettingValue::Seconds(secs))
+            Kind::Interval { min, max } => {
+                let (low, high) = (interval_text(min), interval_text(max));
+                let allowed = || {
+                    format!(
+                        "a duration from {low} to {high}, such as 90s, 5m or 1h 30m \
+                         (a day is 24 hours)"
+                    )
+                };
+                let length = DurationText::parse(t).map_err(|_| bad(allowed()))?;
+                let range = SignedDuration::from_secs(min)..=SignedDuration::from_secs(max);
+                if range.contains(&length.get()) {
+                    Ok(SettingValue::Interval(length))
                 } else {
                     Err(bad(allowed()))
                 }
@@ -236,21 +247,20 @@ impl fmt::Display for SettingKey {
     }
 }
 
-fn parse_seconds(t: &str) -> Option<u64> {
-    let (number, unit) = match t.char_indices().last()? {
-        (i, 's') => (&t[..i], 1),
-        (i, 'm') => (&t[..i], 60),
-        (i, 'h') => (&t[..i], 3600),
-        _ => (t, 1),
-    };
-    number.parse::<u64>().ok()?.checked_mul(unit)
+/// An interval of `secs` seconds (a positive constant of this file).
+fn interval(secs: i64) -> SettingValue {
+    SettingValue::Interval(interval_text(secs))
+}
+
+fn interval_text(secs: i64) -> DurationText {
+    DurationText::new(SignedDuration::from_secs(secs)).expect("interval bounds are positive")
 }
 
 /// A checked setting value. Its `Display` is the canonical stored text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SettingValue {
-    /// An interval in seconds.
-    Seconds(u64),
+    /// An interval.
+    Interval(DurationText),
     /// A count.
     Count(u32),
     /// On or off.
@@ -264,7 +274,7 @@ pub enum SettingValue {
 impl fmt::Display for SettingValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SettingValue::Seconds(s) => write!(f, "{s}"),
+            SettingValue::Interval(d) => write!(f, "{d}"),
             SettingValue::Count(n) => write!(f, "{n}"),
             SettingValue::Bool(b) => write!(f, "{b}"),
             SettingValue::TimeZone(z) => write!(f, "{z}"),
@@ -273,10 +283,43 @@ impl fmt::Display for SettingValue {
     }
 }
 
-/// All system settings, typed, with defaults for every key that is not stored.
-#[derive(Debug, Clone, Default)]
+/// All system settings, typed: one field per key, each holding the stored value or the key's
+/// default.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SystemSettings {
-    stored: HashMap<SettingKey, SettingValue>,
+    inventory_interval: DurationText,
+    ip_interval: DurationText,
+    iso_interval: DurationText,
+    usage_interval: DurationText,
+    template_interval: DurationText,
+    default_time_zone: ClassTimeZone,
+    join_rate_limit: u32,
+    command_rate_limit: u32,
+    waitlist_enabled: bool,
+    default_token_lifetime: TokenLifetime,
+}
+
+impl Default for SystemSettings {
+    /// Every key at its default ([`SettingKey::default_value`]).
+    fn default() -> Self {
+        let mut settings = Self {
+            inventory_interval: interval_text(60),
+            ip_interval: interval_text(60),
+            iso_interval: interval_text(60),
+            usage_interval: interval_text(60),
+            template_interval: interval_text(60),
+            default_time_zone: ClassTimeZone::utc(),
+            join_rate_limit: 1,
+            command_rate_limit: 1,
+            waitlist_enabled: true,
+            default_token_lifetime: TokenLifetime::Never,
+        };
+        // The defaults are stated once, in `default_value`.
+        for key in SettingKey::ALL {
+            settings.put(key, key.default_value());
+        }
+        settings
+    }
 }
 
 impl SystemSettings {
@@ -291,101 +334,109 @@ impl SystemSettings {
         let mut settings = Self::default();
         let mut problems = Vec::new();
         for (key, value) in rows {
-            match SettingKey::parse(key).and_then(|k| Ok((k, k.parse_value(value)?))) {
-                Ok((k, v)) => {
-                    settings.stored.insert(k, v);
-                }
-                Err(e) => problems.push(e),
+            if let Err(e) = SettingKey::parse(key).and_then(|k| settings.set(k, value)) {
+                problems.push(e);
             }
         }
         (settings, problems)
     }
 
-    /// Replaces one value (already checked by [`SettingKey::parse_value`]).
-    pub fn set(&mut self, key: SettingKey, value: SettingValue) {
-        self.stored.insert(key, value);
+    /// Checks `text` for `key` ([`SettingKey::parse_value`]) and stores it; returns the value.
+    ///
+    /// # Errors
+    /// [`InvalidValue`] naming the key, the value and what is allowed; nothing changes then.
+    pub fn set(&mut self, key: SettingKey, text: &str) -> Result<SettingValue, InvalidValue> {
+        let value = key.parse_value(text)?;
+        self.put(key, value.clone());
+        Ok(value)
     }
 
-    /// The value of `key`: stored, or the default.
-    pub fn get(&self, key: SettingKey) -> SettingValue {
-        self.stored
-            .get(&key)
-            .cloned()
-            .unwrap_or_else(|| key.default_value())
-    }
-
-    fn interval(&self, key: SettingKey) -> Duration {
-        match (self.get(key), key.default_value()) {
-            (SettingValue::Seconds(s), _) | (_, SettingValue::Seconds(s)) => Duration::from_secs(s),
-            // Every interval key defaults to seconds; a minute is a safe floor otherwise.
-            _ => Duration::from_secs(60),
+    /// Stores a value that `parse_value` made for `key` (so its kind matches the key's).
+    fn put(&mut self, key: SettingKey, value: SettingValue) {
+        use SettingKey as K;
+        use SettingValue as V;
+        match (key, value) {
+            (K::InventoryInterval, V::Interval(d)) => self.inventory_interval = d,
+            (K::IpInterval, V::Interval(d)) => self.ip_interval = d,
+            (K::IsoInterval, V::Interval(d)) => self.iso_interval = d,
+            (K::UsageInterval, V::Interval(d)) => self.usage_interval = d,
+            (K::TemplateInterval, V::Interval(d)) => self.template_interval = d,
+            (K::DefaultTimeZone, V::TimeZone(z)) => self.default_time_zone = z,
+            (K::JoinRateLimit, V::Count(n)) => self.join_rate_limit = n,
+            (K::CommandRateLimit, V::Count(n)) => self.command_rate_limit = n,
+            (K::WaitlistEnabled, V::Bool(b)) => self.waitlist_enabled = b,
+            (K::DefaultTokenLifetime, V::Lifetime(l)) => self.default_token_lifetime = l,
+            // `parse_value` gives each key its own kind of value; nothing else reaches here.
+            (key, value) => {
+                tracing::error!(%key, %value, "a setting value of the wrong kind was ignored");
+            }
         }
     }
 
-    fn count(&self, key: SettingKey) -> u32 {
-        match (self.get(key), key.default_value()) {
-            (SettingValue::Count(n), _) | (_, SettingValue::Count(n)) => n,
-            _ => 1,
+    /// The value of `key`, as text-ready [`SettingValue`].
+    pub fn get(&self, key: SettingKey) -> SettingValue {
+        match key {
+            SettingKey::InventoryInterval => SettingValue::Interval(self.inventory_interval),
+            SettingKey::IpInterval => SettingValue::Interval(self.ip_interval),
+            SettingKey::IsoInterval => SettingValue::Interval(self.iso_interval),
+            SettingKey::UsageInterval => SettingValue::Interval(self.usage_interval),
+            SettingKey::TemplateInterval => SettingValue::Interval(self.template_interval),
+            SettingKey::DefaultTimeZone => SettingValue::TimeZone(self.default_time_zone.clone()),
+            SettingKey::JoinRateLimit => SettingValue::Count(self.join_rate_limit),
+            SettingKey::CommandRateLimit => SettingValue::Count(self.command_rate_limit),
+            SettingKey::WaitlistEnabled => SettingValue::Bool(self.waitlist_enabled),
+            SettingKey::DefaultTokenLifetime => SettingValue::Lifetime(self.default_token_lifetime),
         }
     }
 
     /// Time between inventory refreshes.
     pub fn inventory_interval(&self) -> Duration {
-        self.interval(SettingKey::InventoryInterval)
+        self.inventory_interval.as_std()
     }
 
     /// Time between address lookups.
     pub fn ip_interval(&self) -> Duration {
-        self.interval(SettingKey::IpInterval)
+        self.ip_interval.as_std()
     }
 
     /// Time between ISO listings.
     pub fn iso_interval(&self) -> Duration {
-        self.interval(SettingKey::IsoInterval)
+        self.iso_interval.as_std()
     }
 
     /// Time between usage accounting runs.
     pub fn usage_interval(&self) -> Duration {
-        self.interval(SettingKey::UsageInterval)
+        self.usage_interval.as_std()
     }
 
     /// Time between template synchronisations.
     pub fn template_interval(&self) -> Duration {
-        self.interval(SettingKey::TemplateInterval)
+        self.template_interval.as_std()
     }
 
     /// The zone of classes without their own.
     pub fn default_time_zone(&self) -> ClassTimeZone {
-        match self.get(SettingKey::DefaultTimeZone) {
-            SettingValue::TimeZone(z) => z,
-            _ => ClassTimeZone::utc(),
-        }
+        self.default_time_zone.clone()
     }
 
-    /// Join attempts per user and minute.
+    /// Join attempts per user and minute (at least 1).
     pub fn join_rate_limit(&self) -> u32 {
-        self.count(SettingKey::JoinRateLimit)
+        self.join_rate_limit
     }
 
-    /// Commands per user and minute.
+    /// Commands per user and minute (at least 1).
     pub fn command_rate_limit(&self) -> u32 {
-        self.count(SettingKey::CommandRateLimit)
+        self.command_rate_limit
     }
 
     /// Whether full pools put students on a waitlist.
     pub fn waitlist_enabled(&self) -> bool {
-        !matches!(
-            self.get(SettingKey::WaitlistEnabled),
-            SettingValue::Bool(false)
-        )
+        self.waitlist_enabled
     }
 
     /// The lifetime of new join tokens when none is given.
     pub fn default_token_lifetime(&self) -> TokenLifetime {
-        match self.get(SettingKey::DefaultTokenLifetime) {
-            SettingValue::Lifetime(l) => l,
-            _ => TokenLifetime::Never,
-        }
+        self.default_token_lifetime
     }
 }
 

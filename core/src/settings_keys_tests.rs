@@ -31,17 +31,54 @@ fn an_unknown_key_is_refused_with_the_list_of_known_ones() {
 }
 
 #[test]
-fn intervals_accept_seconds_or_units_within_their_range() {
+fn intervals_take_the_one_duration_syntax_within_their_range() {
     let k = SettingKey::InventoryInterval;
-    assert_eq!(k.parse_value("90"), Ok(SettingValue::Seconds(90)));
-    assert_eq!(k.parse_value("5m"), Ok(SettingValue::Seconds(300)));
-    assert_eq!(k.parse_value("1h"), Ok(SettingValue::Seconds(3600)));
-    assert_eq!(k.parse_value("30s"), Ok(SettingValue::Seconds(30)));
-    for bad in ["9", "2h", "-5", "fast", "", "5x", "99999999999999999999h"] {
+    let secs = |text: &str| match k.parse_value(text) {
+        Ok(SettingValue::Interval(d)) => d.get().as_secs(),
+        other => panic!("{text}: {other:?}"),
+    };
+    assert_eq!(secs("90s"), 90);
+    assert_eq!(secs("5m"), 300);
+    assert_eq!(secs("1h"), 3600);
+    assert_eq!(secs("1m 30s"), 90);
+    assert_eq!(secs(" 30s "), 30);
+    for bad in [
+        "9s",
+        "2h",
+        "-5m",
+        "fast",
+        "",
+        "5x",
+        "90",
+        "1 month",
+        "99999999999999999999h",
+    ] {
         let e = k.parse_value(bad).unwrap_err();
         assert_eq!(e.field(), "sync.inventory_interval", "{bad}");
-        assert!(e.allowed().contains("10 to 3600"), "{}", e.allowed());
+        assert!(e.allowed().contains("from 10s to 1h"), "{}", e.allowed());
     }
+}
+
+#[test]
+fn an_interval_is_stored_as_its_canonical_duration_text() {
+    let k = SettingKey::IsoInterval;
+    let value = k.parse_value("90m").unwrap();
+    assert_eq!(value.to_string(), "1h 30m");
+    assert_eq!(k.parse_value(&value.to_string()), Ok(value));
+}
+
+#[test]
+fn seven_days_mean_the_same_in_an_interval_and_a_token_lifetime() {
+    let interval = match SettingKey::TemplateInterval.parse_value("7d").unwrap() {
+        SettingValue::Interval(d) => d.get(),
+        other => panic!("{other:?}"),
+    };
+    let lifetime = match SettingKey::DefaultTokenLifetime.parse_value("7d").unwrap() {
+        SettingValue::Lifetime(TokenLifetime::For(d)) => d,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(interval, lifetime);
+    assert_eq!(interval, jiff::SignedDuration::from_hours(7 * 24));
 }
 
 #[test]
@@ -91,7 +128,7 @@ fn missing_settings_take_their_defaults() {
 #[test]
 fn stored_settings_override_defaults_and_bad_rows_are_reported_not_fatal() {
     let (s, problems) = SystemSettings::from_stored([
-        ("sync.inventory_interval", "120"),
+        ("sync.inventory_interval", "2m"),
         ("waitlist.enabled", "false"),
         ("default_time_zone", "Europe/Berlin"),
         ("token.default_lifetime", "7d"),
@@ -115,7 +152,13 @@ fn stored_settings_override_defaults_and_bad_rows_are_reported_not_fatal() {
 fn a_set_value_is_read_back_typed() {
     let mut s = SystemSettings::default();
     let k = SettingKey::CommandRateLimit;
-    s.set(k, k.parse_value("12").unwrap());
+    assert_eq!(s.set(k, "12"), Ok(SettingValue::Count(12)));
     assert_eq!(s.command_rate_limit(), 12);
     assert_eq!(s.get(k).to_string(), "12");
+    assert!(s.set(k, "0").is_err());
+    assert_eq!(
+        s.command_rate_limit(),
+        12,
+        "a refused value changes nothing"
+    );
 }

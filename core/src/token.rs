@@ -15,10 +15,9 @@ use rand::rngs::OsRng;
 use rand::RngCore as _;
 use secrecy::{ExposeSecret as _, SecretString};
 use sha2::{Digest as _, Sha256};
-use subtle::ConstantTimeEq as _;
 
 use crate::error::{Error, Result};
-use crate::types::InvalidValue;
+use crate::types::{DurationText, InvalidValue};
 
 /// Random bytes per token: 128 bits.
 const TOKEN_BYTES: usize = 16;
@@ -38,9 +37,9 @@ impl JoinToken {
     /// use pvelab_core::model::JoinToken;
     /// let token = JoinToken::generate();
     /// let hash = token.hash();
-    /// // The student types the token; the core parses it and compares hashes.
+    /// // The student types the token; the core parses it and looks its hash up.
     /// let typed = JoinToken::parse(token.expose())?;
-    /// assert!(hash.matches(&typed));
+    /// assert_eq!(typed.hash(), hash);
     /// # Ok::<(), pvelab_core::types::InvalidValue>(())
     /// ```
     pub fn generate() -> Self {
@@ -114,12 +113,6 @@ impl JoinTokenHash {
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }
-
-    /// Whether `token` hashes to this value, compared in constant time so that response timing
-    /// reveals nothing about how close a guess was.
-    pub fn matches(&self, token: &JoinToken) -> bool {
-        self.0.ct_eq(&token.hash().0).into()
-    }
 }
 
 impl fmt::Debug for JoinTokenHash {
@@ -187,8 +180,10 @@ impl TokenExpiry {
     }
 }
 
-/// How long a new token should work, as a teacher chooses it: `never` or a count of minutes,
-/// hours, days or weeks (`30m`, `12h`, `7d`, `2w`), from one minute to 365 days.
+/// How long a new token should work, as a teacher chooses it: `never`, or a duration in the
+/// core's one duration syntax ([`DurationText`]: `30m`, `12h`, `7d`, `2w`, `1h 30m`) from one
+/// minute to 365 days. Front ends parse their `expires` option with this, so it means exactly
+/// what the core's settings mean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenLifetime {
     /// No expiry.
@@ -198,37 +193,36 @@ pub enum TokenLifetime {
 }
 
 impl TokenLifetime {
-    /// Parses `never` or a number followed by `m`, `h`, `d` or `w`.
+    /// The shortest lifetime: one minute.
+    pub const MIN: SignedDuration = SignedDuration::from_mins(1);
+    /// The longest lifetime: 365 days.
+    pub const MAX: SignedDuration = SignedDuration::from_hours(365 * 24);
+
+    /// Parses `never` (any case) or a duration from one minute to 365 days.
     ///
     /// # Errors
     /// [`InvalidValue`] for other text or a lifetime outside one minute to 365 days.
+    ///
+    /// # Examples
+    /// ```
+    /// use pvelab_core::model::TokenLifetime;
+    /// assert_eq!(TokenLifetime::parse("7d")?.to_string(), "1w");
+    /// assert_eq!(TokenLifetime::parse("never")?, TokenLifetime::Never);
+    /// assert!(TokenLifetime::parse("400d").is_err());
+    /// # Ok::<(), pvelab_core::types::InvalidValue>(())
+    /// ```
     pub fn parse(text: &str) -> Result<Self, InvalidValue> {
-        const ALLOWED: &str = "never, or a number followed by m, h, d or w (e.g. 12h, 7d) \
-                               from one minute to 365 days";
-        let t = text.trim();
-        if t.eq_ignore_ascii_case("never") {
+        const ALLOWED: &str = "never, or a duration from 1m to 365d such as 12h, 7d, 2w or \
+                               1h 30m (a day is 24 hours)";
+        if text.trim().eq_ignore_ascii_case("never") {
             return Ok(TokenLifetime::Never);
         }
         let bad = || InvalidValue::new("token lifetime", text, ALLOWED);
-        let split = t
-            .len()
-            .checked_sub(1)
-            .filter(|&i| t.is_char_boundary(i))
-            .ok_or_else(bad)?;
-        let (number, unit) = t.split_at(split);
-        let count: i64 = number.parse().map_err(|_| bad())?;
-        let unit_secs = match unit {
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86_400,
-            "w" => 7 * 86_400,
-            _ => return Err(bad()),
-        };
-        let secs = count.checked_mul(unit_secs).ok_or_else(bad)?;
-        if !(60..=365 * 86_400).contains(&secs) {
+        let length = DurationText::parse(text).map_err(|_| bad())?.get();
+        if !(Self::MIN..=Self::MAX).contains(&length) {
             return Err(bad());
         }
-        Ok(TokenLifetime::For(SignedDuration::from_secs(secs)))
+        Ok(TokenLifetime::For(length))
     }
 
     /// The expiry of a token created at `now`.
@@ -245,17 +239,15 @@ impl TokenLifetime {
 }
 
 impl fmt::Display for TokenLifetime {
-    /// The shortest exact form: `never`, `2w`, `7d`, `12h` or `90m`.
+    /// `never`, or the duration's canonical text ([`DurationText`]: `1w`, `12h`, `1h 30m`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let TokenLifetime::For(d) = self else {
-            return f.write_str("never");
-        };
-        let mins = d.as_secs() / 60;
-        let (n, unit) = [(7 * 24 * 60, 'w'), (24 * 60, 'd'), (60, 'h')]
-            .into_iter()
-            .find(|(u, _)| mins % u == 0)
-            .map_or((mins, 'm'), |(u, c)| (mins / u, c));
-        write!(f, "{n}{unit}")
+        match self {
+            TokenLifetime::Never => f.write_str("never"),
+            TokenLifetime::For(d) => match DurationText::new(*d) {
+                Ok(text) => write!(f, "{text}"),
+                Err(_) => write!(f, "{d:#}"),
+            },
+        }
     }
 }
 

@@ -86,6 +86,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Trust only certificates issued by the CA(s) in this PEM text, for a CA kept somewhere
+    /// other than a file (a database). Checked by [`ClientBuilder::build`].
+    pub fn ca_pem(mut self, pem: impl Into<String>) -> Self {
+        self.trust = Ok(Trust::CaPem(pem.into()));
+        self
+    }
+
     /// Accept any certificate. Logs a warning once; prefer [`ClientBuilder::fingerprint`].
     pub fn insecure(mut self) -> Self {
         self.trust = Ok(Trust::Insecure);
@@ -140,7 +147,7 @@ impl ClientBuilder {
     ///
     /// # Errors
     /// [`Error::Config`] for a bad URL, missing or malformed credentials, a bad fingerprint, an
-    /// unreadable CA file, a zero rate limit or concurrency.
+    /// unreadable CA file or unusable CA text, a zero rate limit or concurrency.
     pub fn build(self) -> Result<Client> {
         let base = base_url(&self.url)?;
         let auth = self.auth.ok_or_else(|| {

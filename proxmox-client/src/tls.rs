@@ -1,15 +1,17 @@
-//! TLS trust: system roots, a custom CA file, SHA-256 fingerprint pinning, or insecure.
+//! TLS trust: the built-in web PKI roots (webpki-roots, not the system store), a custom CA file,
+//! SHA-256 fingerprint pinning, or insecure.
 //!
 //! PVE nodes use self-signed certificates by default; the usual way to trust one is to pin the
 //! SHA-256 fingerprint shown in the GUI or in `GET /nodes` (`ssl_fingerprint`).
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, Once};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use sha2::{Digest, Sha256};
@@ -89,6 +91,8 @@ pub(crate) enum Trust {
     SystemRoots,
     /// Only certificates issued by the CA(s) in this PEM file (e.g. `/etc/pve/pve-root-ca.pem`).
     CaFile(PathBuf),
+    /// Only certificates issued by the CA(s) in this PEM text (a CA kept in a database).
+    CaPem(String),
     /// Only a leaf certificate with this SHA-256 fingerprint.
     Pinned(Fingerprint),
     /// Anything (logs a warning once).
@@ -176,6 +180,59 @@ impl ServerCertVerifier for PinVerifier {
     }
 }
 
+/// The trust anchors in PEM text: every `CERTIFICATE` section, other sections ignored.
+///
+/// # Errors
+/// [`Error::Config`] when a section is malformed, a certificate cannot serve as a trust anchor,
+/// or there is no certificate at all.
+fn ca_pem_roots(pem: &str) -> Result<rustls::RootCertStore> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+        let cert =
+            cert.map_err(|e| Error::Config(format!("the CA certificate is not valid PEM: {e}")))?;
+        roots.add(cert).map_err(|e| {
+            Error::Config(format!("the CA certificate cannot be a trust anchor: {e}"))
+        })?;
+    }
+    if roots.is_empty() {
+        return Err(Error::Config(
+            "the CA certificate text holds no PEM certificate".into(),
+        ));
+    }
+    Ok(roots)
+}
+
+/// The trust anchors in a PEM file: every `CERTIFICATE` section, other sections ignored (a PVE
+/// node's `pve-root-ca.pem` holds one certificate; a bundle may hold several).
+///
+/// # Errors
+/// [`Error::Config`] naming the file when it cannot be read, a section is malformed, a
+/// certificate cannot serve as a trust anchor, or there is no certificate at all.
+fn ca_file_roots(path: &Path) -> Result<rustls::RootCertStore> {
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::Config(format!("cannot read CA file {}: {e}", path.display())))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        let cert = cert.map_err(|e| {
+            Error::Config(format!("CA file {} is not valid PEM: {e}", path.display()))
+        })?;
+        roots.add(cert).map_err(|e| {
+            Error::Config(format!(
+                "CA file {} holds an unusable certificate: {e}",
+                path.display()
+            ))
+        })?;
+    }
+    if roots.is_empty() {
+        return Err(Error::Config(format!(
+            "CA file {} holds no PEM certificate",
+            path.display()
+        )));
+    }
+    Ok(roots)
+}
+
 static INSECURE_WARNING: Once = Once::new();
 
 /// Apply `trust` to a reqwest builder. Returns the pin verifier when pinning, so the client can
@@ -205,29 +262,15 @@ pub(crate) fn apply(
             Ok((builder.danger_accept_invalid_certs(true), None))
         }
         Trust::CaFile(path) => {
-            let pem = std::fs::read(path).map_err(|e| {
-                Error::Config(format!("cannot read CA file {}: {e}", path.display()))
-            })?;
-            let mut roots = rustls::RootCertStore::empty();
-            for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-                let cert = cert.map_err(|e| {
-                    Error::Config(format!("CA file {} is not valid PEM: {e}", path.display()))
-                })?;
-                roots.add(cert).map_err(|e| {
-                    Error::Config(format!(
-                        "CA file {} holds an unusable certificate: {e}",
-                        path.display()
-                    ))
-                })?;
-            }
-            if roots.is_empty() {
-                return Err(Error::Config(format!(
-                    "CA file {} holds no PEM certificate",
-                    path.display()
-                )));
-            }
+            let roots = ca_file_roots(path)?;
             let config = tls_builder()?
                 .with_root_certificates(roots)
+                .with_no_client_auth();
+            Ok((builder.use_preconfigured_tls(config), None))
+        }
+        Trust::CaPem(pem) => {
+            let config = tls_builder()?
+                .with_root_certificates(ca_pem_roots(pem)?)
                 .with_no_client_auth();
             Ok((builder.use_preconfigured_tls(config), None))
         }
@@ -272,10 +315,75 @@ mod tests {
     }
 
     #[test]
+    fn ca_pem_text_gives_one_anchor_per_certificate_and_nothing_else_passes() {
+        let ca = rcgen::generate_simple_self_signed(vec!["pve1".to_owned()]).expect("cert");
+        let text = format!("{}{}", ca.key_pair.serialize_pem(), ca.cert.pem());
+        assert_eq!(ca_pem_roots(&text).expect("one certificate").len(), 1);
+        for bad in [
+            "",
+            "not pem",
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        ] {
+            let e = ca_pem_roots(bad).expect_err(bad);
+            assert!(matches!(e, Error::Config(_)), "{e:?}");
+        }
+    }
+
+    #[test]
     fn a_fingerprint_is_the_sha256_of_the_der_bytes() {
         // SHA-256 of the empty input, a well-known value.
         assert!(Fingerprint::of_der(b"")
             .to_string()
             .starts_with("E3:B0:C4:42:98:FC:1C:14"));
+    }
+    /// Write `text` to a file in a fresh folder and read it as a CA file.
+    fn roots_of(text: &str) -> (Result<rustls::RootCertStore>, PathBuf, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("pve-root-ca.pem");
+        std::fs::write(&path, text).expect("write");
+        (ca_file_roots(&path), path, dir)
+    }
+
+    /// The error of a CA file that must be refused, checked to name the file and the problem.
+    fn refused(text: &str, problem: &str) {
+        let (result, path, _dir) = roots_of(text);
+        let e = result.expect_err("refused").to_string();
+        assert!(e.contains(&path.display().to_string()), "{e}");
+        assert!(e.contains(problem), "{e}");
+    }
+
+    #[test]
+    fn a_ca_file_yields_each_certificate_and_skips_other_sections() {
+        let ca = rcgen::generate_simple_self_signed(vec!["pve1".to_owned()]).expect("ca");
+        let other = rcgen::generate_simple_self_signed(vec!["pve2".to_owned()]).expect("ca");
+        let text = format!(
+            "{}{}{}",
+            ca.key_pair.serialize_pem(),
+            ca.cert.pem(),
+            other.cert.pem()
+        );
+        let (roots, _, _dir) = roots_of(&text);
+        assert_eq!(roots.expect("two certificates").len(), 2);
+    }
+
+    #[test]
+    fn a_ca_file_without_a_certificate_is_refused() {
+        refused("not a certificate\n", "holds no PEM certificate");
+    }
+
+    #[test]
+    fn a_truncated_pem_section_is_refused() {
+        refused(
+            "-----BEGIN CERTIFICATE-----\nMIIB\n",
+            "is not valid PEM: missing section end marker",
+        );
+    }
+
+    #[test]
+    fn a_certificate_that_is_not_der_is_refused() {
+        refused(
+            "-----BEGIN CERTIFICATE-----\nAAECAwQF\n-----END CERTIFICATE-----\n",
+            "holds an unusable certificate",
+        );
     }
 }

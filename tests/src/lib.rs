@@ -9,4 +9,8 @@
 //!   prints its figures beside a reference measured in the same run, as a ratio, so figures
 //!   compare across noisy machines. Today: `join-burst` (concurrent joins through the core on a
 //!   file database, against raw SQLite write transactions).
+//! - `src/discord/`: `FakeDiscord`, a local Discord (REST and gateway on loopback) for
+//!   end-to-end tests of the bot with the real poise/serenity stack.
 #![warn(missing_docs)]
+
+pub mod discord;

@@ -5,7 +5,10 @@
 //! by someone.
 
 use pvelab_core::model::{ClusterCredential, NewCluster};
-use pvelab_core::types::Role;
+use pvelab_core::types::{
+    AdminEntry, ApiTokenId, CaCertificate, ClusterTrust, ExternalId, Fingerprint, Host, PveUser,
+    Role,
+};
 use pvelab_core::{Actor, Lab};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -20,7 +23,8 @@ pub const OPERATOR: &str = "pvelab:configuration";
 /// # Errors
 /// [`AppError::Core`] when the user cannot be stored.
 pub async fn operator(lab: &Lab) -> Result<Actor, AppError> {
-    let user = lab.ensure_user(OPERATOR, Some("configuration")).await?;
+    let operator = ExternalId::parse(OPERATOR).map_err(pvelab_core::Error::from)?;
+    let user = lab.ensure_user(&operator, Some("configuration")).await?;
     Ok(lab.actor_with_role(user.id, Role::Adminer))
 }
 
@@ -33,26 +37,52 @@ pub struct Registered {
     pub kept: Vec<String>,
 }
 
-/// The core's record of a configured cluster.
-pub fn new_cluster(c: &ClusterSettings) -> NewCluster {
+/// The core's record of a configured cluster: every value parsed into the core's types (the
+/// configuration's validation checked the same rules, so a failure here names the value).
+///
+/// # Errors
+/// [`AppError::Core`] with the value that does not parse; [`AppError::Io`] when the CA file
+/// cannot be read.
+pub fn new_cluster(c: &ClusterSettings) -> Result<NewCluster, AppError> {
     let secret = SecretString::from(c.secret.expose_secret().to_owned());
     let credential = match &c.auth {
         ClusterAuth::ApiToken { id } => ClusterCredential::ApiToken {
-            id: id.clone(),
+            id: ApiTokenId::parse(id).map_err(pvelab_core::Error::from)?,
             secret,
         },
-        ClusterAuth::Password { .. } => ClusterCredential::Password(secret),
+        ClusterAuth::Password { user } => ClusterCredential::Password {
+            user: PveUser::parse(user).map_err(pvelab_core::Error::from)?,
+            password: secret,
+        },
     };
-    let mut new = NewCluster::new(c.id.clone(), c.host.clone(), c.auth.user(), credential);
+    let trust = match &c.tls {
+        TlsTrust::Fingerprint(fp) => {
+            ClusterTrust::Fingerprint(Fingerprint::parse(fp).map_err(pvelab_core::Error::from)?)
+        }
+        TlsTrust::CaFile(path) => {
+            let pem = std::fs::read_to_string(path)?;
+            ClusterTrust::CaCertificate(
+                CaCertificate::parse(&pem).map_err(pvelab_core::Error::from)?,
+            )
+        }
+        TlsTrust::Insecure => ClusterTrust::Insecure,
+    };
+    let host = Host::parse(&c.host).map_err(pvelab_core::Error::from)?;
+    let mut new = NewCluster::new(c.id.clone(), host, credential)
+        .trust(trust)
+        .port(c.port);
     new.name = c.name.clone();
-    new.port = c.port;
-    new.verify_ssl = c.tls != TlsTrust::Insecure;
     new.is_default = c.is_default;
     new.priority = c.priority;
-    new.admin_users = c.admin_users.clone();
+    new.admin_users = c
+        .admin_users
+        .iter()
+        .map(|entry| AdminEntry::parse(entry))
+        .collect::<Result<_, _>>()
+        .map_err(pvelab_core::Error::from)?;
     new.admin_group = c.admin_group.clone();
     new.description = c.description.clone();
-    new
+    Ok(new)
 }
 
 /// Adds every configured cluster the database does not have yet. Clusters it has are kept as
@@ -78,7 +108,7 @@ pub async fn register(lab: &Lab, clusters: &[ClusterSettings]) -> Result<Registe
             tracing::info!(cluster = %id, "cluster is registered already; kept as stored");
             done.kept.push(id);
         } else {
-            lab.add_cluster(&actor, new_cluster(c)).await?;
+            lab.add_cluster(&actor, new_cluster(c)?).await?;
             tracing::info!(cluster = %id, "cluster registered");
             done.added.push(id);
         }

@@ -5,7 +5,7 @@
 use std::io::{BufRead, Write};
 
 use pvelab_core::model::{ClusterCredential, NewCluster};
-use pvelab_core::types::ClusterId;
+use pvelab_core::types::{ApiTokenId, ClusterId, ClusterTrust, Fingerprint, Host};
 use pvelab_core::{Lab, LabConfig, SealingKey};
 use pvelab_pve_sim::{Sim, SimConfig, SimHandle};
 use secrecy::{ExposeSecret, SecretString};
@@ -84,26 +84,22 @@ pub const SIM_CLUSTER: &str = "sim";
 
 /// Registers the simulator as the lab's default cluster, with its API token sealed.
 ///
-/// Its TLS certificate is made fresh at each start and the core cannot store a pinned
-/// fingerprint yet, so the record says "do not verify"; the simulator only listens on
-/// loopback.
+/// Its TLS certificate is made fresh at each start; its fingerprint is pinned, as an operator
+/// would pin a real node's.
 async fn register(lab: &Lab, sim: &SimHandle) -> Result<(), AppError> {
     let token = sim.api_token();
     let (id, secret) = token.split_once('=').unwrap_or((token.as_str(), ""));
     let credential = ClusterCredential::ApiToken {
-        id: id.to_owned(),
+        id: ApiTokenId::parse(id).map_err(pvelab_core::Error::from)?,
         secret: SecretString::from(secret.to_owned()),
     };
     let cluster_id = ClusterId::parse(SIM_CLUSTER).map_err(pvelab_core::Error::from)?;
-    let mut new = NewCluster::new(
-        cluster_id,
-        sim.addr().ip().to_string(),
-        sim.username(),
-        credential,
-    );
+    let host = Host::parse(&sim.addr().ip().to_string()).map_err(pvelab_core::Error::from)?;
+    let pin = Fingerprint::parse(&sim.fingerprint()).map_err(pvelab_core::Error::from)?;
+    let mut new = NewCluster::new(cluster_id, host, credential)
+        .trust(ClusterTrust::Fingerprint(pin))
+        .port(sim.addr().port());
     new.name = "simulated cluster".to_owned();
-    new.port = sim.addr().port();
-    new.verify_ssl = false;
     new.is_default = true;
     new.description = Some("pvelab-pve-sim, started in this process".to_owned());
     lab.add_cluster(&operator(lab).await?, new).await?;

@@ -82,7 +82,9 @@ pub async fn cluster_list(ctx: &CommandContext) -> Result<Reply, CommandError> {
             vec![
                 c.cluster_id.to_string(),
                 format!("{}:{}", c.host, c.port),
-                c.api_token_id.clone().unwrap_or_else(|| c.user.clone()),
+                c.api_token_id
+                    .as_ref()
+                    .map_or_else(|| c.user.to_string(), |t| t.as_str().to_owned()),
                 yes(c.is_default),
                 yes(c.is_active),
                 yes(c.allow_vm_deployment),

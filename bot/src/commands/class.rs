@@ -66,7 +66,7 @@ fn settings_lines(class: &Class) -> Vec<String> {
 pub async fn create(ctx: &CommandContext, args: CreateArgs) -> Result<Reply, CommandError> {
     let actor = ctx.actor().await?;
     let mut new = NewClass::new(args.name, args.pool);
-    new.scope = ctx.scope().to_owned();
+    new.scope = ctx.scope().cloned();
     if let Some(cpu) = args.cpu {
         new.cpu_cores = cpu;
     }
@@ -114,10 +114,7 @@ async fn teaches(ctx: &CommandContext, actor: &Actor, class: &Class) -> bool {
 pub async fn list(ctx: &CommandContext) -> Result<Reply, CommandError> {
     let actor = ctx.actor().await?;
     let adminer = actor.role() >= Role::Adminer;
-    let scope = match (&ctx.scope, adminer) {
-        (None, true) => None,
-        _ => Some(ctx.scope()),
-    };
+    let scope = ctx.scope();
     let mut rows = Vec::new();
     for class in ctx.lab.classes(&actor, scope).await? {
         if adminer || teaches(ctx, &actor, &class).await {

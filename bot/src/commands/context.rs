@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use pvelab_core::model::{Class, User};
-use pvelab_core::types::{ClassName, Role};
+use pvelab_core::types::{ClassName, ExternalId, Role, Scope};
 use pvelab_core::{Actor, Lab};
 
 use super::progress::{NoProgress, ProgressSink};
@@ -32,7 +32,7 @@ pub struct CommandContext {
     pub invoker: Invoker,
     /// The front end's scope the command runs in (a Discord server); classes created here
     /// belong to it. `None` in the console, which sees everything its role allows.
-    pub scope: Option<String>,
+    pub scope: Option<Scope>,
     /// Where progress of long work goes.
     pub progress: Arc<dyn ProgressSink>,
 }
@@ -48,7 +48,7 @@ impl std::fmt::Debug for CommandContext {
 
 impl CommandContext {
     /// A context that drops progress updates.
-    pub fn new(lab: Lab, invoker: Invoker, scope: Option<String>) -> Self {
+    pub fn new(lab: Lab, invoker: Invoker, scope: Option<Scope>) -> Self {
         Self {
             lab,
             invoker,
@@ -77,9 +77,9 @@ impl CommandContext {
 }
 
 impl CommandContext {
-    /// The front-end scope classes live in: the Discord server's, or `""` in the console.
-    pub fn scope(&self) -> &str {
-        self.scope.as_deref().unwrap_or("")
+    /// The front-end scope classes live in: the Discord server's, or none in the console.
+    pub fn scope(&self) -> Option<&Scope> {
+        self.scope.as_ref()
     }
 
     /// The acting user as the core knows them: created on first contact, their display name
@@ -93,7 +93,7 @@ impl CommandContext {
         let user = self
             .lab
             .ensure_user(
-                &self.invoker.who.external_id(),
+                &external_id(&self.invoker.who)?,
                 Some(&self.invoker.display_name),
             )
             .await?;
@@ -112,7 +112,7 @@ impl CommandContext {
             UserRef::Console(name) => Some(name.as_str()),
             UserRef::Discord(_) => None,
         };
-        Ok(self.lab.ensure_user(&who.external_id(), name).await?)
+        Ok(self.lab.ensure_user(&external_id(who)?, name).await?)
     }
 
     /// The class called `name` in this front end's scope.
@@ -122,4 +122,10 @@ impl CommandContext {
     pub async fn class(&self, actor: &Actor, name: &ClassName) -> Result<Class, CommandError> {
         Ok(self.lab.class_by_name(actor, self.scope(), name).await?)
     }
+}
+
+/// The core's id of a person a front end names (`discord:<id>`, `console:<name>`).
+fn external_id(who: &UserRef) -> Result<ExternalId, CommandError> {
+    ExternalId::parse(&who.external_id())
+        .map_err(|e| CommandError::Core(pvelab_core::Error::from(e)))
 }

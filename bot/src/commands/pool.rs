@@ -107,7 +107,26 @@ pub async fn assign(
     let actor = ctx.actor().await?;
     let class = ctx.class(&actor, name).await?;
     let student = ctx.person(who).await?;
-    let got = ctx.lab.assign(&actor, class.id, student.id, vm).await?;
+    // A class's VMs may live on several clusters: the VMID names the one of its pool.
+    let vm = match vm {
+        Some(vmid) => Some(
+            ctx.lab
+                .pool(&actor, class.id)
+                .await?
+                .into_iter()
+                .find(|v| v.vmid == vmid)
+                .map(|v| v.vm_ref())
+                .ok_or_else(|| pvelab_core::Error::NotFound {
+                    entity: pvelab_core::Entity::Vm,
+                    key: format!("{vmid} in class {}", class.name),
+                })?,
+        ),
+        None => None,
+    };
+    let got = ctx
+        .lab
+        .assign(&actor, class.id, student.id, vm.as_ref())
+        .await?;
     Ok(Reply::text(format!(
         "{} now holds VM {} in {}.",
         who.display(),

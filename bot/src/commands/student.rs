@@ -62,7 +62,7 @@ pub async fn my_vm(ctx: &CommandContext, only: Option<&ClassName>) -> Result<Rep
             continue;
         }
         shown += 1;
-        let now = match ctx.lab.may_start(&actor, class.id, vm.vmid).await? {
+        let now = match ctx.lab.may_start(&actor, class.id, &vm.vm_ref()).await? {
             StartDecision::Allowed => "you may start it now".to_owned(),
             StartDecision::Refused(why) => format!("not now: {why}"),
         };

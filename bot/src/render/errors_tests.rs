@@ -48,7 +48,7 @@ fn a_refusal_says_what_was_refused_what_it_needs_and_whom_to_ask() {
 fn outside_hours_names_window_zone_and_local_time() {
     let text = shown(Error::OutsideHours {
         window: HoursWindow::new(8, 18).unwrap(),
-        zone: "Europe/Berlin".into(),
+        zone: pvelab_core::types::ClassTimeZone::parse("Europe/Berlin").unwrap(),
         local_time: Time::constant(19, 12, 0, 0),
     });
     assert_eq!(

@@ -25,14 +25,18 @@ impl World {
         .await
         .expect("lab");
         let credential = ClusterCredential::ApiToken {
-            id: "pvelab@pve!bot".into(),
+            id: pvelab_core::types::ApiTokenId::parse("pvelab@pve!bot").unwrap(),
             secret: SecretString::from("s3cret".to_owned()),
         };
         let pve1 = ClusterId::parse("pve1").unwrap();
         let admin = operator(&lab).await.expect("operator");
         lab.add_cluster(
             &admin,
-            NewCluster::new(pve1, "10.0.0.2", "pvelab@pve", credential),
+            NewCluster::new(
+                pve1,
+                pvelab_core::types::Host::parse("10.0.0.2").unwrap(),
+                credential,
+            ),
         )
         .await
         .expect("cluster");
@@ -65,7 +69,7 @@ impl World {
         let admin = operator(&self.lab).await.unwrap();
         let class = self
             .lab
-            .class_by_name(&admin, "", &ClassName::parse(class).unwrap())
+            .class_by_name(&admin, None, &ClassName::parse(class).unwrap())
             .await
             .expect("class");
         for &slot in slots {

@@ -41,6 +41,10 @@ pub(crate) enum Clusters {
     Description,
     CreatedAt,
     UpdatedAt,
+    // 0006_cluster_trust
+    TlsFingerprint,
+    TlsCaPem,
+    Revision,
 }
 
 /// `system_settings`.
@@ -129,6 +133,7 @@ pub(crate) enum Classes {
     TimeZone,
     VmidScheme,
     ScopeId,
+    DeletingSince,
 }
 
 /// `vmid_blocks`.
@@ -163,7 +168,17 @@ pub(crate) enum VmAssignments {
     ClusterId,
     Slot,
     NeedsReimage,
+}
+
+/// `student_usage`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum StudentUsage {
+    Table,
+    ClassId,
+    UserId,
+    UsageHours,
     QuotaWarnedPercent,
+    UsageLastReset,
 }
 
 /// `vm_inventory` (filled by the next issue's inventory job).
@@ -317,7 +332,6 @@ pub(crate) enum ManagedPools {
     ClassId,
     ClusterId,
     Since,
-    DeletingSince,
 }
 
 /// `pool_operations`: what each pool operation did.

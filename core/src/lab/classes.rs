@@ -1,29 +1,42 @@
-//! Classes through the facade: create, settings, delete, co-owners, students, join tokens.
+//! Classes through the facade: create, look up, settings, delete, co-owners, students, join
+//! tokens.
+//!
+//! Who sees a class: its primary teacher, its co-owners and its students, and adminers (and the
+//! core's own background work) every class. Anyone else is told it does not exist, by id, by
+//! name and in lists: ids are sequential, so a "not permitted" would confirm them. Teachers see
+//! the classes they teach or co-own, not every class of their scope: they pick co-owners
+//! (people), never other teachers' classes, so listing those would only expose them.
 
 use jiff::Timestamp;
 
-use super::{class_for, Lab};
-use crate::error::Result;
+use super::Lab;
+use crate::error::{Entity, Error, Result};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::store::class_settings::{self, ClassSettings};
-use crate::store::classes::{self, Class, NewClass};
-use crate::store::pool::{self, PoolVm};
+use crate::store::classes::{self, Class, ClassDeletion, NewClass};
 use crate::store::users::{self, User};
-use crate::store::{enrollment, tokens, waitlist};
+use crate::store::{enrollment, tokens};
 use crate::token::{JoinToken, TokenExpiry};
-use crate::types::{ClassId, ClassName, InvalidValue, UserId};
+use crate::types::{ClassId, ClassName, InvalidValue, Role, Scope, UserId};
 
-/// A student of a class as a teacher sees them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StudentView {
-    /// The student.
-    pub user: User,
-    /// When they enrolled.
-    pub enrolled_at: Timestamp,
-    /// Their VM in this class, if they hold one.
-    pub vm: Option<PoolVm>,
-    /// Their place on the waitlist, if they wait for a VM.
-    pub waitlist_position: Option<u32>,
+pub use crate::store::enrollment::StudentView;
+
+/// Whether `actor` sees every class (adminers, and the core's background work).
+fn sees_all(actor: &Actor) -> bool {
+    actor.is_system() || actor.role() == Role::Adminer
+}
+
+/// Refuses a class the actor may not see as if it did not exist, inside the caller's
+/// transaction.
+///
+/// # Errors
+/// [`Error::NotFound`] naming the class by id.
+pub(crate) fn check_visible(tx: &rusqlite::Connection, actor: &Actor, class: &Class) -> Result<()> {
+    match actor.user_id() {
+        _ if sees_all(actor) => Ok(()),
+        Some(user) if classes::visible(tx, user, class.id)? => Ok(()),
+        _ => Err(Error::not_found(Entity::Class, class.id)),
+    }
 }
 
 /// A freshly rotated join token: shown once, only its hash is stored.
@@ -69,10 +82,10 @@ impl Lab {
     /// classic plan (prefix*100), larger ones the wide plan (prefix*1000).
     ///
     /// # Errors
-    /// [`Error::NotPermitted`](crate::Error::NotPermitted) for students;
-    /// [`Error::NameTaken`](crate::Error::NameTaken) when the name is taken in the scope, [`Error::VmidRangeTaken`](crate::Error::VmidRangeTaken) when the
-    /// requested prefix overlaps another class; [`Error::NotFound`](crate::Error::NotFound) for
-    /// an unknown deployment cluster.
+    /// [`Error::NotPermitted`] for students; [`Error::NameTaken`] when the name is taken in the
+    /// scope; [`Error::VmidRangeTaken`] when the requested prefix overlaps another class;
+    /// [`Error::NotFound`] for an unknown deployment cluster or template;
+    /// [`Error::InvalidValue`] for another class's template.
     pub async fn create_class(&self, actor: &Actor, new: NewClass) -> Result<Class> {
         authorize(actor, Action::CreateClass, ClassRelation::None)?;
         let teacher = actor.person(Action::CreateClass)?;
@@ -86,49 +99,64 @@ impl Lab {
             .await
     }
 
-    /// A class by id. Any user may look a class up (a student needs its name, hours and quota);
-    /// the join token is never part of a [`Class`], only its expiry.
+    /// A class by id, for its teachers, co-owners and students (they need its name, hours and
+    /// quota) and adminers; the join token is never part of a [`Class`], only its expiry.
     ///
     /// # Errors
-    /// [`Error::NotFound`](crate::Error::NotFound) when there is no such class.
+    /// [`Error::NotFound`] when there is no such class or the actor does not see it.
     pub async fn class(&self, actor: &Actor, id: ClassId) -> Result<Class> {
-        authorize(actor, Action::ViewClass, ClassRelation::None)?;
-        self.db().read(move |tx| classes::get(tx, id)).await
+        let actor = *actor;
+        self.class_read(&actor, Action::ViewClass, id, move |tx, class| {
+            check_visible(tx, &actor, &class)?;
+            Ok(class)
+        })
+        .await
     }
 
-    /// A class by its name in a front-end scope (e.g. a Discord server); open to any user, as
-    /// [`Lab::class`].
+    /// A class by its name in a front-end scope (e.g. a Discord server; `None` for classes
+    /// without one), seen as by [`Lab::class`].
     ///
     /// # Errors
-    /// [`Error::NotFound`](crate::Error::NotFound) when the scope has no class of that name.
+    /// [`Error::NotFound`] when the scope has no class of that name the actor sees.
     pub async fn class_by_name(
         &self,
         actor: &Actor,
-        scope: &str,
+        scope: Option<&Scope>,
         name: &ClassName,
     ) -> Result<Class> {
         authorize(actor, Action::ViewClass, ClassRelation::None)?;
-        let (scope, name) = (scope.to_owned(), name.clone());
+        let (actor, scope, name) = (*actor, scope.cloned(), name.clone());
         self.db()
-            .read(move |tx| classes::by_name(tx, &scope, &name))
+            .read(move |tx| {
+                let class = classes::by_name(tx, scope.as_ref(), &name)?;
+                check_visible(tx, &actor, &class)
+                    .map_err(|_| Error::not_found(Entity::Class, format!("{:?}", name.as_str())))?;
+                Ok(class)
+            })
             .await
     }
 
-    /// The classes of a scope, by name, open to any user; `None` lists every scope at once,
-    /// which only adminers may do ([`Action::ListAllClasses`]): a front end serving one scope
-    /// (a Discord server) shows only that scope's classes.
+    /// The classes of a scope the actor sees, by name: for adminers every class of the scope,
+    /// for everyone else the ones they teach, co-own or are enrolled in (a front end's class
+    /// picker shows exactly these). `None` lists every scope at once, which only adminers may do
+    /// ([`Action::ListAllClasses`]).
     ///
     /// # Errors
-    /// [`Error::NotPermitted`](crate::Error::NotPermitted) for `None` without the adminer role.
-    pub async fn classes(&self, actor: &Actor, scope: Option<&str>) -> Result<Vec<Class>> {
+    /// [`Error::NotPermitted`] for `None` without the adminer role.
+    pub async fn classes(&self, actor: &Actor, scope: Option<&Scope>) -> Result<Vec<Class>> {
         let action = match scope {
             Some(_) => Action::ViewClass,
             None => Action::ListAllClasses,
         };
         authorize(actor, action, ClassRelation::None)?;
-        let scope = scope.map(str::to_owned);
+        let (actor, scope) = (*actor, scope.cloned());
         self.db()
-            .read(move |tx| classes::list(tx, scope.as_deref()))
+            .read(move |tx| match (actor.user_id(), scope) {
+                (_, None) => classes::list(tx, None),
+                (_, Some(scope)) if sees_all(&actor) => classes::list(tx, Some(&scope)),
+                (Some(user), Some(scope)) => classes::list_visible(tx, user, Some(&scope)),
+                (None, Some(_)) => Ok(Vec::new()),
+            })
             .await
     }
 
@@ -136,8 +164,9 @@ impl Lab {
     /// sets nothing is refused rather than silently accepted.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`](crate::Error::NotPermitted); [`Error::InvalidValue`](crate::Error::InvalidValue)
-    /// for a pool size beyond the class's VMID plan, or a change that sets no field.
+    /// [`Error::NotPermitted`]; [`Error::InvalidValue`] for a pool size beyond the class's VMID
+    /// plan, another class's template, or a change that sets no field; [`Error::NotFound`] for
+    /// an unknown cluster or template.
     pub async fn update_class(
         &self,
         actor: &Actor,
@@ -153,67 +182,56 @@ impl Lab {
             )
             .into());
         }
-        let actor = *actor;
         let action = if change.pool_size.is_some() {
             Action::ResizePool
         } else {
             Action::EditClassSettings
         };
-        self.db()
-            .write(move |tx| {
-                class_for(tx, &actor, action, class)?;
-                if let Some(Some(cluster)) = &change.deployment_cluster {
-                    crate::store::clusters::get(tx, cluster)?;
-                }
-                class_settings::update(tx, class, &change)
-            })
-            .await
+        self.class_write(actor, action, class, move |tx, _class| {
+            if let Some(Some(cluster)) = &change.deployment_cluster {
+                crate::store::clusters::get(tx, cluster)?;
+            }
+            class_settings::update(tx, class, &change)
+        })
+        .await
     }
 
-    /// Deletes a class (its primary teacher and adminers) and waits until it is gone: the VMs
-    /// of its pool on Proxmox first (only those carrying its marker), then its pool rows,
-    /// enrollments, waitlist and VMID range. See [`Lab::begin_class_deletion`] for progress.
+    /// Deletes a class (its primary teacher and adminers). It is gone for everyone at once. A
+    /// class without VMs goes with its enrollments, waitlist and VMID range; a class whose VMs
+    /// may still exist on Proxmox keeps its VMID range (and its name) reserved until the pool
+    /// orchestration has removed them, so no new class gets VMIDs of VMs that still run.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`](crate::Error::NotPermitted); [`Error::NotFound`](crate::Error::NotFound);
-    /// [`Error::Cluster`](crate::Error::Cluster) when its cluster does not answer;
-    /// [`Error::InUse`](crate::Error::InUse) when VMs are still on Proxmox (their deletion
-    /// continues and the class goes with the last one).
-    pub async fn delete_class(&self, actor: &Actor, class: ClassId) -> Result<()> {
-        let summary = self
-            .begin_class_deletion(actor, class)
-            .await?
-            .wait()
-            .await?;
-        let left = self
-            .db()
-            .read(move |tx| match classes::get(tx, class) {
-                Ok(_) => Ok(Some(crate::store::pool::steps::states(tx, class)?.len())),
-                Err(crate::Error::NotFound { .. }) => Ok(None),
-                Err(e) => Err(e),
-            })
-            .await?;
-        match left {
-            None => Ok(()),
-            Some(vms) => Err(crate::Error::InUse {
-                entity: crate::Entity::Class,
-                key: class.to_string(),
-                by: format!(
-                    "{vms} VMs still on Proxmox ({} failed to delete this time)",
-                    summary.failed.len()
-                ),
-            }),
-        }
+    /// [`Error::NotPermitted`]; [`Error::NotFound`].
+    pub async fn delete_class(&self, actor: &Actor, class: ClassId) -> Result<ClassDeletion> {
+        self.class_write(actor, Action::DeleteClass, class, move |tx, _class| {
+            classes::delete_or_mark(tx, class)
+        })
+        .await
     }
 
     /// Adds a co-owner (primary teacher and adminers); returns false if they already were one.
-    /// The co-owner must have the teacher role to manage the class.
+    /// Co-owning gives class rights only with the teacher role, so someone with the stored role
+    /// `user` is refused rather than listed as a co-owner who can do nothing.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`](crate::Error::NotPermitted); [`Error::NotFound`](crate::Error::NotFound).
+    /// [`Error::NotPermitted`]; [`Error::NotFound`]; [`Error::InvalidValue`] for a user without
+    /// the teacher or adminer role.
     pub async fn add_co_owner(&self, actor: &Actor, class: ClassId, user: UserId) -> Result<bool> {
         self.class_write(actor, Action::ManageCoOwners, class, move |tx, _class| {
-            users::get(tx, user)?;
+            let co_owner = users::get(tx, user)?;
+            if co_owner.role < Role::Teacher {
+                return Err(InvalidValue::new(
+                    "co-owner",
+                    format!(
+                        "user {user} ({}, role {})",
+                        co_owner.shown_name(),
+                        co_owner.role
+                    ),
+                    "a user with the teacher or adminer role",
+                )
+                .into());
+            }
             enrollment::add_co_owner(tx, user, class)
         })
         .await
@@ -222,7 +240,7 @@ impl Lab {
     /// Removes a co-owner (primary teacher and adminers); returns whether they were one.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`](crate::Error::NotPermitted); [`Error::NotFound`](crate::Error::NotFound).
+    /// [`Error::NotPermitted`]; [`Error::NotFound`].
     pub async fn remove_co_owner(
         &self,
         actor: &Actor,
@@ -238,34 +256,21 @@ impl Lab {
     /// The co-owners of a class with the time they were added (the class's teachers).
     ///
     /// # Errors
-    /// [`Error::NotPermitted`](crate::Error::NotPermitted).
+    /// [`Error::NotPermitted`].
     pub async fn co_owners(&self, actor: &Actor, class: ClassId) -> Result<Vec<(User, Timestamp)>> {
         self.class_read(actor, Action::ListStudents, class, move |tx, _class| {
-            enrollment::co_owners(tx, class)?
-                .into_iter()
-                .map(|(id, at)| Ok((users::get(tx, id)?, at)))
-                .collect()
+            enrollment::co_owners(tx, class)
         })
         .await
     }
 
-    /// The students of a class with their VMs and waitlist places (the class's teachers).
+    /// The students of a class with their VMs, waitlist places and usage (the class's teachers).
     ///
     /// # Errors
-    /// [`Error::NotPermitted`](crate::Error::NotPermitted).
+    /// [`Error::NotPermitted`].
     pub async fn students(&self, actor: &Actor, class: ClassId) -> Result<Vec<StudentView>> {
         self.class_read(actor, Action::ListStudents, class, move |tx, _class| {
-            enrollment::students(tx, class)?
-                .into_iter()
-                .map(|(id, enrolled_at)| {
-                    Ok(StudentView {
-                        user: users::get(tx, id)?,
-                        enrolled_at,
-                        vm: pool::held(tx, class, id)?,
-                        waitlist_position: waitlist::position(tx, class, id)?,
-                    })
-                })
-                .collect()
+            enrollment::students(tx, class)
         })
         .await
     }
@@ -274,7 +279,7 @@ impl Lab {
     /// once; only its hash is stored.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`](crate::Error::NotPermitted).
+    /// [`Error::NotPermitted`].
     pub async fn rotate_token(
         &self,
         actor: &Actor,
@@ -295,7 +300,7 @@ impl Lab {
     /// the class had a token (`false`: there was nothing to revoke, and nothing changed).
     ///
     /// # Errors
-    /// [`Error::NotPermitted`](crate::Error::NotPermitted); [`Error::NotFound`](crate::Error::NotFound).
+    /// [`Error::NotPermitted`]; [`Error::NotFound`].
     pub async fn revoke_token(&self, actor: &Actor, class: ClassId) -> Result<bool> {
         self.class_write(actor, Action::ManageJoinToken, class, move |tx, stored| {
             if stored.token.is_none() {

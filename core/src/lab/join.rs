@@ -2,6 +2,7 @@
 
 use rusqlite::Connection;
 
+use super::classes::check_visible;
 use super::{events, Lab};
 use crate::error::{Error, Result};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
@@ -94,7 +95,11 @@ impl Lab {
     /// again is a no-op that says so. Teacher, base, manually added, deleting and
     /// awaiting-reimage VMs are never handed out.
     ///
+    /// Attempts are limited per user (the system setting `rate_limit.join_per_minute`, checked
+    /// before the token is even looked up), so guessing tokens is hopeless from any front end.
+    ///
     /// # Errors
+    /// [`Error::RateLimited`] with the time until the next attempt is allowed;
     /// [`Error::TokenInvalid`] when no class has this token (nothing about other classes is
     /// revealed); [`Error::TokenExpired`] when it expired.
     pub async fn join(&self, actor: &Actor, token: &JoinToken) -> Result<JoinOutcome> {
@@ -102,10 +107,14 @@ impl Lab {
         let student = actor.person(Action::JoinClass)?;
         let hash = token.hash();
         // A wrong or expired token (a typo, or a guess) is refused from a read, without queueing
-        // for the write lock that real joins need.
+        // for the write lock that real joins need; the rate limit comes first.
         let probe = hash.clone();
+        let limiter = self.join_limiter();
         self.db()
-            .read(move |tx| usable_class(tx, &probe).map(drop))
+            .read(move |tx| {
+                limiter.check(student, settings::load(tx)?.join_rate_limit())?;
+                usable_class(tx, &probe).map(drop)
+            })
             .await?;
         let (outcome, announced) = self
             .db()
@@ -161,10 +170,12 @@ impl Lab {
     /// back and held for a reimage ([`Lab::mark_reimaged`]) before anyone else gets it.
     ///
     /// # Errors
-    /// [`Error::NotFound`] for an unknown class.
+    /// [`Error::NotFound`] for an unknown class, or one the actor is not in.
     pub async fn leave(&self, actor: &Actor, class: ClassId) -> Result<LeaveOutcome> {
         let user = actor.person(Action::LeaveClass)?;
-        self.class_write(actor, Action::LeaveClass, class, move |tx, _class| {
+        let who = *actor;
+        self.class_write(actor, Action::LeaveClass, class, move |tx, stored| {
+            check_visible(tx, &who, &stored)?;
             let released = pool::release(tx, class, user)?;
             let was_waitlisted = waitlist::remove(tx, class, user)?;
             let was_enrolled = enrollment::unenroll(tx, user, class)?;

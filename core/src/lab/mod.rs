@@ -18,26 +18,33 @@
 //! the runtime. `Lab` is cheap to clone and meant to be shared by all tasks of a front end.
 
 mod classes;
+mod cluster_clients;
 mod clusters;
 mod events;
 mod join;
+mod join_limit;
 mod pool;
 mod pools;
+mod proxmox_errors;
 mod settings;
 mod usage;
 mod users;
 mod vm_actions;
 
 pub use classes::{StudentView, TokenRotation};
+pub use cluster_clients::ClusterTimeouts;
+pub use clusters::{ClusterCheck, NodeCheck};
 pub(crate) use events::announce_assignments;
 pub(crate) use join::promote_waitlist;
 pub use join::{JoinOutcome, LeaveOutcome, VmOutcome};
 pub use pools::ImportedClass;
+pub(crate) use proxmox_errors::cluster_error;
 pub use usage::UsageUpdate;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use self::cluster_clients::ClusterClients;
 use crate::clock::Clock;
 use crate::db::{self, Db};
 use crate::error::{Error, Result};
@@ -56,6 +63,7 @@ pub struct LabConfig {
     sealing_key: Option<SealingKey>,
     clock: Clock,
     pools: PoolsConfig,
+    cluster_timeouts: ClusterTimeouts,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +80,7 @@ impl LabConfig {
             sealing_key: None,
             clock: Clock::system(),
             pools: PoolsConfig::default(),
+            cluster_timeouts: ClusterTimeouts::default(),
         }
     }
 
@@ -82,6 +91,7 @@ impl LabConfig {
             sealing_key: None,
             clock: Clock::system(),
             pools: PoolsConfig::default(),
+            cluster_timeouts: ClusterTimeouts::default(),
         }
     }
 
@@ -106,6 +116,12 @@ impl LabConfig {
         self.pools = pools;
         self
     }
+
+    /// How long the lab waits for Proxmox clusters (see [`ClusterTimeouts`] for the defaults).
+    pub fn with_cluster_timeouts(mut self, timeouts: ClusterTimeouts) -> Self {
+        self.cluster_timeouts = timeouts;
+        self
+    }
 }
 
 /// The embeddable core: storage, rules and permissions behind one handle.
@@ -113,16 +129,16 @@ impl LabConfig {
 /// # Examples
 /// ```
 /// use pvelab_core::model::{NewClass, TokenExpiry, VmOutcome};
-/// use pvelab_core::types::{ClassName, PoolSize, Role};
+/// use pvelab_core::types::{ClassName, ExternalId, PoolSize, Role};
 /// use pvelab_core::Lab;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> pvelab_core::Result<()> {
 /// let lab = Lab::open_in_memory().await?;
 /// // A front end maps its users (e.g. Discord ids) to lab users on first contact.
-/// let admin = lab.ensure_user("discord:1", Some("Ada")).await?;
+/// let admin = lab.ensure_user(&ExternalId::parse("discord:1")?, Some("Ada")).await?;
 /// let admin = lab.actor_with_role(admin.id, Role::Adminer);
-/// let teacher = lab.ensure_user("discord:2", Some("Tom")).await?;
+/// let teacher = lab.ensure_user(&ExternalId::parse("discord:2")?, Some("Tom")).await?;
 /// lab.set_role(&admin, teacher.id, Role::Teacher).await?;
 /// let teacher = lab.actor(teacher.id).await?;
 ///
@@ -131,7 +147,7 @@ impl LabConfig {
 ///     .await?;
 /// let token = lab.rotate_token(&teacher, class.id, TokenExpiry::Never).await?;
 ///
-/// let student = lab.ensure_user("discord:3", Some("Sam")).await?;
+/// let student = lab.ensure_user(&ExternalId::parse("discord:3")?, Some("Sam")).await?;
 /// let student = lab.actor(student.id).await?;
 /// let joined = lab.join(&student, &token.token).await?;
 /// // No VM is registered yet (the orchestration layer creates them), so Sam waits.
@@ -151,6 +167,12 @@ struct Inner {
     events: EventBus,
     clock: Clock,
     pools: Pools,
+    /// One Proxmox API client per cluster.
+    clients: ClusterClients,
+    /// Join attempts per user.
+    join_limiter: Arc<join_limit::JoinLimiter>,
+    /// The password hash unknown user names are checked against, made on first need.
+    decoy: Arc<OnceLock<String>>,
 }
 
 impl Lab {
@@ -169,13 +191,18 @@ impl Lab {
                 db::run_blocking(move || Db::open_memory_blocking(clock)).await?
             }
         };
+        let rate = (config.pools.requests_per_second, config.pools.request_burst);
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
                 sealer: config.sealing_key.as_ref().map(Sealer::new),
                 events: EventBus::new(),
                 pools: Pools::new(config.pools, config.clock.now()),
+                join_limiter: Arc::new(join_limit::JoinLimiter::new(config.clock.clone())),
                 clock: config.clock,
+                clients: ClusterClients::new(config.cluster_timeouts)
+                    .with_rate_limit(rate.0, rate.1),
+                decoy: Arc::default(),
             }),
         })
     }
@@ -203,6 +230,10 @@ impl Lab {
 
     /// The acting user as stored: their id and their stored role. Takes no actor: it is how a
     /// front end turns a person it identified ([`Lab::ensure_user`], [`Lab::login`]) into one.
+    ///
+    /// Build one per request and drop it with the request: the role is read here, once, so an
+    /// actor kept across requests keeps the role it was built with (a demoted teacher's new
+    /// actor has lost the class rights; an old one would not have).
     ///
     /// # Errors
     /// [`Error::NotFound`] when the user does not exist.
@@ -242,6 +273,14 @@ impl Lab {
     /// The pool orchestration's process-local state (settings, clients, slots, claims).
     pub(crate) fn pools(&self) -> &Pools {
         &self.inner.pools
+    }
+
+    pub(crate) fn join_limiter(&self) -> Arc<join_limit::JoinLimiter> {
+        Arc::clone(&self.inner.join_limiter)
+    }
+
+    pub(crate) fn decoy(&self) -> Arc<OnceLock<String>> {
+        Arc::clone(&self.inner.decoy)
     }
 
     /// The one shape of most class operations: in ONE write transaction, load the class, check

@@ -7,18 +7,23 @@ use crate::error::{Entity, Error, Result};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::store::enrollment;
 use crate::store::pool::{self, NewPoolVm, PoolVm};
+use crate::store::users::User;
 use crate::store::waitlist;
-use crate::types::{ClassId, UserId, VmId};
+use crate::types::{ClassId, UserId, VmRef};
 
 impl Lab {
     /// Registers a VM in the class's pool as available (the class's teachers and adminers). A
     /// planned VM's role follows from its VMID in the class's plan (teacher, base or a student
     /// slot); a new student slot immediately serves the waitlist.
     ///
+    /// A manually added VM (handed out only by a teacher's choice) must lie outside every other
+    /// class's VMID range, and never on the class's own teacher or base VMID.
+    ///
     /// # Errors
-    /// [`Error::NotPermitted`]; [`Error::InvalidValue`] for a VMID
-    /// outside the plan; [`Error::VmRegistered`] when already registered; [`Error::NotFound`] for an
-    /// unknown cluster.
+    /// [`Error::NotPermitted`]; [`Error::InvalidValue`] for a VMID outside the plan, or a manual
+    /// VM on the class's teacher or base VMID; [`Error::VmidOfAnotherClass`] for a manual VM in
+    /// another class's range; [`Error::VmRegistered`] when already registered;
+    /// [`Error::NotFound`] for an unknown cluster.
     pub async fn register_vm(
         &self,
         actor: &Actor,
@@ -31,7 +36,7 @@ impl Lab {
                 let registered = pool::register(tx, class, stored.scheme, &vm)?;
                 let promoted = promote_waitlist(tx, class)?;
                 let announced = events::announce_assignments(tx, class, &stored.name, &promoted)?;
-                let registered = pool::in_class(tx, class, registered.vmid)?;
+                let registered = pool::in_class(tx, class, &registered.vm_ref())?;
                 Ok((registered, announced))
             })
             .await?;
@@ -40,17 +45,19 @@ impl Lab {
     }
 
     /// Records that a VM released by a student was reimaged: it becomes free and the waitlist is
-    /// served first.
+    /// served first. Its own running hours start from zero; the usage of the students who held
+    /// it is theirs and stays.
     ///
     /// # Errors
     /// [`Error::NotPermitted`]; [`Error::NotFound`]; [`Error::VmHeld`] when a student holds it.
-    pub async fn mark_reimaged(&self, actor: &Actor, class: ClassId, vmid: VmId) -> Result<PoolVm> {
+    pub async fn mark_reimaged(&self, actor: &Actor, class: ClassId, vm: &VmRef) -> Result<PoolVm> {
+        let vm = vm.clone();
         let (vm, announced) = self
             .class_write(actor, Action::ResizePool, class, move |tx, stored| {
-                pool::mark_reimaged(tx, class, vmid)?;
+                pool::mark_reimaged(tx, class, &vm)?;
                 let promoted = promote_waitlist(tx, class)?;
                 let announced = events::announce_assignments(tx, class, &stored.name, &promoted)?;
-                Ok((pool::in_class(tx, class, vmid)?, announced))
+                Ok((pool::in_class(tx, class, &vm)?, announced))
             })
             .await?;
         self.wake_consumers(announced);
@@ -60,35 +67,38 @@ impl Lab {
     /// Marks an unassigned VM as being deleted (shrinking the pool); it is never handed out.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`]; [`Error::VmHeld`] when a student holds it.
-    pub async fn mark_deleting(&self, actor: &Actor, class: ClassId, vmid: VmId) -> Result<PoolVm> {
+    /// [`Error::NotPermitted`]; [`Error::NotFound`]; [`Error::VmHeld`] when a student holds it.
+    pub async fn mark_deleting(&self, actor: &Actor, class: ClassId, vm: &VmRef) -> Result<PoolVm> {
+        let vm = vm.clone();
         self.class_write(actor, Action::ResizePool, class, move |tx, _class| {
-            pool::mark_deleting(tx, class, vmid)
+            pool::mark_deleting(tx, class, &vm)
         })
         .await
     }
 
-    /// A teacher gives a student a VM: the given one, or the lowest free student VM. The student
-    /// is enrolled if they were not, and leaves the waitlist.
+    /// A teacher gives a student a VM: the given one, or the lowest free student VM within the
+    /// pool size. The student is enrolled if they were not, and leaves the waitlist.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`]; [`Error::AlreadyHoldsVm`] when the student already holds a VM here, [`Error::VmNotAssignable`] or [`Error::NoFreeVm`] when
-    /// the chosen VM is not free for students, or no VM is free.
+    /// [`Error::NotPermitted`]; [`Error::AlreadyHoldsVm`] when the student already holds a VM
+    /// here; [`Error::VmNotAssignable`] when the chosen VM is not free for students;
+    /// [`Error::NoFreeVm`]; [`Error::NotFound`] for an unknown student or VM.
     pub async fn assign(
         &self,
         actor: &Actor,
         class: ClassId,
         student: UserId,
-        vmid: Option<VmId>,
+        vm: Option<&VmRef>,
     ) -> Result<PoolVm> {
-        self.class_write(actor, Action::AssignVm, class, move |tx, _class| {
+        let chosen = vm.cloned();
+        self.class_write(actor, Action::AssignVm, class, move |tx, stored| {
             crate::store::users::get(tx, student)?;
             if let Some(held) = pool::held(tx, class, student)? {
                 return Err(Error::AlreadyHoldsVm { vmid: held.vmid });
             }
             enrollment::enroll(tx, student, class)?;
-            let vm = match vmid {
-                Some(vmid) => pool::assign_specific(tx, class, vmid, student)?,
+            let vm = match &chosen {
+                Some(vm) => pool::assign_specific(tx, class, stored.pool_size, vm, student)?,
                 None => pool::assign_next_free(tx, class, student)?.ok_or(Error::NoFreeVm)?,
             };
             waitlist::remove(tx, class, student)?;
@@ -134,12 +144,9 @@ impl Lab {
         &self,
         actor: &Actor,
         class: ClassId,
-    ) -> Result<Vec<(crate::store::users::User, jiff::Timestamp)>> {
+    ) -> Result<Vec<(User, jiff::Timestamp)>> {
         self.class_read(actor, Action::ListStudents, class, move |tx, _class| {
-            waitlist::list(tx, class)?
-                .into_iter()
-                .map(|(user, at)| Ok((crate::store::users::get(tx, user)?, at)))
-                .collect()
+            waitlist::list(tx, class)
         })
         .await
     }

@@ -7,24 +7,24 @@ use rusqlite::Connection;
 use super::{Lab, TokenRotation};
 use crate::error::{Entity, Error, Result};
 use crate::pools::announce;
-use crate::pools::client::{client_for, cluster_error, unreachable};
+use crate::pools::client::{client_for, within_answer_time};
 use crate::pools::converge::converge;
 use crate::pools::observe;
 use crate::pools::operation;
 use crate::pools::{Operation, OperationKind};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::store::class_settings::{self, ClassSettings};
-use crate::store::classes::{self, Class, NewClass};
+use crate::store::classes::{self, Class, ClassDeletion, NewClass};
 use crate::store::clone_sources::{self, NewTemplate, TemplateInfo};
 use crate::store::clusters;
 use crate::store::pool::managed;
 use crate::store::pool::steps::{self, PoolVmState};
 use crate::store::pool::{VmRole, VmStatus, VmStep};
-use crate::store::{tokens, waitlist};
+use crate::store::tokens;
 use crate::token::TokenExpiry;
 use crate::types::{
     ClassId, ClassName, ClusterId, Cores, DiskGb, InvalidValue, MemoryMb, PoolSize, SchemeKind,
-    VmId, VmidScheme,
+    TemplateId, VmId, VmidScheme,
 };
 
 /// The cluster a class's pool goes to: where it already is; else the class's deployment
@@ -34,7 +34,7 @@ pub(crate) fn choose_cluster(
     tx: &Connection,
     class: Option<ClassId>,
     deployment: Option<&ClusterId>,
-    template_id: Option<i64>,
+    template_id: Option<TemplateId>,
 ) -> Result<ClusterId> {
     if let Some(class) = class {
         if let Some(managed) = managed::get(tx, class)? {
@@ -118,11 +118,7 @@ impl Lab {
             .read(move |tx| choose_cluster(tx, None, deployment.as_ref(), template))
             .await?;
         let client = client_for(self, &cluster).await?;
-        let within = self.pools().config().answer_within;
-        let guests = tokio::time::timeout(within, observe::guests(&client))
-            .await
-            .map_err(|_| unreachable(&cluster, within))?
-            .map_err(|e| cluster_error(&cluster, e))?;
+        let guests = within_answer_time(self, &cluster, || observe::guests(&client)).await?;
         let vmids: Vec<u32> = guests.keys().copied().collect();
         let chosen = cluster.clone();
         let class = self
@@ -178,10 +174,8 @@ impl Lab {
             .await?;
         self.probe(&cluster).await?;
         let chosen = cluster.clone();
+        // A class being deleted is not found here (the facade no longer sees it).
         self.class_write(actor, Action::ResizePool, class, move |tx, _| {
-            if managed::get(tx, class)?.is_some_and(|m| m.deleting_since.is_some()) {
-                return Err(Error::not_found(Entity::Class, class));
-            }
             managed::manage(tx, class, &chosen)
         })
         .await?;
@@ -198,11 +192,7 @@ impl Lab {
     /// Checks that `cluster` answers within `answer_within`.
     pub(crate) async fn probe(&self, cluster: &ClusterId) -> Result<()> {
         let client = client_for(self, cluster).await?;
-        let within = self.pools().config().answer_within;
-        tokio::time::timeout(within, client.nodes())
-            .await
-            .map_err(|_| unreachable(cluster, within))?
-            .map_err(|e| cluster_error(cluster, e))?;
+        within_answer_time(self, cluster, || client.nodes()).await?;
         Ok(())
     }
 }
@@ -223,10 +213,12 @@ pub struct ImportedClass {
 }
 
 impl Lab {
-    /// Grows or shrinks the class's pool (the class's teachers and adminers). Growing adds VMs
-    /// at the lowest free slots; a classic class cannot grow beyond 98 students. Shrinking
-    /// deletes VMs nobody holds, highest slot first; VMs students hold are taken only with
-    /// `force`, and their students hear of it. Returns the running [`Operation`].
+    /// Grows or shrinks the class's pool (the class's teachers and adminers). The pool's
+    /// student slots are 1 to its size. Growing adds VMs at the free slots up to the size; a
+    /// classic class cannot grow beyond 98 students. Shrinking deletes the VMs nobody holds in
+    /// the slots above the size (the highest slots; those are never handed out again); VMs
+    /// students hold there are taken only with `force`, and their students hear of it, else
+    /// they go when their students leave. Returns the running [`Operation`].
     ///
     /// # Errors
     /// [`Error::NotPermitted`]; [`Error::InvalidValue`] for a size beyond the class's VMID plan
@@ -242,7 +234,6 @@ impl Lab {
         self.probe_class_cluster(actor, class).await?;
         let written = self
             .class_write(actor, Action::ResizePool, class, move |tx, _| {
-                refuse_if_deleting(tx, class)?;
                 let change = ClassSettings {
                     pool_size: Some(size),
                     ..ClassSettings::default()
@@ -282,7 +273,6 @@ impl Lab {
         }
         self.probe_class_cluster(actor, class).await?;
         self.class_write(actor, Action::EditClassSettings, class, move |tx, _| {
-            refuse_if_deleting(tx, class)?;
             let change = ClassSettings {
                 cpu_cores: cores,
                 memory_mb: memory,
@@ -314,47 +304,41 @@ impl Lab {
         if let Some(cluster) = &cluster {
             self.probe(cluster).await?;
         }
-        let managed = cluster.is_some();
-        let written = self
+        let (deletion, written) = self
             .class_write(actor, Action::DeleteClass, class, move |tx, _| {
-                if !managed {
-                    classes::delete(tx, class)?;
-                    return Ok(0);
-                }
-                managed::mark_deleting(tx, class)?;
-                tokens::set_token(tx, class, None, TokenExpiry::Never)?;
-                for user in waitlist::list(tx, class)? {
-                    waitlist::remove(tx, class, user.0)?;
-                }
                 let mut written = 0;
                 for state in steps::states(tx, class)? {
-                    if state.step == VmStep::Deleting {
-                        continue;
-                    }
-                    let vmid = state.vm.vmid;
-                    if let Some(holder) = steps::mark_deleting(tx, class, vmid, true)? {
-                        written += announce::vm_removed(tx, holder, class, vmid)?;
+                    if let Some(holder) = state.vm.assigned_to {
+                        written += announce::vm_removed(tx, holder, class, state.vm.vmid)?;
                     }
                 }
-                Ok(written)
+                Ok((classes::delete_or_mark(tx, class)?, written))
             })
             .await?;
         self.wake_consumers(written);
+        let managed = cluster.is_some();
         operation::start(
             self,
             class,
             OperationKind::Delete,
             actor.user_id(),
             move |lab, report| async move {
-                if managed {
-                    converge(&lab, class, &report, None, None).await
-                } else {
-                    report.queued(0);
-                    Ok(crate::pools::OperationSummary {
-                        class: Some(class),
-                        notes: vec!["the class had no VMs pvelab manages".into()],
-                        ..Default::default()
-                    })
+                match (deletion, managed) {
+                    (ClassDeletion::VmsPending { .. }, true) => {
+                        converge(&lab, class, &report, None, None).await
+                    }
+                    (ClassDeletion::VmsPending { .. }, false) => {
+                        report.queued(0);
+                        crate::pools::forget_unmanaged(&lab, class).await
+                    }
+                    (ClassDeletion::Deleted, _) => {
+                        report.queued(0);
+                        Ok(crate::pools::OperationSummary {
+                            class: Some(class),
+                            notes: vec!["the class had no VMs".into()],
+                            ..Default::default()
+                        })
+                    }
                 }
             },
         )
@@ -378,7 +362,7 @@ impl Lab {
         cluster: &ClusterId,
         prefix: u32,
         name: ClassName,
-        template_id: Option<i64>,
+        template_id: Option<TemplateId>,
     ) -> Result<ImportedClass> {
         authorize(actor, Action::CreateClass, ClassRelation::None)?;
         let teacher = actor.person(Action::CreateClass)?;
@@ -436,28 +420,16 @@ impl Lab {
     }
 }
 
-/// Refuses work on a class that is being deleted.
-fn refuse_if_deleting(tx: &Connection, class: ClassId) -> Result<()> {
-    if managed::get(tx, class)?.is_some_and(|m| m.deleting_since.is_some()) {
-        return Err(Error::not_found(Entity::Class, class));
-    }
-    Ok(())
-}
-
-/// Marks the student VMs beyond `size` for deletion: free ones first, highest slot first;
-/// held ones only with `force` (their students hear of it). Returns the events written.
+/// Marks the student VMs beyond `size` for deletion (slots above the size are never handed out
+/// again): free ones always, held ones only with `force` (their students hear of it). Returns
+/// the events written.
 fn shrink_now(tx: &Connection, class: ClassId, size: usize, force: bool) -> Result<usize> {
-    let mut live: Vec<PoolVmState> = steps::states(tx, class)?
-        .into_iter()
-        .filter(|s| matches!(s.vm.role, VmRole::Student { .. }))
-        .filter(|s| s.step != VmStep::Deleting && s.vm.status != VmStatus::Deleting)
-        .collect();
-    let extra = live.len().saturating_sub(size);
-    live.sort_by_key(|s| (s.vm.assigned_to.is_some(), std::cmp::Reverse(s.vm.vmid)));
     let mut written = 0;
-    for state in live.into_iter().take(extra) {
-        if state.vm.assigned_to.is_some() && !force {
-            break;
+    for state in steps::states(tx, class)? {
+        let beyond = matches!(state.vm.role, VmRole::Student { slot } if usize::from(slot) > size);
+        let live = state.step != VmStep::Deleting && state.vm.status != VmStatus::Deleting;
+        if !beyond || !live || (state.vm.assigned_to.is_some() && !force) {
+            continue;
         }
         let vmid = state.vm.vmid;
         if let Some(holder) = steps::mark_deleting(tx, class, vmid, force)? {

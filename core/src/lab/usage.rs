@@ -1,7 +1,11 @@
 //! Usage quota and the start decision through the facade.
+//!
+//! Quota is measured against the student's usage in the class ([`StudentUsage`]), which
+//! survives leaving, a reimage and rejoining; only a teacher's [`Lab::reset_usage`] zeroes it.
 
 use jiff::SignedDuration;
 
+use super::classes::check_visible;
 use super::{events, Lab};
 use crate::error::Result;
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
@@ -9,58 +13,63 @@ use crate::rules::quota::{self, QuotaLevel, QuotaStatus};
 use crate::rules::start::{may_start, StartDecision, StartRequest};
 use crate::store::classes;
 use crate::store::pool::{self, PoolVm, VmStatus};
-use crate::store::{settings, usage};
-use crate::types::{ClassId, ClusterId, UserId, VmId};
+use crate::store::settings;
+use crate::store::usage::{self, StudentUsage};
+use crate::types::{ClassId, UsageQuota, UserId, VmRef};
 
 /// The result of [`Lab::record_usage`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsageUpdate {
-    /// The VM after the update.
+    /// The VM after the update (its own running hours since its last reimage).
     pub vm: PoolVm,
-    /// Its usage against the class quota.
+    /// The usage of the student holding the VM, after the update; `None` when nobody holds it
+    /// (then no one's quota is charged).
+    pub holder: Option<StudentUsage>,
+    /// The holder's usage against the class quota (for a VM nobody holds: none used, no limit).
     pub status: QuotaStatus,
     /// The quota level this update newly reached (warning at 80 %, exhausted at 100 %), once
-    /// per level and usage period; the matching event was written to the outbox.
+    /// per level, usage period and limit; the matching event was written to the outbox.
     pub newly_reached: Option<QuotaLevel>,
 }
 
-fn warned_percent(level: QuotaLevel) -> u8 {
-    match level {
-        QuotaLevel::Exhausted => 100,
-        QuotaLevel::Warning => 80,
-        QuotaLevel::Unlimited | QuotaLevel::Normal => 0,
-    }
-}
-
 impl Lab {
-    /// Adds running time to a VM's usage (fed by the monitor of the orchestration layer, which
-    /// acts as an adminer). Crossing 80 % or 100 % of the class quota writes a quota event
-    /// for the holder, once per level until usage is reset.
+    /// Adds running time to a VM (fed by the monitor of the orchestration layer, which acts as
+    /// an adminer or the system): to the VM's own hours, and to the usage of the student holding
+    /// it in its class. Crossing 80 % or 100 % of the class quota writes a quota event for that
+    /// student to the outbox, once per level until their usage is reset or the quota changes.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`](crate::Error::NotPermitted) unless the actor is an adminer;
-    /// [`Error::NotFound`](crate::Error::NotFound) for an unknown VM.
+    /// [`Error::NotPermitted`](crate::Error::NotPermitted) unless the actor is an adminer or the
+    /// system; [`Error::NotFound`](crate::Error::NotFound) for an unknown VM.
     pub async fn record_usage(
         &self,
         actor: &Actor,
-        cluster: &ClusterId,
-        vmid: VmId,
+        vm: &VmRef,
         ran: SignedDuration,
     ) -> Result<UsageUpdate> {
         authorize(actor, Action::RecordUsage, ClassRelation::None)?;
         let hours = ran.as_secs_f64().max(0.0) / 3600.0;
-        let cluster = cluster.clone();
+        let vm = vm.clone();
         let (update, announced) = self
             .db()
             .write(move |tx| {
-                let vm = usage::add(tx, &cluster, vmid, hours)?;
+                let vm = usage::add_vm_hours(tx, &vm, hours)?;
+                let Some(student) = vm.assigned_to else {
+                    let update = UsageUpdate {
+                        vm,
+                        holder: None,
+                        status: quota::status(0.0, UsageQuota::UNLIMITED),
+                        newly_reached: None,
+                    };
+                    return Ok((update, 0));
+                };
                 let class = classes::get(tx, vm.class_id)?;
-                let status = quota::status(vm.usage_hours, class.max_usage);
-                let percent = warned_percent(status.level);
-                let newly_reached = (percent > vm.quota_warned_percent && vm.assigned_to.is_some())
-                    .then_some(status.level);
+                let mut used = usage::add(tx, class.id, student, hours)?;
+                let status = quota::status(used.hours, class.max_usage);
+                let newly_reached = quota::newly_reached(status.level, used.alerted);
                 if newly_reached.is_some() {
-                    usage::set_warned(tx, &cluster, vmid, percent)?;
+                    used.alerted = status.level.alert();
+                    usage::set_alerted(tx, class.id, student, used.alerted)?;
                 }
                 let announced = match (newly_reached, vm.assigned_to) {
                     (Some(level), Some(holder)) => {
@@ -70,6 +79,7 @@ impl Lab {
                 };
                 let update = UsageUpdate {
                     vm,
+                    holder: Some(used),
                     status,
                     newly_reached,
                 };
@@ -80,8 +90,9 @@ impl Lab {
         Ok(update)
     }
 
-    /// Resets usage of one student's VM, or of all VMs of the class (`None`); returns how many
-    /// VMs were reset. `usage_last_reset` records when.
+    /// Resets the usage of one student of the class, or of every student (`None`); returns how
+    /// many students had usage to reset. Their `last_reset` records when, and quota alerts are
+    /// sent afresh.
     ///
     /// # Errors
     /// [`Error::NotPermitted`](crate::Error::NotPermitted).
@@ -97,43 +108,65 @@ impl Lab {
         .await
     }
 
-    /// May the actor start this VM of the class now? Fed from the database: ownership, the
-    /// actor's relation to the class, the VM's state, the class's hours in its time zone and
-    /// the quota.
+    /// The actor's own usage in a class they are in.
     ///
     /// # Errors
-    /// [`Error::NotFound`](crate::Error::NotFound) for an unknown class or VM.
+    /// [`Error::NotFound`](crate::Error::NotFound) for an unknown class or one the actor is not
+    /// in; [`Error::NotPermitted`](crate::Error::NotPermitted) for the system actor.
+    pub async fn my_usage(&self, actor: &Actor, class: ClassId) -> Result<StudentUsage> {
+        let user = actor.person(Action::ViewOwnVms)?;
+        let who = *actor;
+        self.class_read(actor, Action::ViewOwnVms, class, move |tx, stored| {
+            check_visible(tx, &who, &stored)?;
+            usage::get(tx, class, user)
+        })
+        .await
+    }
+
+    /// May the actor start this VM of the class now? Fed from the database: ownership, the
+    /// actor's relation to the class, the VM's state, the class's hours in its time zone and
+    /// the student's usage against the quota.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`](crate::Error::NotFound) for an unknown class or VM, or a class the
+    /// actor is not in.
     pub async fn may_start(
         &self,
         actor: &Actor,
         class: ClassId,
-        vmid: VmId,
+        vm: &VmRef,
     ) -> Result<StartDecision> {
-        let actor = *actor;
-        self.db()
-            .read(move |tx| {
-                let stored = classes::get(tx, class)?;
-                let vm = pool::in_class(tx, class, vmid)?;
-                let relation = match actor.user_id() {
-                    Some(user) => crate::store::enrollment::relation(tx, user, class)?,
-                    None => crate::rules::permissions::ClassRelation::None,
-                };
-                let zone = match &stored.time_zone {
-                    Some(zone) => zone.clone(),
-                    None => settings::default_time_zone(tx)?,
-                };
-                Ok(may_start(&StartRequest {
-                    actor: &actor,
-                    owns_vm: vm.assigned_to.is_some() && vm.assigned_to == actor.user_id(),
-                    class_relation: relation,
-                    vm_deleting: vm.status == VmStatus::Deleting,
-                    hours: stored.hours,
-                    zone: &zone,
-                    quota: stored.max_usage,
-                    used_hours: vm.usage_hours,
-                    now: crate::db::time::now(),
-                }))
-            })
-            .await
+        let (who, vm) = (*actor, vm.clone());
+        self.class_read(actor, Action::ViewClass, class, move |tx, stored| {
+            check_visible(tx, &who, &stored)?;
+            let vm = pool::in_class(tx, class, &vm)?;
+            let relation = match who.user_id() {
+                Some(user) => crate::store::enrollment::relation(tx, user, class)?,
+                None => ClassRelation::None,
+            };
+            let owner = vm
+                .assigned_to
+                .filter(|holder| Some(*holder) == who.user_id());
+            let used_hours = match owner {
+                Some(student) => usage::get(tx, class, student)?.hours,
+                None => 0.0,
+            };
+            let zone = match &stored.time_zone {
+                Some(zone) => zone.clone(),
+                None => settings::default_time_zone(tx)?,
+            };
+            Ok(may_start(&StartRequest {
+                actor: &who,
+                owns_vm: owner.is_some(),
+                class_relation: relation,
+                vm_deleting: vm.status == VmStatus::Deleting,
+                hours: stored.hours,
+                zone: &zone,
+                quota: stored.max_usage,
+                used_hours,
+                now: crate::db::time::now(),
+            }))
+        })
+        .await
     }
 }

@@ -10,24 +10,7 @@ use crate::error::{Error, Result};
 use crate::password::{hash_password, verify_password};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::store::users::{self, User};
-use crate::types::{InvalidValue, Role, UserId};
-
-const MAX_EXTERNAL_ID: usize = 128;
-
-fn check_external_id(external_id: &str) -> Result<(), InvalidValue> {
-    let fine = !external_id.is_empty()
-        && external_id.chars().count() <= MAX_EXTERNAL_ID
-        && !external_id.chars().any(char::is_control);
-    if fine {
-        Ok(())
-    } else {
-        Err(InvalidValue::new(
-            "external id",
-            external_id,
-            "1 to 128 characters without control characters",
-        ))
-    }
-}
+use crate::types::{ExternalId, Role, UserId, UserName};
 
 impl Lab {
     /// The user a front end knows by `external_id` (e.g. `discord:1234`), created with the `user`
@@ -37,10 +20,13 @@ impl Lab {
     /// front end vouches for the identity. Roles are only ever raised through [`Lab::set_role`].
     ///
     /// # Errors
-    /// [`Error::InvalidValue`] for an empty or over-long id.
-    pub async fn ensure_user(&self, external_id: &str, display_name: Option<&str>) -> Result<User> {
-        check_external_id(external_id)?;
-        let external_id = external_id.to_owned();
+    /// [`Error::Internal`] when SQLite fails.
+    pub async fn ensure_user(
+        &self,
+        external_id: &ExternalId,
+        display_name: Option<&str>,
+    ) -> Result<User> {
+        let external_id = external_id.clone();
         let display_name = display_name.map(|d| d.chars().take(100).collect::<String>());
         self.db()
             .write(move |tx| users::ensure_external(tx, &external_id, display_name.as_deref()))
@@ -74,34 +60,21 @@ impl Lab {
     }
 }
 
-fn check_username(name: &str) -> Result<(), InvalidValue> {
-    let fine = !name.is_empty()
-        && name.chars().count() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
-    if fine {
-        Ok(())
-    } else {
-        Err(InvalidValue::new(
-            "user name",
-            name,
-            "1 to 64 ASCII letters, digits and . _ @ -",
-        ))
-    }
-}
-
 fn copy(secret: &SecretString) -> SecretString {
     SecretString::from(secret.expose_secret().to_owned())
 }
 
 /// A valid hash nobody's password matches, verified for unknown user names so that a login
-/// takes as long whether or not the name exists.
-fn decoy_hash() -> &'static str {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| {
-        hash_password(&SecretString::from("pvelab decoy password".to_owned())).unwrap_or_default()
-    })
+/// takes as long whether or not the name exists. Made once per lab, on first need, by the
+/// caller's blocking thread: hashing is as slow as verifying and must never run on an async
+/// worker.
+fn decoy_hash(decoy: &OnceLock<String>) -> String {
+    decoy
+        .get_or_init(|| {
+            hash_password(&SecretString::from("pvelab decoy password".to_owned()))
+                .unwrap_or_default()
+        })
+        .clone()
 }
 
 impl Lab {
@@ -110,20 +83,19 @@ impl Lab {
     ///
     /// # Errors
     /// [`Error::NotPermitted`];
-    /// [`Error::InvalidValue`] for a bad name or password;
+    /// [`Error::InvalidValue`] for a bad password;
     /// [`Error::NameTaken`] when the name is taken.
     pub async fn create_local_user(
         &self,
         actor: &Actor,
-        username: &str,
+        username: &UserName,
         password: &SecretString,
         role: Role,
     ) -> Result<User> {
         authorize(actor, Action::ManageAccounts, ClassRelation::None)?;
-        check_username(username)?;
         let password = copy(password);
         let hash = run_blocking(move || hash_password(&password)).await?;
-        let username = username.to_owned();
+        let username = username.clone();
         self.db()
             .write(move |tx| users::create_local(tx, &username, &hash, role))
             .await
@@ -135,18 +107,23 @@ impl Lab {
     /// # Errors
     /// [`Error::LoginFailed`] for an unknown name or a wrong (or
     /// empty) password, without saying which.
-    pub async fn login(&self, username: &str, password: &SecretString) -> Result<User> {
-        let name = username.to_owned();
+    pub async fn login(&self, username: &UserName, password: &SecretString) -> Result<User> {
+        let name = username.clone();
         let found = self
             .db()
             .read(move |tx| users::by_username(tx, &name))
             .await?;
         let password = copy(password);
         let (user, hash) = match found {
-            Some((user, Some(hash))) => (Some(user), hash),
-            _ => (None, decoy_hash().to_owned()),
+            Some((user, Some(hash))) => (Some(user), Some(hash)),
+            _ => (None, None),
         };
-        let verified = run_blocking(move || Ok(verify_password(&password, &hash))).await?;
+        let decoy = self.decoy();
+        let verified = run_blocking(move || {
+            let hash = hash.unwrap_or_else(|| decoy_hash(&decoy));
+            Ok(verify_password(&password, &hash))
+        })
+        .await?;
         match user {
             Some(user) if verified => Ok(user),
             _ => Err(Error::LoginFailed),

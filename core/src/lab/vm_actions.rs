@@ -26,7 +26,9 @@ impl Lab {
     /// answer within 2 s (unreachable) or refuses.
     pub async fn start_vm(&self, actor: &Actor, class: ClassId, vmid: VmId) -> Result<PowerState> {
         let vm = self.vm_to_control(actor, class, vmid).await?;
-        self.may_start(actor, class, vmid).await?.into_result()?;
+        self.may_start(actor, class, &vm.vm.vm_ref())
+            .await?
+            .into_result()?;
         actions::run(self, &vm, VmAction::Start).await
     }
 
@@ -84,7 +86,11 @@ impl Lab {
         if slot_of(vm.vm.role).is_none() {
             return Err(Error::VmNotOurs {
                 vmid,
-                node: vm.vm.node.unwrap_or_default(),
+                node: vm
+                    .vm
+                    .node
+                    .map(|n| n.as_str().to_owned())
+                    .unwrap_or_default(),
             });
         }
         self.probe(&vm.vm.cluster_id).await?;

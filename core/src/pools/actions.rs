@@ -10,6 +10,7 @@ use std::future::Future;
 use pvelab_proxmox::{Client, ShutdownParams, Upid};
 
 use super::client::{client_for, cluster_error, unreachable};
+use super::converge::read;
 use super::drive::BASELINE;
 use super::marker::Marker;
 use super::observe::{config_fact, power};
@@ -56,17 +57,12 @@ async fn answer<T>(
 }
 
 /// The VM's node: as recorded, else as the cluster lists it.
-async fn node_of(client: &Client, vm: &PoolVmState) -> Result<String> {
+async fn node_of(lab: &Lab, client: &Client, vm: &PoolVmState) -> Result<String> {
     if let Some(node) = &vm.vm.node {
-        if !node.is_empty() {
-            return Ok(node.clone());
-        }
+        return Ok(node.as_str().to_owned());
     }
-    let listed = client
-        .cluster()
-        .vms()
-        .await
-        .map_err(|e| cluster_error(&vm.vm.cluster_id, e))?;
+    let listing = client.cluster();
+    let listed = read(lab, &vm.vm.cluster_id, || listing.vms()).await?;
     listed
         .into_iter()
         .find(|r| r.vmid == Some(vm.vm.vmid.get()))
@@ -85,15 +81,10 @@ pub(crate) async fn run(lab: &Lab, vm: &PoolVmState, action: VmAction) -> Result
     let vmid = vm.vm.vmid.get();
     let config = lab.pools().config().clone();
     let (node, task) = answer(lab, vm, async {
-        let node = node_of(&client, vm).await?;
+        let node = node_of(lab, &client, vm).await?;
         let qemu = client.node(&node).qemu(vmid);
         if action == VmAction::Revert {
-            let fact = config_fact(
-                &qemu
-                    .config()
-                    .await
-                    .map_err(|e| cluster_error(&cluster, e))?,
-            );
+            let fact = config_fact(&read(lab, &cluster, || qemu.config()).await?);
             let ours = slot_of(vm.vm.role).is_some_and(|slot| {
                 fact.marker
                     .as_ref()
@@ -106,18 +97,26 @@ pub(crate) async fn run(lab: &Lab, vm: &PoolVmState, action: VmAction) -> Result
                 });
             }
         }
-        let timeout = config.shutdown_timeout.as_secs();
-        let sent: pvelab_proxmox::Result<Upid> = match action {
-            VmAction::Start => qemu.start().await,
-            VmAction::Shutdown => qemu.shutdown(&ShutdownParams::forced_after(timeout)).await,
-            VmAction::Stop => qemu.stop().await,
-            VmAction::Reboot => qemu.reboot().await,
-            VmAction::Revert => qemu.rollback_snapshot(BASELINE).await,
-        };
-        Ok((node, sent.map_err(|e| cluster_error(&cluster, e))?))
+        let shutdown = ShutdownParams::forced_after(config.shutdown_timeout.as_secs());
+        // Sent again after a transient failure: each of these is harmless to repeat (a second
+        // start finds the VM running, which counts as done).
+        let sent: Upid = read(lab, &cluster, || async {
+            match action {
+                VmAction::Start => qemu.start().await,
+                VmAction::Shutdown => qemu.shutdown(&shutdown).await,
+                VmAction::Stop => qemu.stop().await,
+                VmAction::Reboot => qemu.reboot().await,
+                VmAction::Revert => qemu.rollback_snapshot(BASELINE).await,
+            }
+        })
+        .await?;
+        Ok((node, sent))
     })
     .await?;
-    match client.wait_for_task(&task).await {
+    match client
+        .wait_for_task_with(&task, super::client::task_wait(&config))
+        .await
+    {
         Ok(_) => {}
         Err(pvelab_proxmox::Error::TaskFailed { exit_status, .. })
             if action.already_done(&exit_status) => {}

@@ -34,14 +34,12 @@ pub struct PoolsConfig {
     pub failed_retry_base: Duration,
     /// Longest wait before a failed VM is tried again.
     pub failed_retry_max: Duration,
-    /// Time limit of one HTTP request to Proxmox.
-    pub request_timeout: Duration,
-    /// Requests per second to one cluster (sustained) and the burst allowed above it.
+    /// Requests per second to one cluster (sustained); the lab's client of each cluster is
+    /// built with it. Timeouts and the client's own retries are
+    /// [`ClusterTimeouts`](crate::model::ClusterTimeouts).
     pub requests_per_second: u32,
     /// Requests allowed at once above the sustained rate.
     pub request_burst: u32,
-    /// Retries of a request inside the client (safe cases only: reads, lock timeouts).
-    pub client_retries: u32,
     /// How long a graceful shutdown may take before the VM is forced off.
     pub shutdown_timeout: Duration,
 }
@@ -60,10 +58,8 @@ impl Default for PoolsConfig {
             retry_max: Duration::from_secs(30),
             failed_retry_base: Duration::from_secs(60),
             failed_retry_max: Duration::from_secs(3600),
-            request_timeout: Duration::from_secs(30),
             requests_per_second: 20,
             request_burst: 40,
-            client_retries: 3,
             shutdown_timeout: Duration::from_secs(180),
         }
     }
@@ -82,10 +78,8 @@ impl PoolsConfig {
             retry_max: Duration::from_millis(100),
             failed_retry_base: Duration::from_millis(1),
             failed_retry_max: Duration::from_millis(1),
-            request_timeout: Duration::from_secs(5),
             requests_per_second: 5000,
             request_burst: 5000,
-            client_retries: 2,
             shutdown_timeout: Duration::from_secs(5),
             ..Self::default()
         }

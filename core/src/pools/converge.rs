@@ -20,14 +20,14 @@ use crate::lab::Lab;
 use crate::store::classes;
 use crate::store::pool::managed;
 use crate::store::pool::steps::{self, PoolVmState};
-use crate::types::{ClassId, ClusterId, VmId};
+use crate::types::{ClassId, ClusterId, TemplateId, VmId};
 
 /// A managed class's intent and recorded pool.
 #[derive(Debug, Clone)]
 pub(crate) struct Loaded {
     pub(crate) intent: Intent,
     pub(crate) rows: Vec<PoolVmState>,
-    pub(crate) template_id: Option<i64>,
+    pub(crate) template_id: Option<TemplateId>,
 }
 
 /// The class's intent and rows, or `None` when pvelab does not manage its pool.
@@ -40,7 +40,7 @@ pub(crate) async fn load(lab: &Lab, class: ClassId) -> Result<Option<Loaded>> {
             let Some(managed) = managed::get(tx, class)? else {
                 return Ok(None);
             };
-            let stored = classes::get(tx, class)?;
+            let (stored, deleting) = classes::get_for_pool(tx, class)?;
             let rows = steps::states(tx, class)?;
             Ok(Some(Loaded {
                 intent: Intent {
@@ -55,7 +55,7 @@ pub(crate) async fn load(lab: &Lab, class: ClassId) -> Result<Option<Loaded>> {
                         disk_gb: stored.disk_gb.get(),
                     },
                     deployment_node: stored.deployment_node.map(|n| n.as_str().to_owned()),
-                    deleting: managed.deleting_since.is_some(),
+                    deleting,
                 },
                 rows,
                 template_id: stored.template_id,
@@ -130,6 +130,7 @@ pub(crate) async fn converge(
     let wanted = configs_needed(&intent, &rows, &guests);
     observe::read_configs(
         &client,
+        lab.pools().config(),
         &mut guests,
         &wanted,
         lab.pools().config().vms_per_cluster,
@@ -178,15 +179,38 @@ pub(crate) async fn converge(
     Ok(summary)
 }
 
-/// Deletes a class being deleted once none of its VMs is left; returns whether it did.
+/// Deletes a class being deleted once none of its VMs is left (its VMID range is free then);
+/// returns whether it did.
 async fn finish_deletion(lab: &Lab, class: ClassId) -> Result<bool> {
     lab.db()
-        .write(move |tx| {
-            if !steps::states(tx, class)?.is_empty() {
-                return Ok(false);
-            }
-            classes::delete(tx, class)?;
-            Ok(true)
-        })
+        .write(move |tx| classes::finish_delete(tx, class))
         .await
+}
+
+/// Finishes deleting a class whose pool pvelab does not manage: its VMs were registered by hand
+/// and are never deleted by pvelab, so only their rows go, then the class.
+///
+/// # Errors
+/// [`crate::Error::Internal`] when SQLite fails.
+pub(crate) async fn forget_unmanaged(lab: &Lab, class: ClassId) -> Result<OperationSummary> {
+    let forgotten = lab
+        .db()
+        .write(move |tx| {
+            let rows = steps::states(tx, class)?;
+            for row in &rows {
+                steps::remove(tx, class, row.vm.vmid)?;
+            }
+            classes::finish_delete(tx, class)?;
+            Ok(rows.len())
+        })
+        .await?;
+    Ok(OperationSummary {
+        class: Some(class),
+        total: forgotten,
+        changed: forgotten,
+        notes: vec![format!(
+            "{forgotten} VMs registered by hand were left on Proxmox; the class is gone"
+        )],
+        ..OperationSummary::default()
+    })
 }

@@ -11,7 +11,7 @@ use super::announce;
 use super::marker::{has_tag, with_tag, Marker};
 use super::observe::config_fact;
 use super::placement::CloneSpec;
-use super::plan::{foreign_reason, slot_of, Action, Next};
+use super::plan::{foreign_reason, recorded_node, slot_of, Action, Next};
 use super::retry::{describe, is_exists, is_missing, StepError};
 use super::run::{upid, Run};
 use crate::events::RebuildReason;
@@ -256,7 +256,7 @@ async fn build(
                         .as_ref()
                         .map(|s| s.target_node.clone())
                         .ok()
-                        .or_else(|| state.vm.node.clone())
+                        .or_else(|| recorded_node(&state))
                         .unwrap_or_default();
                     Start::Configure(node)
                 }
@@ -606,7 +606,7 @@ async fn ready(run: &Run, vmid: VmId, rebuilt: Option<RebuildReason>) -> Result<
         .write(move |tx| {
             let state = steps::set_step(tx, class, vmid, VmStep::Ready, &StepChange::default())?;
             if state.vm.needs_reimage && state.vm.assigned_to.is_none() {
-                pool::mark_reimaged(tx, class, vmid)?;
+                pool::mark_reimaged(tx, class, &state.vm.vm_ref())?;
             }
             let mut written = 0;
             if let (Some(reason), Some(holder)) = (rebuilt, state.vm.assigned_to) {
@@ -846,7 +846,7 @@ async fn reimage_released(run: &Run, vmid: VmId) -> Result<Outcome, StepError> {
                 return Ok(None);
             }
             steps::set_step(tx, class, vmid, VmStep::Rebuilding, &StepChange::default())?;
-            Ok(Some(state.vm.node))
+            Ok(Some(recorded_node(&state)))
         })
         .await?;
     let Some(node) = node else {

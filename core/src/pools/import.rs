@@ -7,7 +7,7 @@
 
 use pvelab_proxmox::ConfigUpdate;
 
-use super::client::{client_for, cluster_error, unreachable};
+use super::client::{client_for, within_answer_time};
 use super::facts::{ConfigFact, GIB};
 use super::marker::{with_tag, Marker};
 use super::observe::{self, config_fact};
@@ -80,18 +80,14 @@ impl Survey {
 /// [`crate::Error::Cluster`] when the cluster does not answer within `answer_within`.
 pub(crate) async fn survey(lab: &Lab, cluster: &ClusterId, scheme: VmidScheme) -> Result<Survey> {
     let client = client_for(lab, cluster).await?;
-    let within = lab.pools().config().answer_within;
-    let mut guests = tokio::time::timeout(within, observe::guests(&client))
-        .await
-        .map_err(|_| unreachable(cluster, within))?
-        .map_err(|e| cluster_error(cluster, e))?;
+    let mut guests = within_answer_time(lab, cluster, || observe::guests(&client)).await?;
     guests.retain(|vmid, _| scheme.vmids().contains(vmid));
     let wanted: Vec<u32> = guests
         .values()
         .filter(|g| g.qemu && !g.template)
         .map(|g| g.vmid)
         .collect();
-    observe::read_configs(&client, &mut guests, &wanted, 8).await;
+    observe::read_configs(&client, lab.pools().config(), &mut guests, &wanted, 8).await;
     let mut survey = Survey {
         cluster: cluster.clone(),
         found: Vec::new(),

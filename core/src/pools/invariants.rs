@@ -4,8 +4,9 @@
 //! A pool is whole when every recorded VM exists once on Proxmox with its marker, is ready with
 //! the class's specs, its tag and a `baseline` snapshot; every assignment points at an existing
 //! VM; no student holds two VMs of the class; no VM with the class's marker exists that the
-//! pool does not record; and the pool has as many student VMs as its size (a pool larger than
-//! its size only because students hold the surplus is whole: those are taken only by force).
+//! pool does not record; and every student slot up to the pool size has its VM, none beyond it
+//! that nobody holds (a held VM beyond the size is whole: it is taken only by force, or goes
+//! when its student leaves).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -130,7 +131,7 @@ pub(crate) async fn audit(lab: &Lab, class: ClassId) -> Result<PoolAudit> {
         .filter(|g| g.qemu && (g.tagged || intent.scheme.vmids().contains(&g.vmid)))
         .map(|g| g.vmid)
         .collect();
-    observe::read_configs(&client, &mut guests, &wanted, 8).await;
+    observe::read_configs(&client, lab.pools().config(), &mut guests, &wanted, 8).await;
     let recorded: BTreeSet<u32> = rows.iter().map(|r| r.vm.vmid.get()).collect();
     for row in &rows {
         check_row(&intent, row, &guests, &mut audit);
@@ -173,16 +174,22 @@ pub(crate) async fn audit(lab: &Lab, class: ClassId) -> Result<PoolAudit> {
             audit.problems.push(Discrepancy::HoldsTwo { user, vmids });
         }
     }
-    let live: Vec<&PoolVmState> = rows
+    let live: Vec<(u16, &PoolVmState)> = rows
         .iter()
-        .filter(|r| matches!(r.vm.role, VmRole::Student { .. }))
-        .filter(|r| r.step != VmStep::Deleting && r.vm.status != VmStatus::Deleting)
+        .filter_map(|r| match r.vm.role {
+            VmRole::Student { slot } => Some((slot, r)),
+            _ => None,
+        })
+        .filter(|(_, r)| r.step != VmStep::Deleting && r.vm.status != VmStatus::Deleting)
         .collect();
-    let size = usize::from(intent.pool_size);
-    let free = live.iter().filter(|r| r.vm.assigned_to.is_none()).count();
-    if live.len() < size || (live.len() > size && free > 0) {
+    let size = intent.pool_size;
+    let filled = live.iter().filter(|(slot, _)| *slot <= size).count();
+    let free_beyond = live
+        .iter()
+        .any(|(slot, r)| *slot > size && r.vm.assigned_to.is_none());
+    if filled < usize::from(size) || free_beyond {
         audit.problems.push(Discrepancy::SizeMismatch {
-            intent: intent.pool_size,
+            intent: size,
             actual: live.len(),
         });
     }

@@ -37,6 +37,7 @@ mod run;
 mod state;
 
 pub use config::PoolsConfig;
+pub(crate) use converge::forget_unmanaged;
 pub(crate) use invariants::audit;
 pub use invariants::{Discrepancy, PoolAudit};
 pub use progress::{Operation, OperationKind, OperationSummary, Progress, ProgressEvent};

@@ -7,13 +7,16 @@ use std::collections::BTreeMap;
 
 use pvelab_proxmox::{Client, ClusterResource, GuestConfig, GuestStatus, NodeStatus};
 
+use super::config::PoolsConfig;
+use super::converge::read;
 use super::facts::{ConfigFact, GuestFact, NodeFact, SourceFacts, MIB};
 use super::marker::{has_tag, Marker};
+use super::retry::is_transient;
 use crate::error::Result;
 use crate::lab::Lab;
 use crate::store::clone_sources;
 use crate::store::pool::PowerState;
-use crate::types::ClusterId;
+use crate::types::{ClusterId, TemplateId};
 
 /// Boot disk keys, most likely first.
 const BOOT_DISKS: [&str; 4] = ["scsi0", "virtio0", "sata0", "ide0"];
@@ -105,10 +108,12 @@ pub(crate) fn config_fact(c: &GuestConfig) -> ConfigFact {
     }
 }
 
-/// Reads the configs of `wanted` guests (a few at a time) and attaches them. A config that
-/// cannot be read stays unknown: the planner then waits for that VM instead of guessing.
+/// Reads the configs of `wanted` guests (a few at a time, transient failures tried again) and
+/// attaches them. A config that still cannot be read stays unknown: the planner then waits for
+/// that VM instead of guessing.
 pub(crate) async fn read_configs(
     client: &Client,
+    config: &PoolsConfig,
     guests: &mut BTreeMap<u32, GuestFact>,
     wanted: &[u32],
     parallel: usize,
@@ -123,8 +128,20 @@ pub(crate) async fn read_configs(
             .collect();
         let mut set = tokio::task::JoinSet::new();
         for (vmid, node) in batch {
-            let client = client.clone();
-            set.spawn(async move { (vmid, client.node(node).qemu(vmid).config().await) });
+            let (client, config) = (client.clone(), config.clone());
+            set.spawn(async move {
+                let qemu = client.node(node).qemu(vmid);
+                let mut tries = 0;
+                loop {
+                    match qemu.config().await {
+                        Err(e) if is_transient(&e) && tries < config.step_retries => {
+                            tokio::time::sleep(config.retry_delay(tries)).await;
+                            tries += 1;
+                        }
+                        done => return (vmid, done),
+                    }
+                }
+            });
         }
         while let Some(done) = set.join_next().await {
             if let Ok((vmid, Ok(config))) = done {
@@ -144,7 +161,7 @@ pub(crate) async fn source(
     lab: &Lab,
     client: &Client,
     cluster: &ClusterId,
-    template_id: Option<i64>,
+    template_id: Option<TemplateId>,
     guests: &BTreeMap<u32, GuestFact>,
 ) -> Result<std::result::Result<SourceFacts, String>> {
     let Some(template_id) = template_id else {
@@ -178,7 +195,8 @@ pub(crate) async fn source(
         )));
     };
     let node = found.node.clone();
-    let config = match client.node(&node).qemu(vmid).config().await {
+    let qemu = client.node(&node).qemu(vmid);
+    let config = match read(lab, cluster, || qemu.config()).await {
         Ok(c) => c,
         Err(e) => return Ok(Err(format!("template {vmid} cannot be read: {e}"))),
     };
@@ -191,8 +209,9 @@ pub(crate) async fn source(
                 .and_then(|(_, d)| d.storage().map(str::to_owned))
         })
     });
+    let qemu_node = client.node(&node);
     let shared = match storage {
-        Some(storage) => match client.node(&node).storages(None).await {
+        Some(storage) => match read(lab, cluster, || qemu_node.storages(None)).await {
             Ok(list) => list.iter().any(|s| s.storage == storage && s.shared),
             Err(e) => return Ok(Err(format!("the storages of {node} cannot be read: {e}"))),
         },

@@ -133,6 +133,11 @@ pub(crate) struct Plan {
     pub(crate) notes: Vec<String>,
 }
 
+/// The node a row records for its VM, as text.
+pub(crate) fn recorded_node(row: &PoolVmState) -> Option<String> {
+    row.vm.node.as_ref().map(|n| n.as_str().to_owned())
+}
+
 /// The slot a role has in the VMID plan (manual VMs have none and are never touched).
 pub(crate) fn slot_of(role: VmRole) -> Option<Slot> {
     match role {
@@ -304,7 +309,7 @@ pub(crate) fn plan(intent: &Intent, rows: &[PoolVmState], facts: &Facts, now: Ti
                     }
                     (g, _) => {
                         let node = g.map(|g| g.node.clone());
-                        let near = node.clone().or_else(|| row.vm.node.clone());
+                        let near = node.clone().or_else(|| recorded_node(row));
                         out.actions.push(Action::Rebuild {
                             vmid,
                             node,
@@ -320,7 +325,7 @@ pub(crate) fn plan(intent: &Intent, rows: &[PoolVmState], facts: &Facts, now: Ti
                 }
                 if let (VmStep::Cloning, Some(upid)) = (row.step, &row.task) {
                     // The clone's task decides; its target node is where the VM will be.
-                    let near = guest.map(|g| g.node.clone()).or(row.vm.node.clone());
+                    let near = guest.map(|g| g.node.clone()).or(recorded_node(row));
                     match place(near.as_deref()) {
                         Ok(clone) => out.actions.push(Action::AwaitClone {
                             vmid,
@@ -350,7 +355,7 @@ pub(crate) fn plan(intent: &Intent, rows: &[PoolVmState], facts: &Facts, now: Ti
                             },
                         });
                     }
-                    (None, _) => match place(row.vm.node.as_deref()) {
+                    (None, _) => match place(recorded_node(row).as_deref()) {
                         Ok(clone) => out.actions.push(Action::Clone { vmid, clone }),
                         Err(reason) => out.actions.push(Action::Fail { vmid, reason }),
                     },
@@ -360,8 +365,8 @@ pub(crate) fn plan(intent: &Intent, rows: &[PoolVmState], facts: &Facts, now: Ti
                 let Some(g) = guest else {
                     out.actions.push(Action::Vanished {
                         vmid,
-                        node: row.vm.node.clone(),
-                        clone: place(row.vm.node.as_deref()),
+                        node: recorded_node(row),
+                        clone: place(recorded_node(row).as_deref()),
                     });
                     continue;
                 };
@@ -444,39 +449,32 @@ fn delete_action(
     }
 }
 
-/// The student rows that go when the pool is larger than its size: nobody holds them, highest
-/// slot first. Assigned VMs stay (a forced shrink is a person's decision, taken elsewhere).
+/// The student rows that go when the pool shrank: those beyond its size (slots above it are
+/// never handed out again), as long as nobody holds them. Held ones stay until their student
+/// leaves (a forced shrink is a person's decision, taken in the request's own transaction).
 fn surplus(intent: &Intent, rows: &[PoolVmState], notes: &mut Vec<String>) -> BTreeSet<u32> {
-    let mut live: Vec<&PoolVmState> = rows
+    let beyond: Vec<&PoolVmState> = rows
         .iter()
-        .filter(|r| matches!(r.vm.role, VmRole::Student { .. }))
+        .filter(|r| matches!(r.vm.role, VmRole::Student { slot } if slot > intent.pool_size))
         .filter(|r| r.step != VmStep::Deleting && r.vm.status != VmStatus::Deleting)
         .collect();
-    let size = usize::from(intent.pool_size);
-    if live.len() <= size {
-        return BTreeSet::new();
-    }
-    let extra = live.len() - size;
-    live.sort_by_key(|r| std::cmp::Reverse(r.vm.vmid.get()));
-    let free: Vec<u32> = live
-        .iter()
-        .filter(|r| r.vm.assigned_to.is_none())
-        .take(extra)
-        .map(|r| r.vm.vmid.get())
-        .collect();
-    if free.len() < extra {
+    let held = beyond.iter().filter(|r| r.vm.assigned_to.is_some()).count();
+    if held > 0 {
         notes.push(format!(
-            "{} student VMs are held, so the pool stays {} above its size of {}",
-            extra - free.len(),
-            extra - free.len(),
-            size
+            "{held} student VMs beyond the pool size of {} are held; they go when their \
+             students leave",
+            intent.pool_size
         ));
     }
-    free.into_iter().collect()
+    beyond
+        .iter()
+        .filter(|r| r.vm.assigned_to.is_none())
+        .map(|r| r.vm.vmid.get())
+        .collect()
 }
 
-/// Adds the teacher VM, the base VM and student slots up to the pool size, at the lowest slot
-/// numbers no row of the class uses (a row being deleted still holds its VMID).
+/// Adds the teacher VM, the base VM and the student slots 1 to the pool size that no row
+/// holds (a row being deleted still holds its VMID: its slot is added once it is gone).
 fn add_missing(
     intent: &Intent,
     rows: &[PoolVmState],
@@ -495,23 +493,25 @@ fn add_missing(
             _ => None,
         })
         .collect();
-    let live = rows
-        .iter()
-        .filter(|r| matches!(r.vm.role, VmRole::Student { .. }))
-        .filter(|r| r.step != VmStep::Deleting && r.vm.status != VmStatus::Deleting)
-        .count();
-    let missing = usize::from(intent.pool_size).saturating_sub(live);
-    let free_slots: Vec<u16> = (1..=scheme.student_slots())
-        .filter(|s| !used.contains(s))
-        .take(missing)
-        .collect();
-    if free_slots.len() < missing {
+    let size = intent.pool_size.min(scheme.student_slots());
+    if size < intent.pool_size {
         out.notes.push(format!(
-            "the VMID plan ({scheme}) has no room for {} more student VMs",
-            missing - free_slots.len()
+            "the VMID plan ({scheme}) has room for {} student VMs, not {}",
+            scheme.student_slots(),
+            intent.pool_size
         ));
     }
-    for slot in free_slots {
+    let waiting = rows
+        .iter()
+        .filter(|r| matches!(r.vm.role, VmRole::Student { slot } if slot <= size))
+        .filter(|r| r.step == VmStep::Deleting || r.vm.status == VmStatus::Deleting)
+        .count();
+    if waiting > 0 {
+        out.notes.push(format!(
+            "{waiting} slots wait for their old VM's deletion before they are built again"
+        ));
+    }
+    for slot in (1..=size).filter(|s| !used.contains(s)) {
         if let Some(vmid) = scheme.student_vmid(slot) {
             roles.push((vmid, VmRole::Student { slot }));
         }

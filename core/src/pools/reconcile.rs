@@ -13,12 +13,13 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::client::client_for;
-use super::converge::{converge, read};
+use super::converge::{converge, forget_unmanaged, read};
 use super::observe;
 use super::progress::{OperationSummary, Reporter};
 use crate::db::time::ts_to_sql;
 use crate::error::{Error, Result};
 use crate::lab::Lab;
+use crate::store::classes;
 use crate::store::pool::{managed, operations};
 use crate::types::{ClassId, ClusterId};
 
@@ -62,13 +63,22 @@ impl ReconcileReport {
 /// [`Error::Internal`] when the database fails; cluster failures are in the report.
 pub(crate) async fn reconcile(lab: &Lab) -> Result<ReconcileReport> {
     let opened = ts_to_sql(lab.pools().opened_at());
-    let (pools, interrupted) = lab
+    let (pools, unmanaged, interrupted) = lab
         .db()
         .write(move |tx| {
             let closed = operations::close_interrupted(tx, &opened)?;
-            Ok((managed::list(tx)?, closed))
+            let pools = managed::list(tx)?;
+            // Classes being deleted whose pool pvelab never managed: nothing on Proxmox is ours.
+            let unmanaged: Vec<ClassId> = classes::deleting(tx)?
+                .into_iter()
+                .filter(|c| !pools.iter().any(|p| p.class == *c))
+                .collect();
+            Ok((pools, unmanaged, closed))
         })
         .await?;
+    for class in unmanaged {
+        forget_unmanaged(lab, class).await?;
+    }
     let mut by_cluster: BTreeMap<ClusterId, Vec<ClassId>> = BTreeMap::new();
     for pool in pools {
         by_cluster.entry(pool.cluster).or_default().push(pool.class);

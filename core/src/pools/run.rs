@@ -63,7 +63,11 @@ impl Run {
     pub(crate) async fn wait(&self, vmid: VmId, upid: &Upid) -> pvelab_proxmox::Result<()> {
         let mut tries = 0;
         loop {
-            match self.client.wait_for_task(upid).await {
+            match self
+                .client
+                .wait_for_task_with(upid, super::client::task_wait(self.config()))
+                .await
+            {
                 Ok(_) => return Ok(()),
                 Err(e @ pvelab_proxmox::Error::TaskFailed { .. }) => return Err(e),
                 Err(e) if is_transient(&e) && tries < self.config().step_retries => {

@@ -1,4 +1,4 @@
-//! The orchestration's process-local state: settings, clients, the clone slots of each node, a
+//! The orchestration's process-local state: settings, the clone slots of each node, a
 //! bound per cluster, and which VMs are being worked on right now.
 //!
 //! None of this is a record: it only keeps this process from overrunning a node or working on
@@ -8,7 +8,6 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use pvelab_proxmox::Client;
 use tokio::sync::Semaphore;
 
 use super::config::PoolsConfig;
@@ -20,7 +19,6 @@ pub(crate) struct Pools {
     config: PoolsConfig,
     /// When this lab was opened: operations still open from before were cut short.
     opened_at: jiff::Timestamp,
-    clients: Mutex<HashMap<ClusterId, Client>>,
     clone_slots: Mutex<HashMap<(ClusterId, String), Arc<Semaphore>>>,
     cluster_slots: Mutex<HashMap<ClusterId, Arc<Semaphore>>>,
     busy: Arc<Mutex<HashSet<(ClusterId, u32)>>>,
@@ -35,7 +33,6 @@ impl Pools {
         Self {
             config,
             opened_at,
-            clients: Mutex::default(),
             clone_slots: Mutex::default(),
             cluster_slots: Mutex::default(),
             busy: Arc::default(),
@@ -48,18 +45,6 @@ impl Pools {
 
     pub(crate) fn opened_at(&self) -> jiff::Timestamp {
         self.opened_at
-    }
-
-    pub(crate) fn cached_client(&self, cluster: &ClusterId) -> Option<Client> {
-        lock(&self.clients).get(cluster).cloned()
-    }
-
-    /// Keeps `client` for `cluster` unless another task was faster; returns the kept one.
-    pub(crate) fn keep_client(&self, cluster: &ClusterId, client: Client) -> Client {
-        lock(&self.clients)
-            .entry(cluster.clone())
-            .or_insert(client)
-            .clone()
     }
 
     /// The clone slots of `node` on `cluster` (`clones_per_node` permits).

@@ -46,7 +46,7 @@ pub fn check(window: Option<HoursWindow>, zone: &ClassTimeZone, now: Timestamp) 
     match window {
         Some(w) if !is_within(w, zone, now) => Err(Error::OutsideHours {
             window: w,
-            zone: zone.name().to_owned(),
+            zone: zone.clone(),
             local_time: local_time(zone, now),
         }),
         _ => Ok(()),
@@ -175,7 +175,7 @@ mod tests {
                 local_time,
             } => {
                 assert_eq!(*window, w(8, 18));
-                assert_eq!(zone, "Europe/Berlin");
+                assert_eq!(zone.name(), "Europe/Berlin");
                 assert_eq!(*local_time, Time::constant(19, 12, 40, 0));
             }
             other => panic!("expected OutsideHours, got {other:?}"),

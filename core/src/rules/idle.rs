@@ -7,7 +7,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::types::{IdleMinutes, IdleThreshold};
+use crate::types::{IdleMinutes, IdleThreshold, InvalidValue};
 
 /// One CPU measurement of a VM.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -19,17 +19,64 @@ pub struct CpuSample {
     pub percent: f64,
 }
 
-/// The class's idle rule plus how dense samples must be.
+/// The class's idle rule plus how dense samples must be. Private fields: every value is a
+/// policy under which a verdict of "idle" needs samples.
+///
+/// The longest allowed gap between samples must be positive and shorter than the span: with a
+/// gap as long as the span, no samples at all would "cover" it and an unmonitored VM would be
+/// shut down as idle.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IdlePolicy {
+    threshold: IdleThreshold,
+    span: IdleMinutes,
+    max_gap: SignedDuration,
+}
+
+impl IdlePolicy {
+    /// A policy: samples strictly below `threshold` percent count as idle, the VM must be idle
+    /// for `span`, and two samples (or a span's end and the nearest sample) may be at most
+    /// `max_gap` apart (typically a little more than the sampling interval); a longer gap is
+    /// unknown time.
+    ///
+    /// # Errors
+    /// [`InvalidValue`] when `max_gap` is not positive or not shorter than the span.
+    pub fn new(
+        threshold: IdleThreshold,
+        span: IdleMinutes,
+        max_gap: SignedDuration,
+    ) -> Result<Self, InvalidValue> {
+        let span_length = SignedDuration::from_mins(i64::from(span.get()));
+        if !max_gap.is_positive() || max_gap >= span_length {
+            return Err(InvalidValue::new(
+                "idle sample gap",
+                format!("{max_gap:#}"),
+                format!(
+                    "a gap longer than zero and shorter than the idle span ({:#})",
+                    span_length
+                ),
+            ));
+        }
+        Ok(Self {
+            threshold,
+            span,
+            max_gap,
+        })
+    }
+
     /// Samples strictly below this percentage count as idle.
-    pub threshold: IdleThreshold,
+    pub fn threshold(&self) -> IdleThreshold {
+        self.threshold
+    }
+
     /// How long the VM must be idle.
-    pub span: IdleMinutes,
-    /// The longest allowed distance between two samples (and between the span's ends and the
-    /// nearest sample); a longer gap is unknown time. Typically a little more than the sampling
-    /// interval.
-    pub max_gap: SignedDuration,
+    pub fn span(&self) -> IdleMinutes {
+        self.span
+    }
+
+    /// The longest allowed distance between two samples.
+    pub fn max_gap(&self) -> SignedDuration {
+        self.max_gap
+    }
 }
 
 /// The outcome of [`decide`].
@@ -55,7 +102,7 @@ impl IdleVerdict {
     }
 }
 
-/// Decides whether the VM was idle during the `policy.span` before `now`.
+/// Decides whether the VM was idle during the policy's span before `now`.
 ///
 /// Samples may come in any order; samples after `now` are ignored. A sample whose value is not
 /// a finite number counts as busy.
@@ -65,11 +112,11 @@ impl IdleVerdict {
 /// use jiff::{SignedDuration, Timestamp};
 /// use pvelab_core::rules::idle::{decide, CpuSample, IdlePolicy, IdleVerdict};
 /// use pvelab_core::types::{IdleMinutes, IdleThreshold};
-/// let policy = IdlePolicy {
-///     threshold: IdleThreshold::new(5)?,
-///     span: IdleMinutes::new(30)?,
-///     max_gap: SignedDuration::from_mins(2),
-/// };
+/// let policy = IdlePolicy::new(
+///     IdleThreshold::new(5)?,
+///     IdleMinutes::new(30)?,
+///     SignedDuration::from_mins(2),
+/// )?;
 /// let now: Timestamp = "2026-11-26T12:00:00Z".parse()?;
 /// let quiet: Vec<CpuSample> = (0..=30)
 ///     .map(|m| CpuSample { at: now - SignedDuration::from_mins(m), percent: 1.0 })
@@ -120,11 +167,25 @@ mod tests {
     }
 
     fn policy() -> IdlePolicy {
-        IdlePolicy {
-            threshold: IdleThreshold::new(10).unwrap(),
-            span: IdleMinutes::new(30).unwrap(),
-            max_gap: SignedDuration::from_mins(2),
+        IdlePolicy::new(
+            IdleThreshold::new(10).unwrap(),
+            IdleMinutes::new(30).unwrap(),
+            SignedDuration::from_mins(2),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_gap_as_long_as_the_span_or_not_positive_is_refused() {
+        let (threshold, span) = (
+            IdleThreshold::new(10).unwrap(),
+            IdleMinutes::new(30).unwrap(),
+        );
+        for gap in [30, 31, 0, -1] {
+            let e = IdlePolicy::new(threshold, span, SignedDuration::from_mins(gap)).unwrap_err();
+            assert_eq!(e.field(), "idle sample gap", "{gap}");
         }
+        assert!(IdlePolicy::new(threshold, span, SignedDuration::from_secs(29 * 60 + 59)).is_ok());
     }
 
     /// Samples every minute from `to` up to `from` minutes ago (inclusive), newest first, all at

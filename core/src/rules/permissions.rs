@@ -2,7 +2,7 @@
 //!
 //! | operation | user | teacher, own or co-owned class | teacher, other class | adminer |
 //! |---|---|---|---|---|
-//! | join a class, look a class up, see oneself, see and control own VMs, leave a class | yes | yes | yes | yes |
+//! | join a class, look up a class one is in, see oneself, see and control own VMs, leave a class | yes | yes | yes | yes |
 //! | create a class, see other users | no | yes | yes | yes |
 //! | class settings, tokens, pool size, assign / unassign, reset usage, publish template, list students and their VMs, control students' VMs | no | yes | no | yes |
 //! | delete a class, add / remove co-owners | no | primary teacher only | no | yes |
@@ -26,7 +26,9 @@ pub enum Action {
     JoinClass,
     /// See one's own VMs.
     ViewOwnVms,
-    /// Look a class up by id or name (its join token is never shown).
+    /// Look a class up by id or name (its join token is never shown). Only classes the actor
+    /// teaches, co-owns or is enrolled in (adminers: all) are found; the facade reports any
+    /// other as not found.
     ViewClass,
     /// Start, stop, restart, revert or reimage one's own VM.
     ControlOwnVm,
@@ -61,7 +63,8 @@ pub enum Action {
     ManageClusters,
     /// Read or change system settings.
     ManageSettings,
-    /// List the classes of every front-end scope at once (one scope's classes are open to all).
+    /// List the classes of every front-end scope at once (within one scope, everyone lists the
+    /// classes they are in).
     ListAllClasses,
     /// Change users' roles.
     ManageRoles,
@@ -357,10 +360,10 @@ pub fn is_permitted(
 /// # Examples
 /// ```
 /// use pvelab_core::rules::permissions::{authorize, Action, ClassRelation};
-/// use pvelab_core::types::Role;
+/// use pvelab_core::types::{ExternalId, Role};
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let lab = pvelab_core::Lab::open_in_memory().await?;
-/// let tom = lab.ensure_user("discord:2", Some("Tom")).await?;
+/// let tom = lab.ensure_user(&ExternalId::parse("discord:2")?, Some("Tom")).await?;
 /// let teacher = lab.actor_with_role(tom.id, Role::Teacher);
 /// assert!(authorize(&teacher, Action::ResizePool, ClassRelation::CoOwner).is_ok());
 /// assert!(authorize(&teacher, Action::DeleteClass, ClassRelation::CoOwner).is_err());

@@ -4,7 +4,7 @@
 use jiff::SignedDuration;
 
 use crate::error::{Error, Result};
-use crate::types::UsageQuota;
+use crate::types::{QuotaWarnedLevel, UsageQuota};
 
 /// The share of the quota at which the student is warned.
 pub const WARNING_PERCENT: u32 = 80;
@@ -20,6 +20,23 @@ pub enum QuotaLevel {
     Warning,
     /// The limit is reached: starts are refused and a running VM is shut down.
     Exhausted,
+}
+
+impl QuotaLevel {
+    /// The alert a student at this level has been sent once told: none below 80 %.
+    pub fn alert(self) -> QuotaWarnedLevel {
+        match self {
+            QuotaLevel::Unlimited | QuotaLevel::Normal => QuotaWarnedLevel::None,
+            QuotaLevel::Warning => QuotaWarnedLevel::Warning,
+            QuotaLevel::Exhausted => QuotaWarnedLevel::Exhausted,
+        }
+    }
+}
+
+/// The level a usage update newly reached, given the alert already sent for the current usage
+/// period and limit: the moment to tell the student (once per level).
+pub fn newly_reached(level: QuotaLevel, already: QuotaWarnedLevel) -> Option<QuotaLevel> {
+    (level.alert() > already).then_some(level)
 }
 
 /// A student's usage measured against the class quota.
@@ -168,6 +185,26 @@ mod tests {
         assert_eq!(crossed(10.0, 11.0, q(10)), None);
         assert_eq!(crossed(1.0, 30.0, q(10)), Some(QuotaLevel::Exhausted));
         assert_eq!(crossed(1.0, 30.0, UsageQuota::UNLIMITED), None);
+    }
+
+    #[test]
+    fn a_level_is_reached_once_until_the_sent_alert_is_cleared() {
+        let sent = QuotaWarnedLevel::None;
+        assert_eq!(newly_reached(QuotaLevel::Normal, sent), None);
+        assert_eq!(
+            newly_reached(QuotaLevel::Warning, sent),
+            Some(QuotaLevel::Warning)
+        );
+        let sent = QuotaLevel::Warning.alert();
+        assert_eq!(newly_reached(QuotaLevel::Warning, sent), None);
+        assert_eq!(
+            newly_reached(QuotaLevel::Exhausted, sent),
+            Some(QuotaLevel::Exhausted)
+        );
+        assert_eq!(
+            newly_reached(QuotaLevel::Warning, QuotaWarnedLevel::Exhausted),
+            None
+        );
     }
 
     #[test]

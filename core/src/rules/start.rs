@@ -35,7 +35,7 @@ pub struct StartRequest<'a> {
     pub zone: &'a ClassTimeZone,
     /// The class's usage quota.
     pub quota: UsageQuota,
-    /// Hours the VM has used since the last reset.
+    /// Hours the student has used in this class since a teacher last reset their usage.
     pub used_hours: f64,
     /// The current instant.
     pub now: Timestamp,
@@ -58,8 +58,8 @@ pub enum StartRefusal {
     OutsideHours {
         /// The allowed hours.
         window: HoursWindow,
-        /// The zone's IANA name.
-        zone: String,
+        /// The zone the hours are read in.
+        zone: ClassTimeZone,
         /// The current local time there.
         local_time: Time,
     },
@@ -129,10 +129,10 @@ impl StartDecision {
 /// ```
 /// use pvelab_core::rules::permissions::ClassRelation;
 /// use pvelab_core::rules::start::{may_start, StartDecision, StartRefusal, StartRequest};
-/// use pvelab_core::types::{ClassTimeZone, HoursWindow, Role, UsageQuota};
+/// use pvelab_core::types::{ClassTimeZone, ExternalId, HoursWindow, Role, UsageQuota};
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let lab = pvelab_core::Lab::open_in_memory().await?;
-/// let sam = lab.ensure_user("discord:7", Some("Sam")).await?;
+/// let sam = lab.ensure_user(&ExternalId::parse("discord:7")?, Some("Sam")).await?;
 /// let student = lab.actor_with_role(sam.id, Role::User);
 /// let zone = ClassTimeZone::parse("Europe/Berlin")?;
 /// let request = StartRequest {
@@ -184,7 +184,7 @@ fn decide(req: &StartRequest<'_>) -> Result<(), StartRefusal> {
         if !hours::is_within(window, req.zone, req.now) {
             return Err(StartRefusal::OutsideHours {
                 window,
-                zone: req.zone.name().to_owned(),
+                zone: req.zone.clone(),
                 local_time: hours::local_time(req.zone, req.now),
             });
         }

@@ -47,7 +47,7 @@ fn a_student_is_refused_outside_hours_with_window_and_local_time() {
         d,
         StartDecision::Refused(StartRefusal::OutsideHours {
             window: HoursWindow::new(8, 18).unwrap(),
-            zone: "Europe/Berlin".into(),
+            zone: zone(),
             local_time: Time::constant(19, 12, 0, 0),
         })
     );

@@ -11,7 +11,7 @@ use crate::db::time::now_sql;
 use crate::error::Result;
 use crate::types::{
     ClassId, ClassTimeZone, ClusterId, Cores, DiskGb, HoursWindow, MemoryMb, NodeName, PoolSize,
-    UsageQuota,
+    TemplateId, UsageQuota,
 };
 
 /// Changes to a class's settings; `None` leaves a field as it is.
@@ -37,10 +37,11 @@ pub struct ClassSettings {
     pub hours: Option<Option<HoursWindow>>,
     /// New time zone (`Some(None)` = system default).
     pub time_zone: Option<Option<ClassTimeZone>>,
-    /// New usage quota.
+    /// New usage quota. Changing it clears the quota alerts already sent, so students are
+    /// warned again against the new limit.
     pub max_usage: Option<UsageQuota>,
-    /// New template.
-    pub template_id: Option<Option<i64>>,
+    /// New template (`Some(None)` clears it): a cluster template or one of the class's own.
+    pub template_id: Option<Option<TemplateId>>,
 }
 
 impl ClassSettings {
@@ -79,8 +80,9 @@ impl ClassSettings {
 /// Applies a settings change.
 ///
 /// # Errors
-/// [`Error::InvalidValue`] when a new pool size does not fit the class's VMID plan;
-/// [`Error::NotFound`] when the class does not exist.
+/// [`Error::InvalidValue`] when a new pool size does not fit the class's VMID plan or the new
+/// template belongs to another class; [`Error::NotFound`] when the class or the template does
+/// not exist.
 pub(crate) fn update(conn: &Connection, id: ClassId, change: &ClassSettings) -> Result<Class> {
     let class = get(conn, id)?;
     let mut values: Vec<(Classes, SimpleExpr)> = Vec::new();
@@ -143,9 +145,16 @@ pub(crate) fn update(conn: &Connection, id: ClassId, change: &ClassSettings) -> 
     }
     if let Some(q) = change.max_usage {
         values.push((Classes::MaxUsageHours, i64::from(q.get()).into()));
+        if q != class.max_usage {
+            // An alert sent against the old limit says nothing about the new one.
+            super::usage::clear_alerts(conn, id)?;
+        }
     }
     if let Some(t) = change.template_id {
-        values.push((Classes::TemplateId, t.into()));
+        if let Some(template) = t {
+            super::templates::check_usable(conn, template, Some(id))?;
+        }
+        values.push((Classes::TemplateId, t.map(TemplateId::get).into()));
     }
     values.push((Classes::UpdatedAt, now_sql().into()));
     let update = Query::update()

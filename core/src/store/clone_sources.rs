@@ -9,7 +9,7 @@ use super::{execute, query_all, query_opt, stored, Cols};
 use crate::db::schema::Templates;
 use crate::db::time::now_sql;
 use crate::error::{Entity, Error, Result};
-use crate::types::{ClusterId, NodeName, UserId, VmId};
+use crate::types::{ClusterId, NodeName, TemplateId, UserId, VmId};
 
 /// A template to record: a PVE template VM on a cluster, or a per-node replica of one.
 #[derive(Debug, Clone)]
@@ -29,8 +29,8 @@ pub struct NewTemplate {
 /// A recorded template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateInfo {
-    /// The row id classes refer to (`template_id`).
-    pub id: i64,
+    /// The id classes refer to (`template_id`).
+    pub id: TemplateId,
     /// The name.
     pub name: String,
     /// Its cluster.
@@ -54,7 +54,7 @@ const COLUMNS: [Templates; 7] = [
 ];
 
 fn map(c: &mut Cols<'_, '_>) -> Result<TemplateInfo> {
-    let id = c.next()?;
+    let id = TemplateId::new(c.next()?);
     let name = c.next()?;
     let cluster_id = c
         .next::<Option<String>>()?
@@ -82,11 +82,11 @@ fn map(c: &mut Cols<'_, '_>) -> Result<TemplateInfo> {
 ///
 /// # Errors
 /// [`Error::Internal`] when SQLite fails.
-pub(crate) fn get(conn: &Connection, id: i64) -> Result<Option<TemplateInfo>> {
+pub(crate) fn get(conn: &Connection, id: TemplateId) -> Result<Option<TemplateInfo>> {
     let select = Query::select()
         .columns(COLUMNS)
         .from(Templates::Table)
-        .and_where(Expr::col(Templates::Id).eq(id))
+        .and_where(Expr::col(Templates::Id).eq(id.get()))
         .to_owned();
     query_opt(conn, &select, map)
 }
@@ -156,6 +156,6 @@ pub(crate) fn insert(
         ])
         .to_owned();
     execute(conn, &insert)?;
-    get(conn, conn.last_insert_rowid())?
+    get(conn, TemplateId::new(conn.last_insert_rowid()))?
         .ok_or_else(|| Error::internal("a template row vanished right after its insert"))
 }

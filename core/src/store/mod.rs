@@ -14,6 +14,7 @@ pub(crate) mod enrollment;
 pub(crate) mod outbox;
 pub(crate) mod pool;
 pub(crate) mod settings;
+pub(crate) mod templates;
 pub(crate) mod tokens;
 pub(crate) mod usage;
 pub(crate) mod users;
@@ -91,6 +92,11 @@ impl Cols<'_, '_> {
     /// The next column as a 0/1 boolean.
     pub(crate) fn flag(&mut self) -> Result<bool> {
         Ok(self.next::<i64>()? != 0)
+    }
+
+    /// Skips `n` columns (the rest of a record a `LEFT JOIN` found no row for).
+    pub(crate) fn skip(&mut self, n: usize) {
+        self.next += n;
     }
 }
 

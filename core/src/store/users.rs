@@ -9,7 +9,7 @@ use super::{execute, query_opt, stored, Cols};
 use crate::db::schema::Users;
 use crate::db::time::{now_sql, ts_from_sql};
 use crate::error::{Entity, Error, Result};
-use crate::types::{InvalidValue, Role, UserId};
+use crate::types::{ExternalId, InvalidValue, Role, UserId, UserName};
 
 /// A user as the lab knows them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,9 +17,9 @@ pub struct User {
     /// The lab's id.
     pub id: UserId,
     /// Local login name, if the user has one.
-    pub username: Option<String>,
+    pub username: Option<UserName>,
     /// The front end's id for the user (opaque to the core), if any.
-    pub external_id: Option<String>,
+    pub external_id: Option<ExternalId>,
     /// A name to show; not an identity.
     pub display_name: Option<String>,
     /// The role stored for the user.
@@ -39,7 +39,8 @@ impl User {
     }
 }
 
-const COLUMNS: [Users; 6] = [
+/// The columns [`map`] reads, in its order (qualify them with the table in joins).
+pub(crate) const COLUMNS: [Users; 6] = [
     Users::Id,
     Users::Username,
     Users::ExternalId,
@@ -48,11 +49,17 @@ const COLUMNS: [Users; 6] = [
     Users::CreatedAt,
 ];
 
-fn map(c: &mut Cols<'_, '_>) -> Result<User> {
+pub(crate) fn map(c: &mut Cols<'_, '_>) -> Result<User> {
     Ok(User {
         id: UserId::new(c.next()?),
-        username: c.next()?,
-        external_id: c.next()?,
+        username: c
+            .next::<Option<String>>()?
+            .map(|n| stored(UserName::parse(&n)))
+            .transpose()?,
+        external_id: c
+            .next::<Option<String>>()?
+            .map(|n| stored(ExternalId::parse(&n)))
+            .transpose()?,
         display_name: c.next()?,
         role: stored(Role::parse(&c.next::<String>()?))?,
         created_at: ts_from_sql(&c.next::<String>()?)?,
@@ -66,7 +73,7 @@ fn map(c: &mut Cols<'_, '_>) -> Result<User> {
 /// [`Error::Internal`] when SQLite fails.
 pub(crate) fn ensure_external(
     conn: &Connection,
-    external_id: &str,
+    external_id: &ExternalId,
     display_name: Option<&str>,
 ) -> Result<User> {
     let mut insert = Query::insert();
@@ -79,7 +86,7 @@ pub(crate) fn ensure_external(
             Users::CreatedAt,
         ])
         .values_panic([
-            external_id.into(),
+            external_id.as_str().into(),
             display_name.map(str::to_owned).into(),
             Role::User.as_str().into(),
             now_sql().into(),
@@ -92,8 +99,12 @@ pub(crate) fn ensure_external(
     }
     insert.on_conflict(on_conflict);
     execute(conn, &insert)?;
-    by_external_id(conn, external_id)?
-        .ok_or_else(|| Error::not_found(Entity::User, format!("with external id {external_id:?}")))
+    by_external_id(conn, external_id)?.ok_or_else(|| {
+        Error::not_found(
+            Entity::User,
+            format!("with external id {:?}", external_id.as_str()),
+        )
+    })
 }
 
 /// Creates a local user with a login name and a password hash.
@@ -102,7 +113,7 @@ pub(crate) fn ensure_external(
 /// [`Error::NameTaken`] when the name is taken; [`Error::Internal`] otherwise.
 pub(crate) fn create_local(
     conn: &Connection,
-    username: &str,
+    username: &UserName,
     password_hash: &str,
     role: Role,
 ) -> Result<User> {
@@ -115,7 +126,7 @@ pub(crate) fn create_local(
             Users::CreatedAt,
         ])
         .values_panic([
-            username.into(),
+            username.as_str().into(),
             password_hash.into(),
             role.as_str().into(),
             now_sql().into(),
@@ -124,7 +135,7 @@ pub(crate) fn create_local(
     if by_username(conn, username)?.is_some() {
         return Err(Error::NameTaken {
             entity: Entity::User,
-            name: username.to_owned(),
+            name: username.to_string(),
         });
     }
     execute(conn, &insert)?;
@@ -148,11 +159,11 @@ pub(crate) fn get(conn: &Connection, id: UserId) -> Result<User> {
 ///
 /// # Errors
 /// [`Error::Internal`] when SQLite fails.
-pub(crate) fn by_external_id(conn: &Connection, external_id: &str) -> Result<Option<User>> {
+pub(crate) fn by_external_id(conn: &Connection, external_id: &ExternalId) -> Result<Option<User>> {
     let select = Query::select()
         .columns(COLUMNS)
         .from(Users::Table)
-        .and_where(Expr::col(Users::ExternalId).eq(external_id))
+        .and_where(Expr::col(Users::ExternalId).eq(external_id.as_str()))
         .to_owned();
     query_opt(conn, &select, map)
 }
@@ -163,13 +174,13 @@ pub(crate) fn by_external_id(conn: &Connection, external_id: &str) -> Result<Opt
 /// [`Error::Internal`] when SQLite fails.
 pub(crate) fn by_username(
     conn: &Connection,
-    username: &str,
+    username: &UserName,
 ) -> Result<Option<(User, Option<String>)>> {
     let select = Query::select()
         .columns(COLUMNS)
         .column(Users::PasswordHash)
         .from(Users::Table)
-        .and_where(Expr::col(Users::Username).eq(username))
+        .and_where(Expr::col(Users::Username).eq(username.as_str()))
         .to_owned();
     query_opt(conn, &select, |c| Ok((map(c)?, c.next()?)))
 }

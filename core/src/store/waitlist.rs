@@ -4,8 +4,9 @@ use jiff::Timestamp;
 use rusqlite::Connection;
 use sea_query::{Expr, ExprTrait, Func, OnConflict, Order, Query};
 
+use super::users::{self, User};
 use super::{execute, query_all, query_opt};
-use crate::db::schema::Waitlist;
+use crate::db::schema::{Users, Waitlist};
 use crate::db::time::{now_sql, ts_from_sql};
 use crate::error::Result;
 use crate::types::{ClassId, UserId};
@@ -82,18 +83,23 @@ pub(crate) fn first(conn: &Connection, class: ClassId) -> Result<Option<UserId>>
     query_opt(conn, &select, |c| Ok(UserId::new(c.next()?)))
 }
 
-/// The class's waitlist in order, with the time each user joined it.
+/// The class's waitlist in order, each user with the time they joined it: one query.
 ///
 /// # Errors
 /// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
-pub(crate) fn list(conn: &Connection, class: ClassId) -> Result<Vec<(UserId, Timestamp)>> {
+pub(crate) fn list(conn: &Connection, class: ClassId) -> Result<Vec<(User, Timestamp)>> {
     let select = Query::select()
-        .columns([Waitlist::UserId, Waitlist::EnqueuedAt])
+        .columns(users::COLUMNS.map(|c| (Users::Table, c)))
+        .column((Waitlist::Table, Waitlist::EnqueuedAt))
         .from(Waitlist::Table)
-        .and_where(Expr::col(Waitlist::ClassId).eq(class.get()))
-        .order_by(Waitlist::Id, Order::Asc)
+        .inner_join(
+            Users::Table,
+            Expr::col((Users::Table, Users::Id)).equals((Waitlist::Table, Waitlist::UserId)),
+        )
+        .and_where(Expr::col((Waitlist::Table, Waitlist::ClassId)).eq(class.get()))
+        .order_by((Waitlist::Table, Waitlist::Id), Order::Asc)
         .to_owned();
     query_all(conn, &select, |c| {
-        Ok((UserId::new(c.next()?), ts_from_sql(&c.next::<String>()?)?))
+        Ok((users::map(c)?, ts_from_sql(&c.next::<String>()?)?))
     })
 }

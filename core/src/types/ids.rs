@@ -1,4 +1,4 @@
-//! Identifiers: database row ids of users and classes, and Proxmox VMIDs.
+//! Identifiers: database row ids of users, classes and templates, and Proxmox VMIDs.
 
 use std::fmt;
 
@@ -47,9 +47,20 @@ row_id! {
     ClassId
 }
 
+row_id! {
+    /// The id of a template (a `templates` row: a cluster's base image or a class's own
+    /// published version).
+    TemplateId
+}
+
 bounded_int! {
     /// A Proxmox VE VMID: 100 to 999,999,999 (PVE reserves 0-99 and allows nine digits).
-    VmId(u32), field = "VMID", min = 100, max = 999_999_999,
+    ///
+    /// The range is defined once, by the Proxmox client ([`pvelab_proxmox::MIN_VMID`] and
+    /// [`pvelab_proxmox::MAX_VMID`]); [`VmId::MIN`] and [`VmId::MAX`] are those constants, the
+    /// VMID plans derive their prefixes from them, and a test checks that the schema's CHECKs
+    /// agree.
+    VmId(u32), field = "VMID", min = pvelab_proxmox::MIN_VMID, max = pvelab_proxmox::MAX_VMID,
     allowed = "a whole number from 100 to 999999999"
 }
 
@@ -78,8 +89,20 @@ mod tests {
     }
 
     #[test]
+    fn the_vmid_range_is_the_proxmox_clients_and_its_message_says_so() {
+        assert_eq!(
+            (VmId::MIN, VmId::MAX),
+            (pvelab_proxmox::MIN_VMID, pvelab_proxmox::MAX_VMID)
+        );
+        let e = VmId::new(i64::from(VmId::MAX) + 1).unwrap_err();
+        assert!(e.allowed().contains(&VmId::MIN.to_string()), "{e}");
+        assert!(e.allowed().contains(&VmId::MAX.to_string()), "{e}");
+    }
+
+    #[test]
     fn row_ids_keep_their_value() {
         assert_eq!(UserId::new(7).get(), 7);
         assert_eq!(ClassId::new(9).to_string(), "9");
+        assert_eq!(TemplateId::new(3).get(), 3);
     }
 }

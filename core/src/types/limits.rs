@@ -1,6 +1,10 @@
-//! Per-class limits: auto-shutdown thresholds and the usage quota.
+//! Per-class limits: auto-shutdown thresholds, the usage quota and the quota warning already
+//! given.
+
+use std::fmt;
 
 use super::bounded::bounded_int;
+use super::InvalidValue;
 
 bounded_int! {
     /// CPU usage in percent below which a VM counts as idle: 1 to 100.
@@ -37,9 +41,71 @@ impl UsageQuota {
     }
 }
 
+/// The highest quota alert already sent to a student for their current usage period, so each
+/// alert is sent once. Stored as the percentage it stands for (0, 80 or 100).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum QuotaWarnedLevel {
+    /// No alert yet.
+    #[default]
+    None,
+    /// The 80 % warning was sent.
+    Warning,
+    /// The "quota used up" alert was sent.
+    Exhausted,
+}
+
+impl QuotaWarnedLevel {
+    /// The stored percentage: 0, 80 or 100.
+    pub fn percent(self) -> u8 {
+        match self {
+            QuotaWarnedLevel::None => 0,
+            QuotaWarnedLevel::Warning => 80,
+            QuotaWarnedLevel::Exhausted => 100,
+        }
+    }
+
+    /// Reads a stored percentage.
+    ///
+    /// # Errors
+    /// [`InvalidValue`] for anything but 0, 80 or 100.
+    pub fn from_percent(percent: i64) -> Result<Self, InvalidValue> {
+        match percent {
+            0 => Ok(QuotaWarnedLevel::None),
+            80 => Ok(QuotaWarnedLevel::Warning),
+            100 => Ok(QuotaWarnedLevel::Exhausted),
+            other => Err(InvalidValue::new(
+                "quota warning level",
+                other,
+                "0, 80 or 100 (percent)",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for QuotaWarnedLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} %", self.percent())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn warned_levels_round_trip_through_their_percentages_in_order() {
+        let all = [
+            QuotaWarnedLevel::None,
+            QuotaWarnedLevel::Warning,
+            QuotaWarnedLevel::Exhausted,
+        ];
+        for level in all {
+            let percent = i64::from(level.percent());
+            assert_eq!(QuotaWarnedLevel::from_percent(percent), Ok(level));
+        }
+        assert!(all.windows(2).all(|w| w[0] < w[1]));
+        assert!(QuotaWarnedLevel::from_percent(50).is_err());
+    }
 
     #[test]
     fn the_idle_threshold_is_a_percentage_from_one_to_a_hundred() {

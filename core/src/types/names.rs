@@ -4,42 +4,8 @@
 //! marks, Discord mentions, SQL fragments) never becomes a name; a name that passed can be shown
 //! anywhere without escaping worries.
 
-use std::fmt;
-use std::str::FromStr;
-
+use super::checked_string::checked_string;
 use super::InvalidValue;
-
-/// Shared implementation: accessors, `FromStr`, `Display` and `AsRef<str>` for a checked string.
-macro_rules! checked_string {
-    ($name:ident) => {
-        impl $name {
-            /// The name as text.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = InvalidValue;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::parse(s)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl AsRef<str> for $name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-    };
-}
 
 /// The name of a class, as teachers type it and students see it (`"Networks 101"`).
 ///

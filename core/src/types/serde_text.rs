@@ -29,6 +29,10 @@ serde_via_text!(
     super::ClassTimeZone,
     super::HoursWindow,
     super::SchemeKind,
+    super::ExternalId,
+    super::UserName,
+    super::Scope,
+    super::DurationText,
     crate::token::TokenLifetime,
 );
 

@@ -47,10 +47,11 @@ impl SchemeKind {
         }
     }
 
-    /// The valid prefixes: from 1 (VMIDs start at 100) up to the last prefix whose whole range
-    /// stays within PVE's largest VMID, 999,999,999.
+    /// The valid prefixes: from the first whose range starts at or above PVE's smallest VMID
+    /// ([`VmId::MIN`]: prefix 1 for both plans) up to the last whose whole range stays within
+    /// its largest ([`VmId::MAX`]).
     pub fn prefixes(self) -> RangeInclusive<u32> {
-        1..=(VmId::MAX - (self.width() - 1)) / self.width()
+        VmId::MIN.div_ceil(self.width())..=(VmId::MAX - (self.width() - 1)) / self.width()
     }
 
     /// The stored name: `"classic"` or `"wide"`.

@@ -9,7 +9,7 @@ use pvelab_core::model::VmOutcome;
 use pvelab_core::types::UsageQuota;
 use pvelab_core::Lab;
 
-use crate::support::{class_with_vms, cluster_id, register_slot, world, ActorId};
+use crate::support::{class_with_vms, register_slot, vm_of, world, ActorId};
 
 pub fn consumer(name: &str) -> ConsumerName {
     ConsumerName::parse(name).expect("valid consumer name")
@@ -84,7 +84,7 @@ async fn quota_warnings_at_80_and_100_percent_are_announced_once_each() {
 
     for _ in 0..12 {
         w.lab
-            .record_usage(&w.admin, &cluster_id(), vmid, SignedDuration::from_hours(1))
+            .record_usage(&w.admin, &vm_of(vmid), SignedDuration::from_hours(1))
             .await
             .expect("usage");
     }

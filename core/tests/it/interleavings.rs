@@ -41,7 +41,10 @@ fn tolerate<T>(result: Result<T, Error>) {
             | Error::VmNotAssignable { .. }
             | Error::NoFreeVm
             | Error::VmHeld { .. }
-            | Error::VmRegistered { .. },
+            | Error::VmRegistered { .. }
+            // A random sequence may have one student join more often than the join rate limit
+            // allows within the (frozen) minute of the test clock.
+            | Error::RateLimited { .. },
         ) => {}
         Err(other) => panic!("unexpected error {other:?}"),
     }
@@ -57,11 +60,18 @@ async fn apply(
 ) {
     match op {
         Op::Join(s) => tolerate(lab.join(&who[s], token).await),
-        Op::Leave(s) => tolerate(lab.leave(&who[s], class.id).await),
+        // Someone not (or no longer) in the class does not see it: leaving is "not found".
+        Op::Leave(s) => match lab.leave(&who[s], class.id).await {
+            Err(Error::NotFound {
+                entity: pvelab_core::Entity::Class,
+                ..
+            }) => {}
+            other => tolerate(other),
+        },
         Op::Reimage => {
             let pool = lab.pool(teacher, class.id).await.expect("pool");
             if let Some(vm) = pool.iter().find(|vm| vm.needs_reimage) {
-                tolerate(lab.mark_reimaged(teacher, class.id, vm.vmid).await);
+                tolerate(lab.mark_reimaged(teacher, class.id, &vm.vm_ref()).await);
             }
         }
         Op::Grow => {

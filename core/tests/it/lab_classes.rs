@@ -7,7 +7,7 @@ use pvelab_core::model::{JoinToken, TokenExpiry};
 use pvelab_core::types::{HoursWindow, Role, SchemeKind};
 use pvelab_core::Error;
 
-use crate::support::{assert_token_invalid, name, pool_size, user, world, ActorId};
+use crate::support::{assert_token_invalid, name, pool_size, scope, user, world, ActorId};
 
 #[tokio::test]
 async fn classes_get_disjoint_vmid_ranges_and_a_large_pool_gets_the_wide_plan() {
@@ -85,7 +85,7 @@ async fn deleting_a_class_frees_its_vmid_range() {
 async fn class_names_are_unique_within_a_scope_only() {
     let w = world().await;
     let mut a = NewClass::new(name("net101"), pool_size(5));
-    a.scope = "guild-1".into();
+    a.scope = Some(scope("guild-1"));
     w.lab
         .create_class(&w.teacher, a.clone())
         .await
@@ -105,20 +105,20 @@ async fn class_names_are_unique_within_a_scope_only() {
         ),
         "{refused:?}"
     );
-    a.scope = "guild-2".into();
+    a.scope = Some(scope("guild-2"));
     w.lab
         .create_class(&w.teacher, a)
         .await
         .expect("other scope");
     let found = w
         .lab
-        .class_by_name(&w.teacher, "guild-2", &name("net101"))
+        .class_by_name(&w.teacher, Some(&scope("guild-2")), &name("net101"))
         .await
         .expect("by name");
-    assert_eq!(found.scope, "guild-2");
+    assert_eq!(found.scope, Some(scope("guild-2")));
     assert_eq!(
         w.lab
-            .classes(&w.teacher, Some("guild-1"))
+            .classes(&w.teacher, Some(&scope("guild-1")))
             .await
             .expect("list")
             .len(),

@@ -1,11 +1,18 @@
 //! Joining and leaving: enrollment, assignment, waitlist order, release for reimage.
 
+use std::time::Duration;
+
+use jiff::SignedDuration;
 use pvelab_core::model::Enrollment;
 use pvelab_core::model::VmOutcome;
+use pvelab_core::model::{JoinToken, SettingKey};
 use pvelab_core::model::{NewPoolVm, VmRole};
 use pvelab_core::types::VmId;
+use pvelab_core::Error;
 
-use crate::support::{class_with_vms, planned, register_slot, world, ActorId};
+use crate::support::{
+    assert_token_invalid, class_with_vms, planned, register_slot, world, ActorId,
+};
 
 #[tokio::test]
 async fn joining_assigns_the_lowest_free_student_vm_and_twice_is_a_no_op_that_says_so() {
@@ -111,7 +118,7 @@ async fn leaving_releases_the_vm_for_reimaging_before_anyone_else_gets_it() {
     );
 
     w.lab
-        .mark_reimaged(&w.teacher, class.id, released.vmid)
+        .mark_reimaged(&w.teacher, class.id, &released.vm_ref())
         .await
         .expect("reimaged");
 
@@ -126,4 +133,52 @@ async fn leaving_releases_the_vm_for_reimaging_before_anyone_else_gets_it() {
         .await
         .expect("students");
     assert!(students.iter().all(|s| s.user.id != leaver.uid()));
+}
+
+#[tokio::test]
+async fn join_attempts_are_limited_per_user_and_the_refusal_says_when_to_retry() {
+    let w = world().await;
+    let (_, token) = class_with_vms(&w, "c", 5, 1).await;
+    let guesser = w.student("guesser").await;
+    let other = w.student("other").await;
+
+    // The default quota is 5 attempts a minute: a burst of 5, then one every 12 s.
+    for _ in 0..5 {
+        assert_token_invalid(w.lab.join(&guesser, &JoinToken::generate()).await);
+    }
+    let refused = w.lab.join(&guesser, &token).await;
+    let retry_after = match refused {
+        Err(Error::RateLimited { retry_after }) => retry_after,
+        other => panic!("expected RateLimited even with the right token, got {other:?}"),
+    };
+    assert_eq!(retry_after, Duration::from_secs(12));
+    w.join(&other, &token).await;
+
+    w.clock
+        .advance(SignedDuration::try_from(retry_after).expect("duration"));
+    let joined = w.join(&guesser, &token).await;
+    assert_eq!(joined.enrollment, Enrollment::Enrolled);
+    assert!(matches!(
+        w.lab.join(&guesser, &token).await,
+        Err(Error::RateLimited { .. })
+    ));
+}
+
+#[tokio::test]
+async fn the_join_rate_limit_follows_its_system_setting() {
+    let w = world().await;
+    w.lab
+        .set_setting(&w.admin, SettingKey::JoinRateLimit.name(), "1")
+        .await
+        .expect("one a minute");
+    let guesser = w.student("guesser").await;
+
+    assert_token_invalid(w.lab.join(&guesser, &JoinToken::generate()).await);
+    let refused = w.lab.join(&guesser, &JoinToken::generate()).await;
+
+    let minute = Duration::from_secs(60);
+    assert!(
+        matches!(refused, Err(Error::RateLimited { retry_after }) if retry_after == minute),
+        "{refused:?}"
+    );
 }

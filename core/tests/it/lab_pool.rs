@@ -7,7 +7,7 @@ use pvelab_core::model::{StartDecision, StartRefusal};
 use pvelab_core::types::{HoursWindow, UsageQuota};
 use pvelab_core::Error;
 
-use crate::support::{class_with_vms, cluster_id, world, ActorId};
+use crate::support::{class_with_vms, vm_of, world, ActorId};
 
 #[tokio::test]
 async fn a_teacher_assigns_and_unassigns_and_the_vm_then_waits_for_a_reimage() {
@@ -18,7 +18,7 @@ async fn a_teacher_assigns_and_unassigns_and_the_vm_then_waits_for_a_reimage() {
 
     let vm = w
         .lab
-        .assign(&w.teacher, class.id, s.uid(), Some(vmid))
+        .assign(&w.teacher, class.id, s.uid(), Some(&vm_of(vmid)))
         .await
         .expect("assign");
     assert_eq!(vm.vmid, vmid);
@@ -33,7 +33,7 @@ async fn a_teacher_assigns_and_unassigns_and_the_vm_then_waits_for_a_reimage() {
             &w.teacher,
             class.id,
             s.uid(),
-            Some(class.scheme.teacher_vmid()),
+            Some(&vm_of(class.scheme.teacher_vmid())),
         )
         .await;
     assert!(teacher_vm.is_err());
@@ -47,7 +47,7 @@ async fn a_teacher_assigns_and_unassigns_and_the_vm_then_waits_for_a_reimage() {
     let other = w.student("o").await;
     let refused = w
         .lab
-        .assign(&w.teacher, class.id, other.uid(), Some(vmid))
+        .assign(&w.teacher, class.id, other.uid(), Some(&vm_of(vmid)))
         .await;
     assert!(
         matches!(
@@ -83,26 +83,29 @@ async fn usage_crosses_the_quota_once_per_level_blocks_starts_and_resets() {
 
     let normal = w
         .lab
-        .record_usage(&w.admin, &cluster_id(), vmid, hours(7))
+        .record_usage(&w.admin, &vm_of(vmid), hours(7))
         .await
         .expect("7h");
     let warn = w
         .lab
-        .record_usage(&w.admin, &cluster_id(), vmid, hours(1))
+        .record_usage(&w.admin, &vm_of(vmid), hours(1))
         .await
         .expect("8h");
     let quiet = w
         .lab
-        .record_usage(&w.admin, &cluster_id(), vmid, hours(1))
+        .record_usage(&w.admin, &vm_of(vmid), hours(1))
         .await
         .expect("9h");
     assert_eq!(
-        w.lab.may_start(&s, class.id, vmid).await.expect("decision"),
+        w.lab
+            .may_start(&s, class.id, &vm_of(vmid))
+            .await
+            .expect("decision"),
         StartDecision::Allowed
     );
     let done = w
         .lab
-        .record_usage(&w.admin, &cluster_id(), vmid, hours(1))
+        .record_usage(&w.admin, &vm_of(vmid), hours(1))
         .await
         .expect("10h");
 
@@ -111,12 +114,15 @@ async fn usage_crosses_the_quota_once_per_level_blocks_starts_and_resets() {
     assert_eq!(quiet.newly_reached, None);
     assert_eq!(done.newly_reached, Some(QuotaLevel::Exhausted));
     assert!(matches!(
-        w.lab.may_start(&s, class.id, vmid).await.expect("decision"),
+        w.lab
+            .may_start(&s, class.id, &vm_of(vmid))
+            .await
+            .expect("decision"),
         StartDecision::Refused(StartRefusal::QuotaExhausted { limit: 10, .. })
     ));
     assert_eq!(
         w.lab
-            .may_start(&w.teacher, class.id, vmid)
+            .may_start(&w.teacher, class.id, &vm_of(vmid))
             .await
             .expect("decision"),
         StartDecision::Allowed,
@@ -129,16 +135,24 @@ async fn usage_crosses_the_quota_once_per_level_blocks_starts_and_resets() {
         .await
         .expect("reset");
     assert_eq!(reset, 1);
+    let usage = w.lab.my_usage(&s, class.id).await.expect("usage");
+    assert_eq!(usage.hours, 0.0);
+    assert!(usage.last_reset.is_some());
     let vm = &w.lab.my_vms(&s).await.expect("vms")[0];
-    assert_eq!(vm.usage_hours, 0.0);
-    assert!(vm.usage_last_reset.is_some());
     assert_eq!(
-        w.lab.may_start(&s, class.id, vmid).await.expect("decision"),
+        vm.usage_hours, 10.0,
+        "the VM's own hours are not the student's quota"
+    );
+    assert_eq!(
+        w.lab
+            .may_start(&s, class.id, &vm_of(vmid))
+            .await
+            .expect("decision"),
         StartDecision::Allowed
     );
     let again = w
         .lab
-        .record_usage(&w.admin, &cluster_id(), vmid, hours(9))
+        .record_usage(&w.admin, &vm_of(vmid), hours(9))
         .await
         .expect("9h");
     assert_eq!(
@@ -158,7 +172,11 @@ async fn a_student_may_not_start_someone_elses_vm() {
     w.join(&b, &token).await;
     let a_vm = w.lab.my_vms(&a).await.expect("vms")[0].vmid;
 
-    let decision = w.lab.may_start(&b, class.id, a_vm).await.expect("decision");
+    let decision = w
+        .lab
+        .may_start(&b, class.id, &vm_of(a_vm))
+        .await
+        .expect("decision");
 
     assert!(matches!(
         decision,
@@ -189,7 +207,11 @@ async fn starting_outside_the_class_hours_is_refused_with_the_window_and_local_t
     w.join(&s, &token).await;
     let vmid = class.scheme.student_vmid(1).expect("slot");
 
-    let decision = w.lab.may_start(&s, class.id, vmid).await.expect("decision");
+    let decision = w
+        .lab
+        .may_start(&s, class.id, &vm_of(vmid))
+        .await
+        .expect("decision");
 
     let StartDecision::Refused(refusal) = decision else {
         panic!("expected a refusal, got {decision:?}")
@@ -214,10 +236,13 @@ async fn a_vm_being_deleted_is_never_handed_out_and_a_held_vm_cannot_be_marked_f
     let held = class.scheme.student_vmid(1).expect("slot");
     let free = class.scheme.student_vmid(2).expect("slot");
 
-    let refused = w.lab.mark_deleting(&w.teacher, class.id, held).await;
+    let refused = w
+        .lab
+        .mark_deleting(&w.teacher, class.id, &vm_of(held))
+        .await;
     let deleting = w
         .lab
-        .mark_deleting(&w.teacher, class.id, free)
+        .mark_deleting(&w.teacher, class.id, &vm_of(free))
         .await
         .expect("mark");
     let second = w.student("second").await;
@@ -259,11 +284,11 @@ async fn a_teacher_picking_a_vm_no_student_may_have_is_told_why() {
     let leaver = w.student("leaver").await.uid();
     let picked = w.student("picked").await.uid();
     w.lab
-        .assign(&w.teacher, class.id, holder, Some(slot(1)))
+        .assign(&w.teacher, class.id, holder, Some(&vm_of(slot(1))))
         .await
         .expect("holder");
     w.lab
-        .assign(&w.teacher, class.id, leaver, Some(slot(2)))
+        .assign(&w.teacher, class.id, leaver, Some(&vm_of(slot(2))))
         .await
         .expect("leaver");
     w.lab
@@ -271,7 +296,7 @@ async fn a_teacher_picking_a_vm_no_student_may_have_is_told_why() {
         .await
         .expect("unassign");
     w.lab
-        .mark_deleting(&w.teacher, class.id, slot(3))
+        .mark_deleting(&w.teacher, class.id, &vm_of(slot(3)))
         .await
         .expect("deleting");
 
@@ -288,7 +313,7 @@ async fn a_teacher_picking_a_vm_no_student_may_have_is_told_why() {
     for (vmid, reason) in cases {
         let refused = w
             .lab
-            .assign(&w.teacher, class.id, picked, Some(vmid))
+            .assign(&w.teacher, class.id, picked, Some(&vm_of(vmid)))
             .await
             .expect_err("not for students");
         let text = refused.to_string();

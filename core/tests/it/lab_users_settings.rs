@@ -2,14 +2,18 @@
 
 use pvelab_core::model::VmOutcome;
 use pvelab_core::model::{SettingKey, SettingValue};
-use pvelab_core::types::Role;
+use pvelab_core::types::{Role, UserName};
 use pvelab_core::Error;
 use secrecy::SecretString;
 
-use crate::support::{class_with_vms, world};
+use crate::support::{class_with_vms, ext, world};
 
 fn secret(text: &str) -> SecretString {
     SecretString::from(text.to_owned())
+}
+
+fn login_name(text: &str) -> UserName {
+    UserName::parse(text).expect("valid user name")
 }
 
 #[tokio::test]
@@ -17,18 +21,26 @@ async fn a_local_user_logs_in_with_the_right_password_only() {
     let w = world().await;
     let created = w
         .lab
-        .create_local_user(&w.admin, "anna", &secret("s3cret pass"), Role::Teacher)
+        .create_local_user(
+            &w.admin,
+            &login_name("anna"),
+            &secret("s3cret pass"),
+            Role::Teacher,
+        )
         .await
         .expect("create");
 
     let ok = w
         .lab
-        .login("anna", &secret("s3cret pass"))
+        .login(&login_name("anna"), &secret("s3cret pass"))
         .await
         .expect("login");
-    let wrong = w.lab.login("anna", &secret("nope")).await;
-    let empty = w.lab.login("anna", &secret("")).await;
-    let unknown = w.lab.login("bert", &secret("s3cret pass")).await;
+    let wrong = w.lab.login(&login_name("anna"), &secret("nope")).await;
+    let empty = w.lab.login(&login_name("anna"), &secret("")).await;
+    let unknown = w
+        .lab
+        .login(&login_name("bert"), &secret("s3cret pass"))
+        .await;
 
     assert_eq!(ok.id, created.id);
     assert_eq!(ok.role, Role::Teacher);
@@ -42,7 +54,12 @@ async fn a_user_changes_their_own_password_but_only_an_adminer_changes_anothers(
     let w = world().await;
     let anna = w
         .lab
-        .create_local_user(&w.admin, "anna", &secret("first pass"), Role::Teacher)
+        .create_local_user(
+            &w.admin,
+            &login_name("anna"),
+            &secret("first pass"),
+            Role::Teacher,
+        )
         .await
         .expect("create");
     let anna_actor = w.lab.actor(anna.id).await.expect("actor");
@@ -65,11 +82,19 @@ async fn a_user_changes_their_own_password_but_only_an_adminer_changes_anothers(
         refused.to_string(),
         "you may not create logins or set other users' passwords: that needs the adminer role"
     );
-    assert!(w.lab.login("anna", &secret("second pass")).await.is_err());
-    assert!(w.lab.login("anna", &secret("taken over")).await.is_err());
+    assert!(w
+        .lab
+        .login(&login_name("anna"), &secret("second pass"))
+        .await
+        .is_err());
+    assert!(w
+        .lab
+        .login(&login_name("anna"), &secret("taken over"))
+        .await
+        .is_err());
     let ok = w
         .lab
-        .login("anna", &secret("third pass"))
+        .login(&login_name("anna"), &secret("third pass"))
         .await
         .expect("login");
     assert_eq!(ok.id, anna.id);
@@ -80,20 +105,14 @@ async fn an_empty_password_cannot_be_set_and_names_are_checked() {
     let w = world().await;
     let empty = w
         .lab
-        .create_local_user(&w.admin, "anna", &secret(""), Role::User)
+        .create_local_user(&w.admin, &login_name("anna"), &secret(""), Role::User)
         .await;
     assert!(matches!(empty, Err(Error::InvalidValue(_))), "{empty:?}");
-    let bad_name = w
-        .lab
-        .create_local_user(&w.admin, "an na", &secret("pw"), Role::User)
-        .await;
-    assert!(
-        matches!(bad_name, Err(Error::InvalidValue(_))),
-        "{bad_name:?}"
-    );
+    let bad_name = UserName::parse("an na").expect_err("a space");
+    assert_eq!(bad_name.field(), "user name");
     let by_teacher = w
         .lab
-        .create_local_user(&w.teacher, "anna", &secret("pw"), Role::User)
+        .create_local_user(&w.teacher, &login_name("anna"), &secret("pw"), Role::User)
         .await;
     assert!(matches!(by_teacher, Err(Error::NotPermitted { .. })));
 }
@@ -103,17 +122,17 @@ async fn ensuring_a_user_twice_keeps_one_user_and_refreshes_the_display_name() {
     let w = world().await;
     let first = w
         .lab
-        .ensure_user("discord:42", Some("Old"))
+        .ensure_user(&ext("discord:42"), Some("Old"))
         .await
         .expect("first");
     let again = w
         .lab
-        .ensure_user("discord:42", Some("New"))
+        .ensure_user(&ext("discord:42"), Some("New"))
         .await
         .expect("again");
     assert_eq!(first.id, again.id);
     assert_eq!(again.display_name.as_deref(), Some("New"));
-    assert!(w.lab.ensure_user("", None).await.is_err());
+    assert!(pvelab_core::types::ExternalId::parse("").is_err());
 }
 
 #[tokio::test]
@@ -184,7 +203,7 @@ async fn a_password_for_a_user_without_a_local_login_is_refused_by_name() {
     let w = world().await;
     let discord_only = w
         .lab
-        .ensure_user("discord:77", Some("Dora"))
+        .ensure_user(&ext("discord:77"), Some("Dora"))
         .await
         .expect("user");
 

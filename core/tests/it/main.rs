@@ -1,6 +1,8 @@
 //! Integration tests of pvelab-core through its public API (one test binary).
 
+mod clusters;
 mod concurrency;
+mod defects;
 mod events;
 mod interleavings;
 mod lab_classes;

@@ -39,12 +39,9 @@ async fn a_fresh_file_database_is_migrated_to_the_latest_version() {
         lab.schema_version().await.expect("version"),
         Lab::supported_schema_version()
     );
-    let applied = ledger(&path);
-    // Branches develop migrations in parallel, so the ledger may skip numbers until all merge.
-    assert_eq!(
-        applied.last().map(|(version, _)| *version),
-        Some(Lab::supported_schema_version())
-    );
+    let applied: Vec<i64> = ledger(&path).into_iter().map(|(v, _)| v).collect();
+    assert_eq!(applied.last(), Some(&Lab::supported_schema_version()));
+    assert!(applied.windows(2).all(|w| w[0] < w[1]), "{applied:?}");
 }
 
 #[tokio::test]
@@ -52,7 +49,10 @@ async fn opening_the_database_again_applies_nothing_and_keeps_the_data() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("lab.db");
     let first = Lab::open(LabConfig::file(&path)).await.expect("open");
-    let user = first.ensure_user("kept", None).await.expect("user");
+    let user = first
+        .ensure_user(&crate::support::ext("kept"), None)
+        .await
+        .expect("user");
     drop(first);
     let before = ledger(&path);
 
@@ -71,7 +71,7 @@ async fn a_database_written_by_a_newer_version_is_refused_and_left_untouched() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("lab.db");
     drop(Lab::open(LabConfig::file(&path)).await.expect("open"));
-    let applied = ledger(&path).len();
+    let before = ledger(&path).len();
     let newer = Lab::supported_schema_version() + 1;
     Connection::open(&path)
         .expect("open")
@@ -96,7 +96,7 @@ async fn a_database_written_by_a_newer_version_is_refused_and_left_untouched() {
         refused.to_string().contains("understands up to"),
         "{refused}"
     );
-    assert_eq!(ledger(&path).len(), applied + 1, "nothing was changed");
+    assert_eq!(ledger(&path).len(), before + 1, "nothing was changed");
 }
 
 /// Every entity and field of DATA-MODEL.md, in its snake_case SQL name.
@@ -355,4 +355,142 @@ async fn the_schema_itself_refuses_double_assignment_and_handing_out_teacher_vms
     assert!(second.to_string().contains("UNIQUE"), "{second}");
     assert!(teacher_vm.to_string().contains("CHECK"), "{teacher_vm}");
     assert!(half.is_err(), "'assigned' without a holder is refused");
+}
+
+/// The schema's VMID CHECKs and the Rust side agree: [`VmId::MIN`] and [`VmId::MAX`] (the one
+/// definition, from the Proxmox client) are accepted in every VMID column, one beyond is not.
+#[tokio::test]
+async fn every_vmid_column_accepts_exactly_the_vmid_range_of_the_rust_side() {
+    use pvelab_core::types::VmId;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("lab.db");
+    drop(Lab::open(LabConfig::file(&path)).await.expect("open"));
+    let conn = Connection::open(&path).expect("open");
+    conn.execute_batch(
+        "INSERT INTO clusters (cluster_id, name, host, user, password, created_at, updated_at) \
+         VALUES ('c', 'c', 'h', 'root@pam', x'00', 'x', 'x');
+         INSERT INTO users (username, role, created_at) VALUES ('t', 'teacher', 'x');
+         INSERT INTO classes (name, teacher_id, pool_size, cpu_cores, memory_mb, disk_size_gb, \
+         vmid_prefix, created_at, updated_at) VALUES ('k', 1, 1, 1, 256, 1, 1, 'x', 'x');",
+    )
+    .expect("a cluster, a teacher and a class");
+    let inserts = [
+        "INSERT INTO templates (name, proxmox_vmid, created_at, cluster_id) \
+         VALUES ('t', ?1, 'x', 'c')",
+        "INSERT INTO vm_assignments (class_id, proxmox_vmid, created_at, cluster_id) \
+         VALUES (1, ?1, 'x', 'c')",
+        "INSERT INTO vm_inventory (cluster_id, vmid) VALUES ('c', ?1)",
+        "INSERT INTO vm_ip_cache (cluster_id, vmid) VALUES ('c', ?1)",
+    ];
+    for sql in inserts {
+        let min = i64::from(VmId::MIN);
+        let max = i64::from(VmId::MAX);
+        assert!(conn.execute(sql, [min - 1]).is_err(), "{sql}: below");
+        assert!(conn.execute(sql, [max + 1]).is_err(), "{sql}: above");
+        conn.execute(sql, [min])
+            .unwrap_or_else(|e| panic!("{sql}: min: {e}"));
+        conn.execute(sql, [max])
+            .unwrap_or_else(|e| panic!("{sql}: max: {e}"));
+    }
+}
+
+/// A database from before migration 7: a student's usage moves from the VM they hold to them,
+/// and interval settings stored as bare seconds get their unit.
+#[tokio::test]
+async fn migrating_to_student_usage_keeps_usage_with_the_students_and_settings_readable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("lab.db");
+    let mut conn = Connection::open(&path).expect("open");
+    conn.pragma_update(None, "foreign_keys", true).expect("fk");
+    let before: [(i64, &str, &str); 4] = [
+        (
+            1,
+            "0001_clusters_settings_users",
+            include_str!("../../../migrations/0001_clusters_settings_users.sql"),
+        ),
+        (
+            2,
+            "0002_templates_classes",
+            include_str!("../../../migrations/0002_templates_classes.sql"),
+        ),
+        (
+            3,
+            "0003_vms_inventory_isos",
+            include_str!("../../../migrations/0003_vms_inventory_isos.sql"),
+        ),
+        (
+            4,
+            "0004_enrollment_waitlist",
+            include_str!("../../../migrations/0004_enrollment_waitlist.sql"),
+        ),
+    ];
+    let tx = conn.transaction().expect("tx");
+    tx.execute_batch(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, \
+         applied_at TEXT NOT NULL)",
+    )
+    .expect("ledger");
+    for (version, name, sql) in before {
+        tx.execute_batch(sql).expect(name);
+        tx.execute(
+            "INSERT INTO schema_migrations VALUES (?1, ?2, 'x')",
+            (version, name),
+        )
+        .expect("record");
+    }
+    tx.execute_batch(
+        "INSERT INTO clusters (cluster_id, name, host, user, password, created_at, updated_at) \
+         VALUES ('c', 'c', 'h', 'root@pam', x'00', 'x', 'x');
+         INSERT INTO users (username, role, created_at) VALUES ('t', 'teacher', 'x');
+         INSERT INTO users (username, role, created_at) VALUES ('s', 'user', 'x');
+         INSERT INTO classes (name, teacher_id, pool_size, cpu_cores, memory_mb, disk_size_gb, \
+         vmid_prefix, created_at, updated_at) VALUES ('k', 1, 5, 1, 256, 1, 1, 'x', 'x');
+         INSERT INTO vm_assignments (class_id, proxmox_vmid, created_at, cluster_id, slot, \
+         status, assigned_user_id, usage_hours, quota_warned_percent) \
+         VALUES (1, 101, 'x', 'c', 1, 'assigned', 2, 8.5, 80);
+         INSERT INTO vm_assignments (class_id, proxmox_vmid, created_at, cluster_id, slot, \
+         usage_hours) VALUES (1, 102, 'x', 'c', 2, 3.0);
+         INSERT INTO system_settings (key, value, updated_at) \
+         VALUES ('sync.inventory_interval', '120', 'x');
+         INSERT INTO system_settings (key, value, updated_at) \
+         VALUES ('token.default_lifetime', '7d', 'x');",
+    )
+    .expect("data of the old schema");
+    tx.commit().expect("commit");
+    drop(conn);
+
+    let lab = Lab::open(LabConfig::file(&path)).await.expect("migrate");
+
+    let conn = Connection::open(&path).expect("open");
+    let usage: Vec<(i64, i64, f64, i64)> = conn
+        .prepare("SELECT class_id, user_id, usage_hours, quota_warned_percent FROM student_usage")
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(
+        usage,
+        [(1, 2, 8.5, 80)],
+        "only held VMs carry a student's usage"
+    );
+    let interval: String = conn
+        .query_row(
+            "SELECT value FROM system_settings WHERE key = 'sync.inventory_interval'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("setting");
+    assert_eq!(interval, "120s");
+    let admin = lab
+        .ensure_user(&crate::support::ext("admin"), None)
+        .await
+        .expect("user");
+    let admin = lab.actor_with_role(admin.id, pvelab_core::types::Role::Adminer);
+    let settings = lab.settings(&admin).await.expect("settings");
+    assert_eq!(
+        settings.inventory_interval(),
+        std::time::Duration::from_secs(120)
+    );
+    assert_eq!(settings.default_token_lifetime().to_string(), "1w");
 }

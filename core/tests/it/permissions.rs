@@ -6,11 +6,11 @@ use pvelab_core::model::ClassSettings;
 use pvelab_core::model::TokenExpiry;
 use pvelab_core::model::{Class, NewClass};
 use pvelab_core::rules::permissions::{Action, Actor};
-use pvelab_core::types::Role;
+use pvelab_core::types::{Role, UserName};
 use pvelab_core::{Error, Result};
 use secrecy::SecretString;
 
-use crate::support::{class_with_vms, cluster_id, name, pool_size, user, world, ActorId, World};
+use crate::support::{class_with_vms, name, pool_size, scope, user, vm_of, world, ActorId, World};
 
 /// The five kinds of actor of the table's columns.
 struct Cast {
@@ -38,6 +38,10 @@ async fn cast(w: &World, class: &Class) -> Cast {
 
 fn password(text: &str) -> SecretString {
     SecretString::from(text.to_owned())
+}
+
+fn login(text: &str) -> UserName {
+    UserName::parse(text).expect("valid user name")
 }
 
 fn verdict<T>(result: Result<T>) -> bool {
@@ -72,24 +76,37 @@ async fn joining_seeing_own_vms_and_leaving_are_open_to_everyone() {
 }
 
 #[tokio::test]
-async fn anyone_may_look_a_class_up_by_id_or_name() {
+async fn a_class_is_seen_by_its_teachers_its_students_and_adminers_only() {
     let w = world().await;
-    let (class, _) = class_with_vms(&w, "c", 5, 0).await;
+    let (class, token) = class_with_vms(&w, "c", 5, 0).await;
     let c = cast(&w, &class).await;
-    for (who, actor) in actors(&c) {
-        let by_id = w.lab.class(&actor, class.id).await.expect(who);
+    let enrolled = w.student("enrolled").await;
+    w.join(&enrolled, &token).await;
+    let expected = [false, false, true, true, true];
+    for (i, (who, actor)) in actors(&c).into_iter().enumerate() {
+        let by_id = w.lab.class(&actor, class.id).await;
         let by_name = w
             .lab
-            .class_by_name(&actor, &class.scope, &class.name)
-            .await
-            .expect(who);
-        assert_eq!(
-            (by_id.id, &by_id.name),
-            (class.id, &class.name),
-            "{who} by id"
-        );
-        assert_eq!(by_name, by_id, "{who} by name");
+            .class_by_name(&actor, class.scope.as_ref(), &class.name)
+            .await;
+        match (by_id, by_name) {
+            (Ok(by_id), Ok(by_name)) => {
+                assert!(expected[i], "{who} sees the class");
+                assert_eq!(by_id.id, class.id, "{who} by id");
+                assert_eq!(by_name, by_id, "{who} by name");
+            }
+            (Err(Error::NotFound { .. }), Err(Error::NotFound { .. })) => {
+                assert!(!expected[i], "{who} is told it does not exist");
+            }
+            other => panic!("{who}: {other:?}"),
+        }
     }
+    let seen = w
+        .lab
+        .class(&enrolled, class.id)
+        .await
+        .expect("a student sees it");
+    assert_eq!(seen.id, class.id);
 }
 
 #[tokio::test]
@@ -191,7 +208,7 @@ async fn managing_a_class_needs_being_its_teacher_or_co_owner_or_adminer() {
             let vm = w.lab.pool(&actor, id).await.expect("pool");
             for vm in vm.iter().filter(|vm| vm.needs_reimage) {
                 w.lab
-                    .mark_reimaged(&actor, id, vm.vmid)
+                    .mark_reimaged(&actor, id, &vm.vm_ref())
                     .await
                     .expect("reimaged");
             }
@@ -235,7 +252,7 @@ async fn clusters_roles_logins_and_usage_feeds_are_for_adminers_only() {
     let vmid = class.scheme.student_vmid(1).expect("slot");
     let local = w
         .lab
-        .create_local_user(&w.admin, "local", &password("pw"), Role::User)
+        .create_local_user(&w.admin, &login("local"), &password("pw"), Role::User)
         .await
         .expect("local login");
     let c = cast(&w, &class).await;
@@ -255,7 +272,12 @@ async fn clusters_roles_logins_and_usage_feeds_are_for_adminers_only() {
         );
         let login = w
             .lab
-            .create_local_user(&actor, &format!("login{i}"), &password("pw"), Role::User)
+            .create_local_user(
+                &actor,
+                &login(&format!("login{i}")),
+                &password("pw"),
+                Role::User,
+            )
             .await;
         assert_eq!(verdict(login), expected[i], "{who}: create a login");
         let other_password = w.lab.set_password(&actor, local.id, &password("new")).await;
@@ -266,7 +288,7 @@ async fn clusters_roles_logins_and_usage_feeds_are_for_adminers_only() {
         );
         let usage = w
             .lab
-            .record_usage(&actor, &cluster_id(), vmid, SignedDuration::from_mins(1))
+            .record_usage(&actor, &vm_of(vmid), SignedDuration::from_mins(1))
             .await;
         assert_eq!(verdict(usage), expected[i], "{who}: usage feed");
     }
@@ -290,7 +312,7 @@ async fn a_teacher_listing_every_scope_is_told_it_needs_the_adminer_role() {
         refused.to_string(),
         "you may not list the classes of every scope: that needs the adminer role"
     );
-    let own_scope = w.lab.classes(&w.teacher, Some("guild-1")).await;
+    let own_scope = w.lab.classes(&w.teacher, Some(&scope("guild-1"))).await;
     assert!(own_scope.is_ok(), "one scope is open: {own_scope:?}");
 }
 

@@ -30,11 +30,14 @@ async fn deleting_a_class_deletes_its_vms_then_its_rows_then_frees_its_range() {
         .collect();
     assert_eq!(vmids.len(), 5);
 
-    b.lab
-        .delete_class(&b.teacher, class.id)
+    let op = b
+        .lab
+        .begin_class_deletion(&b.teacher, class.id)
         .await
         .expect("delete");
+    let (_, summary) = finish(op).await;
 
+    assert_eq!(summary.deleted, 5, "{summary:?}");
     let guests = b.guests().await;
     assert!(vmids.iter().all(|v| !guests.contains_key(v)), "{guests:?}");
     assert!(matches!(
@@ -70,14 +73,28 @@ async fn deleting_a_class_leaves_a_foreign_vm_at_its_vmids_alone() {
         .expect("provision");
     finish(op).await;
 
-    b.lab
+    // Deleting through the plain facade call marks the class; reconciliation deletes its VMs.
+    let deletion = b
+        .lab
         .delete_class(&b.teacher, class.id)
         .await
         .expect("delete");
+    assert!(matches!(
+        deletion,
+        pvelab_core::model::ClassDeletion::VmsPending { vms: 4 }
+    ));
+    b.lab.reconcile().await.expect("reconcile");
 
     let guests = b.guests().await;
     assert!(guests.contains_key(&6302), "the foreign VM stays");
     assert!(!guests.contains_key(&6301) && !guests.contains_key(&6300));
+    assert!(!guests.contains_key(&6399));
+    let mut again = b.new_class("again", 1);
+    again.vmid_prefix = Some(63);
+    b.lab
+        .create_class(&b.teacher, again)
+        .await
+        .expect("the range is free once the VMs are gone");
 }
 
 async fn clone_plain(b: &Bed, vmid: u32, description: Option<&str>) {

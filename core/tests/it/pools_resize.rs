@@ -34,8 +34,9 @@ async fn pool_with_holders(b: &Bed, name: &str, n: u16, held: &[u16]) -> (Class,
     for slot in held {
         let s = user(&b.lab, &format!("{name}-s{slot}"), Role::User).await;
         let vmid = class.scheme.student_vmid(*slot).expect("slot");
+        let vm = pvelab_core::types::VmRef::new(b.cluster.clone(), vmid);
         b.lab
-            .assign(&b.teacher, class.id, s.uid(), Some(vmid))
+            .assign(&b.teacher, class.id, s.uid(), Some(&vm))
             .await
             .expect("assign");
         students.push(s);
@@ -68,7 +69,7 @@ async fn growing_adds_vms_at_the_next_free_slots() {
 }
 
 #[tokio::test]
-async fn shrinking_deletes_free_vms_highest_slot_first_and_keeps_held_ones() {
+async fn shrinking_deletes_the_free_vms_beyond_the_size_and_keeps_held_ones() {
     let b = bed().await;
     let (class, _) = pool_with_holders(&b, "shrink", 5, &[2, 5]).await;
 
@@ -79,15 +80,21 @@ async fn shrinking_deletes_free_vms_highest_slot_first_and_keeps_held_ones() {
         .expect("resize");
     let (_, summary) = finish(op).await;
 
-    assert_eq!(summary.deleted, 3, "{summary:?}");
-    assert_eq!(slots(&b, &class).await, BTreeSet::from([2, 5]));
+    // Slots 3 and 4 go; slots 2 and 5 are held and stay (5 goes when its student leaves).
+    assert_eq!(summary.deleted, 2, "{summary:?}");
+    assert_eq!(slots(&b, &class).await, BTreeSet::from([1, 2, 5]));
     let guests = b.guests().await;
-    for gone in [1, 3, 4] {
+    for gone in [3, 4] {
         assert!(!guests.contains_key(&vmid(&class, gone)), "slot {gone}");
     }
-    for kept in [2, 5] {
+    for kept in [1, 2, 5] {
         assert!(guests.contains_key(&vmid(&class, kept)), "slot {kept}");
     }
+    let audit = b.lab.audit_pool(&b.teacher, class.id).await.expect("audit");
+    assert!(
+        audit.is_clean(),
+        "a held VM beyond the size is no discrepancy: {audit:?}"
+    );
 }
 
 #[tokio::test]
@@ -108,8 +115,7 @@ async fn a_forced_shrink_takes_held_vms_and_tells_their_students() {
     let (_, summary) = finish(op).await;
 
     assert_eq!(summary.deleted, 3, "{summary:?}");
-    // Free slots go first (2, 1), then the highest held one (4); slot 3 stays.
-    assert_eq!(slots(&b, &class).await, BTreeSet::from([3]));
+    assert_eq!(slots(&b, &class).await, BTreeSet::from([1]));
     let removed: Vec<(UserId, VmId)> = b
         .lab
         .events_after(&dm, 1000)
@@ -121,10 +127,15 @@ async fn a_forced_shrink_takes_held_vms_and_tells_their_students() {
             _ => None,
         })
         .collect();
+    let three = class.scheme.student_vmid(3).expect("slot");
     let four = class.scheme.student_vmid(4).expect("slot");
-    assert_eq!(removed, [(students[1].uid(), four)]);
-    let mine = b.lab.my_vms(&students[1]).await.expect("my vms");
-    assert!(mine.is_empty());
+    assert_eq!(
+        removed,
+        [(students[0].uid(), three), (students[1].uid(), four)]
+    );
+    for student in &students {
+        assert!(b.lab.my_vms(student).await.expect("my vms").is_empty());
+    }
 }
 
 #[tokio::test]

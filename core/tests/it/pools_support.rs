@@ -6,10 +6,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use pvelab_core::model::{
-    Class, ClusterCredential, NewClass, NewCluster, NewTemplate, Operation, OperationSummary,
-    PoolVmState, PoolsConfig, ProgressEvent, VmStep,
+    Class, ClusterCredential, ClusterTimeouts, NewClass, NewCluster, NewTemplate, Operation,
+    OperationSummary, PoolVmState, PoolsConfig, ProgressEvent, VmStep,
 };
-use pvelab_core::types::{ClassName, ClusterId, Cores, DiskGb, MemoryMb, PoolSize, Role, VmId};
+use pvelab_core::types::{
+    ApiTokenId, ClassName, ClusterId, ClusterTrust, Cores, DiskGb, Fingerprint, Host, MemoryMb,
+    PoolSize, PveUser, Role, TemplateId, VmId,
+};
 use pvelab_core::{Actor, Lab, LabConfig, SealingKey};
 use pvelab_proxmox::{Client, GuestConfig};
 use pvelab_pve_sim::{FaultConfig, Sim, SimConfig, SimHandle};
@@ -28,7 +31,7 @@ pub struct Bed {
     pub teacher: Actor,
     pub cluster: ClusterId,
     /// The row id of the registered template (9010, on shared storage).
-    pub template: i64,
+    pub template: TemplateId,
     pub key: SealingKey,
     pub pools: PoolsConfig,
     path: PathBuf,
@@ -78,27 +81,31 @@ pub async fn register_sim(
     sim: &SimHandle,
     id: &str,
     login: Login,
-) -> (ClusterId, i64) {
+) -> (ClusterId, TemplateId) {
     let cluster = ClusterId::parse(id).expect("id");
     let credential = match login {
         Login::Token => {
             let token = sim.api_token();
             let (id, secret) = token.split_once('=').expect("token");
             ClusterCredential::ApiToken {
-                id: id.to_owned(),
+                id: ApiTokenId::parse(id).expect("token id"),
                 secret: SecretString::from(secret.to_owned()),
             }
         }
-        Login::Password => ClusterCredential::Password(SecretString::from(sim.password())),
+        Login::Password => ClusterCredential::Password {
+            user: PveUser::parse(&sim.username()).expect("user"),
+            password: SecretString::from(sim.password()),
+        },
     };
-    let mut new = NewCluster::new(
+    // The simulator's certificate is pinned, as a real node's would be.
+    let trust = ClusterTrust::Fingerprint(Fingerprint::parse(&sim.fingerprint()).expect("pin"));
+    let new = NewCluster::new(
         cluster.clone(),
-        sim.addr().ip().to_string(),
-        sim.username(),
+        Host::parse(&sim.addr().ip().to_string()).expect("host"),
         credential,
-    );
-    new.port = sim.addr().port();
-    new.verify_ssl = false;
+    )
+    .port(sim.addr().port())
+    .trust(trust);
     lab.add_cluster(admin, new).await.expect("add cluster");
     let template = lab
         .register_template(
@@ -118,10 +125,17 @@ pub async fn register_sim(
 }
 
 async fn open(path: &std::path::Path, key: &SealingKey, pools: &PoolsConfig) -> Lab {
+    // The orchestration retries transient failures itself with the fast pauses of
+    // `PoolsConfig::fast`; the client's own retries (with pauses for a real cluster) are off.
+    let timeouts = ClusterTimeouts {
+        retries: 0,
+        ..ClusterTimeouts::default()
+    };
     Lab::open(
         LabConfig::file(path)
             .with_sealing_key(key.clone())
-            .with_pools(pools.clone()),
+            .with_pools(pools.clone())
+            .with_cluster_timeouts(timeouts),
     )
     .await
     .expect("open lab")

@@ -1,7 +1,7 @@
 //! Cluster secrets at rest: sealed with the operator's key, never in clear in the file.
 
-use pvelab_core::model::{ClusterCredential, NewCluster};
-use pvelab_core::types::{ClusterId, Role};
+use pvelab_core::model::{ClusterChange, ClusterCredential, NewCluster};
+use pvelab_core::types::{AdminEntry, ApiTokenId, ClusterId, Host, PveUser, Role};
 use pvelab_core::Actor;
 use pvelab_core::{Error, Lab, LabConfig, SealingKey};
 use secrecy::{ExposeSecret, SecretString};
@@ -14,14 +14,23 @@ const TOKEN_SECRET: &str = "5f0c3c1e-token-secret-a8b1d9";
 fn cluster(id: &str, credential: ClusterCredential) -> NewCluster {
     NewCluster::new(
         ClusterId::parse(id).expect("id"),
-        "pve.example",
-        "root@pam",
+        Host::parse("pve.example").expect("host"),
         credential,
     )
 }
 
 fn password() -> ClusterCredential {
-    ClusterCredential::Password(SecretString::from(PASSWORD.to_owned()))
+    ClusterCredential::Password {
+        user: PveUser::parse("root@pam").expect("user"),
+        password: SecretString::from(PASSWORD.to_owned()),
+    }
+}
+
+fn token(id: &str) -> ClusterCredential {
+    ClusterCredential::ApiToken {
+        id: ApiTokenId::parse(id).expect("token id"),
+        secret: SecretString::from(TOKEN_SECRET.to_owned()),
+    }
 }
 
 /// A lab on `config` sealed with `key`, and an adminer in it.
@@ -46,18 +55,9 @@ async fn the_database_file_never_contains_a_clear_cluster_secret() {
     lab.add_cluster(&admin, cluster("a", password()))
         .await
         .expect("password cluster");
-    lab.add_cluster(
-        &admin,
-        cluster(
-            "b",
-            ClusterCredential::ApiToken {
-                id: "root@pam!lab".into(),
-                secret: SecretString::from(TOKEN_SECRET.to_owned()),
-            },
-        ),
-    )
-    .await
-    .expect("token cluster");
+    lab.add_cluster(&admin, cluster("b", token("root@pam!lab")))
+        .await
+        .expect("token cluster");
     drop(lab);
 
     let mut bytes = Vec::new();
@@ -88,7 +88,10 @@ async fn the_database_file_never_contains_a_clear_cluster_secret() {
         .await
         .expect("credential")
     {
-        ClusterCredential::Password(p) => assert_eq!(p.expose_secret(), PASSWORD),
+        ClusterCredential::Password { user, password } => {
+            assert_eq!(user.as_str(), "root@pam");
+            assert_eq!(password.expose_secret(), PASSWORD);
+        }
         other => panic!("expected a password, got {other:?}"),
     }
 }
@@ -136,7 +139,7 @@ async fn a_cluster_admin_by_name_or_group_may_read_its_credential_and_others_may
     let grouped = user(&lab, "ops-bert", Role::User).await;
     let outsider = user(&lab, "carl", Role::Teacher).await;
     let mut new = cluster("a", password());
-    new.admin_users = vec!["ops-anna".into()];
+    new.admin_users = vec![AdminEntry::external("ops-anna").expect("entry")];
     new.admin_group = Some("role:1234".into());
     lab.add_cluster(&admin, new).await.expect("cluster");
     let id = ClusterId::parse("a").expect("id");
@@ -154,28 +157,33 @@ async fn a_cluster_admin_by_name_or_group_may_read_its_credential_and_others_may
 }
 
 #[tokio::test]
-async fn bad_cluster_fields_are_refused_by_name_before_anything_is_stored() {
+async fn bad_ports_and_secrets_are_refused_by_name_before_anything_is_stored() {
     let (lab, admin) = sealed_lab(LabConfig::in_memory(), SealingKey::generate()).await;
-    let mut no_host = cluster("a", password());
-    no_host.host = "https://pve.example:8006/".into();
-    let mut no_realm = cluster("b", password());
-    no_realm.user = "root".into();
-    let bad_token = cluster(
+    let no_port = cluster("a", password()).port(0);
+    let empty_password = cluster(
+        "b",
+        ClusterCredential::Password {
+            user: PveUser::parse("root@pam").expect("user"),
+            password: SecretString::from(String::new()),
+        },
+    );
+    let spaced_secret = cluster(
         "c",
         ClusterCredential::ApiToken {
-            id: "root@pam".into(),
-            secret: SecretString::from(TOKEN_SECRET.to_owned()),
+            id: ApiTokenId::parse("root@pam!lab").expect("id"),
+            secret: SecretString::from("two words".to_owned()),
         },
     );
 
     for (field, new) in [
-        ("host", no_host),
-        ("user", no_realm),
-        ("token id", bad_token),
+        ("port", no_port),
+        ("password", empty_password),
+        ("token secret", spaced_secret),
     ] {
         let refused = lab.add_cluster(&admin, new).await.expect_err(field);
         assert!(matches!(refused, Error::InvalidValue(_)), "{refused:?}");
         assert!(refused.to_string().contains(field), "{refused}");
+        assert!(!refused.to_string().contains("two words"), "{refused}");
     }
     assert!(lab.clusters(&admin).await.expect("list").is_empty());
 }
@@ -198,4 +206,46 @@ async fn a_second_default_cluster_is_refused_naming_the_current_default() {
         matches!(&refused, Error::DefaultClusterTaken { current } if current.as_str() == "first"),
         "{refused:?}"
     );
+}
+
+#[tokio::test]
+async fn without_a_key_a_cluster_can_change_but_not_take_a_new_secret() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("lab.db");
+    let (lab, admin) = sealed_lab(LabConfig::file(&path), SealingKey::generate()).await;
+    lab.add_cluster(&admin, cluster("a", password()))
+        .await
+        .expect("cluster");
+    drop(lab);
+    let keyless = Lab::open(LabConfig::file(&path)).await.expect("reopen");
+    let admin = keyless.actor(admin.uid()).await.expect("admin");
+    let id = ClusterId::parse("a").expect("id");
+
+    let described = keyless
+        .update_cluster(
+            &admin,
+            &[],
+            &id,
+            ClusterChange {
+                description: Some(Some("rack 3".into())),
+                ..ClusterChange::default()
+            },
+        )
+        .await
+        .expect("no secret involved");
+    assert_eq!(described.description.as_deref(), Some("rack 3"));
+
+    let refused = keyless
+        .update_cluster(
+            &admin,
+            &[],
+            &id,
+            ClusterChange {
+                credential: Some(token("root@pam!lab")),
+                ..ClusterChange::default()
+            },
+        )
+        .await
+        .expect_err("a secret needs the key");
+    assert!(matches!(refused, Error::NoSealingKey), "{refused:?}");
 }

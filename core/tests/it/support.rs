@@ -6,7 +6,9 @@ use pvelab_core::model::{Class, NewClass};
 use pvelab_core::model::{ClusterCredential, NewCluster};
 use pvelab_core::model::{JoinOutcome, TokenRotation};
 use pvelab_core::model::{JoinToken, TokenExpiry};
-use pvelab_core::types::{ClassName, ClusterId, PoolSize, Role, UserId, VmId};
+use pvelab_core::types::{
+    ClassName, ClusterId, ExternalId, Host, PoolSize, PveUser, Role, Scope, UserId, VmId, VmRef,
+};
 use pvelab_core::Actor;
 use pvelab_core::Lab;
 use pvelab_core::{Error, LabConfig, ManualClock, SealingKey};
@@ -27,9 +29,24 @@ pub fn cluster_id() -> ClusterId {
     ClusterId::parse(CLUSTER).expect("valid cluster id")
 }
 
+/// A front end's id for a person.
+pub fn ext(text: &str) -> ExternalId {
+    ExternalId::parse(text).expect("valid external id")
+}
+
+/// A front-end scope.
+pub fn scope(text: &str) -> Scope {
+    Scope::parse(text).expect("valid scope")
+}
+
+/// The VM `vmid` on the world's cluster.
+pub fn vm_of(vmid: VmId) -> VmRef {
+    VmRef::new(cluster_id(), vmid)
+}
+
 pub async fn user(lab: &Lab, external_id: &str, role: Role) -> Actor {
     let user = lab
-        .ensure_user(external_id, Some(external_id))
+        .ensure_user(&ext(external_id), Some(external_id))
         .await
         .expect("ensure user");
     if role != Role::User {
@@ -54,9 +71,11 @@ pub async fn world_on(config: LabConfig) -> World {
         &admin,
         NewCluster::new(
             cluster_id(),
-            "10.0.0.1",
-            "root@pam",
-            ClusterCredential::Password(SecretString::from("pw".to_owned())),
+            Host::parse("10.0.0.1").expect("host"),
+            ClusterCredential::Password {
+                user: PveUser::parse("root@pam").expect("user"),
+                password: SecretString::from("pw".to_owned()),
+            },
         ),
     )
     .await

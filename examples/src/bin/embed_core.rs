@@ -19,7 +19,9 @@ use pvelab_core::model::NewPoolVm;
 use pvelab_core::model::TokenExpiry;
 use pvelab_core::model::VmOutcome;
 use pvelab_core::model::{ClusterCredential, NewCluster};
-use pvelab_core::types::{ClassName, ClusterId, NodeName, PoolSize, Role};
+use pvelab_core::types::{
+    ClassName, ClusterId, ExternalId, Host, NodeName, PoolSize, PveUser, Role,
+};
 use pvelab_core::{Lab, LabConfig, SealingKey};
 use secrecy::SecretString;
 
@@ -50,20 +52,25 @@ pub async fn run(db: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
 
     // People are known by the front end's own ids; the front end vouches for them and maps
     // roles from its context. Every operation then runs *as* someone and the core checks it.
-    let admin = lab.ensure_user("console:admin", Some("Ada")).await?;
+    let admin = lab
+        .ensure_user(&ExternalId::parse("console:admin")?, Some("Ada"))
+        .await?;
     let admin = lab.actor_with_role(admin.id, Role::Adminer);
-    let teacher = lab.ensure_user("console:tom", Some("Tom")).await?;
+    let teacher = lab
+        .ensure_user(&ExternalId::parse("console:tom")?, Some("Tom"))
+        .await?;
     lab.set_role(&admin, teacher.id, Role::Teacher).await?;
     let teacher = lab.actor(teacher.id).await?;
 
     // A cluster the class's VMs live on; its password is sealed before it is stored.
     let cluster = ClusterId::parse("school")?;
-    let secret = ClusterCredential::Password(SecretString::from("example-only".to_owned()));
-    lab.add_cluster(
-        &admin,
-        NewCluster::new(cluster.clone(), "pve1.school.example", "root@pam", secret),
-    )
-    .await?;
+    let secret = ClusterCredential::Password {
+        user: PveUser::parse("root@pam")?,
+        password: SecretString::from("example-only".to_owned()),
+    };
+    let host = Host::parse("pve1.school.example")?;
+    lab.add_cluster(&admin, NewCluster::new(cluster.clone(), host, secret))
+        .await?;
 
     // A class with a pool of two student VMs. Normally the orchestration clones them from a
     // template; here the teacher registers two that "exist" already.
@@ -109,7 +116,7 @@ pub async fn run(db: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         ("console:ben", "Ben"),
         ("console:cleo", "Cleo"),
     ] {
-        let user = lab.ensure_user(id, Some(name)).await?;
+        let user = lab.ensure_user(&ExternalId::parse(id)?, Some(name)).await?;
         let student = lab.actor(user.id).await?;
         // Joining enrolls and assigns a VM (or a waitlist place) in one transaction.
         match lab.join(&student, &token).await?.vm {
@@ -140,7 +147,7 @@ pub async fn run(db: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let left = lab.leave(&students[1], class.id).await?;
     if let Some(vm) = left.released {
         writeln!(out, "Ben left; VM {} waits for a reimage", vm.vmid)?;
-        lab.mark_reimaged(&teacher, class.id, vm.vmid).await?;
+        lab.mark_reimaged(&teacher, class.id, &vm.vm_ref()).await?;
     }
 
     // Events tell front ends what to announce (e.g. a direct message to a waiting student).

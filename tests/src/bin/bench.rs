@@ -16,7 +16,7 @@ use pvelab_core::model::NewPoolVm;
 use pvelab_core::model::TokenExpiry;
 use pvelab_core::model::VmOutcome;
 use pvelab_core::model::{ClusterCredential, NewCluster};
-use pvelab_core::types::{ClassName, ClusterId, PoolSize, Role};
+use pvelab_core::types::{ClassName, ClusterId, ExternalId, Host, PoolSize, PveUser, Role};
 use pvelab_core::Actor;
 use pvelab_core::{Lab, LabConfig, SealingKey};
 use serde::Serialize;
@@ -161,9 +161,13 @@ async fn join_burst(args: &JoinBurstArgs) -> Result<Report> {
         LabConfig::file(dir.path().join("bench.db")).with_sealing_key(SealingKey::generate()),
     )
     .await?;
-    let admin_user = lab.ensure_user("bench:admin", None).await?;
+    let admin_user = lab
+        .ensure_user(&ExternalId::parse("bench:admin")?, None)
+        .await?;
     let admin = lab.actor_with_role(admin_user.id, Role::Adminer);
-    let teacher_user = lab.ensure_user("bench:teacher", None).await?;
+    let teacher_user = lab
+        .ensure_user(&ExternalId::parse("bench:teacher")?, None)
+        .await?;
     lab.set_role(&admin, teacher_user.id, Role::Teacher).await?;
     let teacher = lab.actor(teacher_user.id).await?;
     let cluster = ClusterId::parse("bench")?;
@@ -171,9 +175,11 @@ async fn join_burst(args: &JoinBurstArgs) -> Result<Report> {
         &admin,
         NewCluster::new(
             cluster.clone(),
-            "127.0.0.1",
-            "root@pam",
-            ClusterCredential::Password(secrecy::SecretString::from("x".to_owned())),
+            Host::parse("127.0.0.1")?,
+            ClusterCredential::Password {
+                user: PveUser::parse("root@pam")?,
+                password: secrecy::SecretString::from("x".to_owned()),
+            },
         ),
     )
     .await?;
@@ -207,7 +213,9 @@ async fn join_burst(args: &JoinBurstArgs) -> Result<Report> {
     }
     let mut actors: Vec<Actor> = Vec::with_capacity(students);
     for i in 0..students {
-        let user = lab.ensure_user(&format!("bench:student:{i}"), None).await?;
+        let user = lab
+            .ensure_user(&ExternalId::parse(&format!("bench:student:{i}"))?, None)
+            .await?;
         actors.push(lab.actor(user.id).await?);
     }
     let token = Arc::new(
@@ -337,7 +345,7 @@ mod provision {
 
     use super::*;
     use pvelab_core::model::{NewTemplate, PoolsConfig, ProgressEvent};
-    use pvelab_core::types::VmId;
+    use pvelab_core::types::{ApiTokenId, ClusterTrust, ExternalId, Fingerprint, Host, VmId};
     use pvelab_pve_sim::{CapacityConfig, CloneKind, Sim, SimConfig};
 
     /// One provisioning: wall time, each VM's time to ready, requests the cluster received.
@@ -384,25 +392,30 @@ mod provision {
                 .with_pools(pools_config(args, one_at_a_time)),
         )
         .await?;
-        let admin_user = lab.ensure_user("bench:admin", None).await?;
+        let admin_user = lab
+            .ensure_user(&ExternalId::parse("bench:admin")?, None)
+            .await?;
         let admin = lab.actor_with_role(admin_user.id, Role::Adminer);
-        let teacher_user = lab.ensure_user("bench:teacher", None).await?;
+        let teacher_user = lab
+            .ensure_user(&ExternalId::parse("bench:teacher")?, None)
+            .await?;
         lab.set_role(&admin, teacher_user.id, Role::Teacher).await?;
         let teacher = lab.actor(teacher_user.id).await?;
         let cluster = ClusterId::parse("sim")?;
         let token = sim.api_token();
         let (id, secret) = token.split_once('=').context("the simulator's token")?;
-        let mut new = NewCluster::new(
+        let new = NewCluster::new(
             cluster.clone(),
-            sim.addr().ip().to_string(),
-            sim.username(),
+            Host::parse(&sim.addr().ip().to_string())?,
             ClusterCredential::ApiToken {
-                id: id.to_owned(),
+                id: ApiTokenId::parse(id)?,
                 secret: secrecy::SecretString::from(secret.to_owned()),
             },
-        );
-        new.port = sim.addr().port();
-        new.verify_ssl = false;
+        )
+        .port(sim.addr().port())
+        .trust(ClusterTrust::Fingerprint(Fingerprint::parse(
+            &sim.fingerprint(),
+        )?));
         lab.add_cluster(&admin, new).await?;
         let template = lab
             .register_template(

@@ -12,7 +12,7 @@ use crate::error::{Entity, Error, Result};
 use crate::store::{execute, query_all, query_opt, stored};
 use crate::types::{
     ClassId, ClassName, ClassTimeZone, ClusterId, Cores, DiskGb, MemoryMb, NodeName, PoolSize,
-    SchemeKind, UserId, VmidScheme,
+    SchemeKind, Scope, TemplateId, UserId, VmId, VmidScheme,
 };
 
 /// A class to create. Build with [`NewClass::new`] and adjust the public fields.
@@ -22,8 +22,9 @@ pub struct NewClass {
     pub name: ClassName,
     /// Free text.
     pub description: Option<String>,
-    /// The template (a `templates` row id), if already known.
-    pub template_id: Option<i64>,
+    /// The template, if already known: a cluster template (a new class has no templates of its
+    /// own yet).
+    pub template_id: Option<TemplateId>,
     /// Desired number of student VMs; decides the VMID plan (more than 98 takes the wide plan).
     pub pool_size: PoolSize,
     /// CPU cores per VM.
@@ -38,8 +39,8 @@ pub struct NewClass {
     pub deployment_cluster: Option<ClusterId>,
     /// Time zone for restricted hours.
     pub time_zone: Option<ClassTimeZone>,
-    /// The front-end scope (e.g. Discord server id); '' for none.
-    pub scope: String,
+    /// The front-end scope (e.g. a Discord server id), if any.
+    pub scope: Option<Scope>,
     /// A specific VMID prefix in the chosen plan; `None` takes the lowest free one.
     pub vmid_prefix: Option<u32>,
 }
@@ -58,7 +59,7 @@ impl NewClass {
             deployment_node: None,
             deployment_cluster: None,
             time_zone: None,
-            scope: String::new(),
+            scope: None,
             vmid_prefix: None,
         }
     }
@@ -97,11 +98,37 @@ pub(crate) fn block_owner(conn: &Connection, scheme: &VmidScheme) -> Result<Opti
     })
 }
 
+/// The class whose reserved VMID range holds `vmid`, if any (classes being deleted included:
+/// their VMs may still run).
+///
+/// # Errors
+/// [`Error::Internal`] when SQLite fails.
+pub(crate) fn vmid_owner(conn: &Connection, vmid: VmId) -> Result<Option<(ClassId, ClassName)>> {
+    let select = Query::select()
+        .column((Classes::Table, Classes::Id))
+        .column((Classes::Table, Classes::Name))
+        .from(VmidBlocks::Table)
+        .inner_join(
+            Classes::Table,
+            Expr::col((Classes::Table, Classes::Id))
+                .equals((VmidBlocks::Table, VmidBlocks::ClassId)),
+        )
+        .and_where(Expr::col(VmidBlocks::Block).eq(i64::from(vmid.get() / 100)))
+        .to_owned();
+    query_opt(conn, &select, |c| {
+        Ok((
+            ClassId::new(c.next()?),
+            stored(ClassName::parse(&c.next::<String>()?))?,
+        ))
+    })
+}
+
 /// Creates a class owned by `teacher` and reserves its VMID blocks in the same transaction.
 ///
 /// # Errors
-/// a typed conflict error when the name is taken in the scope or the requested prefix overlaps
-/// another class's VMIDs; [`Error::InvalidValue`] for a prefix outside the plan.
+/// [`Error::NameTaken`] when the name is taken in the scope; [`Error::VmidRangeTaken`] when the
+/// requested prefix overlaps another class's VMIDs; [`Error::InvalidValue`] for a prefix outside
+/// the plan or another class's template; [`Error::NotFound`] for an unknown template.
 pub(crate) fn insert(conn: &Connection, teacher: UserId, new: &NewClass) -> Result<Class> {
     insert_avoiding(conn, teacher, new, &[], "")
 }
@@ -151,7 +178,10 @@ pub(crate) fn insert_avoiding(
     };
     // Checked inside the caller's IMMEDIATE transaction: no other writer can slip in between.
     // The UNIQUE constraints and the blocks' primary key stay as the last line of defence.
-    if super::find_by_name(conn, &new.scope, &new.name)?.is_some() {
+    if let Some(template) = new.template_id {
+        crate::store::templates::check_usable(conn, template, None)?;
+    }
+    if super::name_taken(conn, new.scope.as_ref(), &new.name)? {
         return Err(Error::NameTaken {
             entity: Entity::Class,
             name: new.name.as_str().to_owned(),
@@ -188,7 +218,7 @@ pub(crate) fn insert_avoiding(
             new.name.as_str().into(),
             new.description.clone().into(),
             teacher.get().into(),
-            new.template_id.into(),
+            new.template_id.map(TemplateId::get).into(),
             i64::from(new.pool_size.get()).into(),
             i64::from(new.cpu_cores.get()).into(),
             i64::from(new.memory_mb.get()).into(),
@@ -204,7 +234,7 @@ pub(crate) fn insert_avoiding(
                 .map(|n| n.as_str().to_owned())
                 .into(),
             new.time_zone.as_ref().map(|z| z.name().to_owned()).into(),
-            new.scope.clone().into(),
+            super::scope_to_sql(new.scope.as_ref()).into(),
             now.clone().into(),
             now.into(),
         ])

@@ -1,25 +1,40 @@
 //! Classes: a course with its pool settings, its VMID plan and its primary teacher. The record
 //! and its reads live here; creating a class, with its VMID range allocated race-free through
-//! `vmid_blocks`, lives in `create`. Later changes are [`super::class_settings`]; the join token
-//! is [`super::tokens`].
+//! `vmid_blocks`, lives in `create`; who may see a class in `visible`; deleting it (at once, or
+//! after its VMs are gone) in `delete`. Later changes are [`super::class_settings`]; the join
+//! token is [`super::tokens`].
+//!
+//! A class being deleted ([`delete::mark_deleting`]) keeps its row, and so its VMID blocks and
+//! its name, but every read here skips it: to everyone but the pool orchestration it is gone.
 
 mod create;
+mod delete;
+mod visible;
 
 pub use create::NewClass;
-pub(crate) use create::{insert, insert_avoiding};
+pub(crate) use create::{insert, insert_avoiding, vmid_owner};
+pub use delete::ClassDeletion;
+// The pool orchestration's hooks: it deletes the VMs of a class being deleted on Proxmox, then
+// finishes the deletion.
+pub(crate) use delete::delete_or_mark;
+#[cfg(test)]
+pub(crate) use delete::mark_deleting;
+pub(crate) use delete::{deleting, finish_delete};
+pub(crate) use visible::{list_visible, visible};
 
 use jiff::Timestamp;
 use rusqlite::Connection;
 use sea_query::{Expr, ExprTrait, Order, Query};
 
-use super::{execute, query_all, query_opt, stored, Cols};
+use super::{query_all, query_opt, stored, Cols};
 use crate::db::schema::Classes;
 use crate::db::time::{opt_ts_from_sql, ts_from_sql};
 use crate::error::{Entity, Error, Result};
 use crate::token::TokenExpiry;
 use crate::types::{
     ClassId, ClassName, ClassTimeZone, ClusterId, Cores, DiskGb, HoursWindow, IdleMinutes,
-    IdleThreshold, MemoryMb, NodeName, PoolSize, SchemeKind, UsageQuota, UserId, VmidScheme,
+    IdleThreshold, MemoryMb, NodeName, PoolSize, SchemeKind, Scope, TemplateId, UsageQuota, UserId,
+    VmidScheme,
 };
 
 /// Auto-shutdown of idle student VMs.
@@ -44,10 +59,10 @@ pub struct Class {
     pub description: Option<String>,
     /// The primary teacher.
     pub teacher_id: UserId,
-    /// The template the pool is cloned from (a `templates` row id), once chosen.
-    pub template_id: Option<i64>,
-    /// The front-end scope the class belongs to ('' = none), e.g. a Discord server id.
-    pub scope: String,
+    /// The template the pool is cloned from, once chosen.
+    pub template_id: Option<TemplateId>,
+    /// The front-end scope the class belongs to (e.g. a Discord server id), if any.
+    pub scope: Option<Scope>,
     /// The VMIDs the class owns.
     pub scheme: VmidScheme,
     /// Desired number of student VMs.
@@ -113,8 +128,8 @@ pub(crate) fn map(c: &mut Cols<'_, '_>) -> Result<Class> {
     let name = stored(ClassName::parse(&c.next::<String>()?))?;
     let description = c.next()?;
     let teacher_id = UserId::new(c.next()?);
-    let template_id = c.next()?;
-    let scope = c.next()?;
+    let template_id = c.next::<Option<i64>>()?.map(TemplateId::new);
+    let scope = scope_from_sql(&c.next::<String>()?)?;
     let kind = stored(SchemeKind::parse(&c.next::<String>()?))?;
     let scheme = stored(VmidScheme::new(kind, c.next()?))?;
     let pool_size = stored(PoolSize::new(c.next()?))?;
@@ -173,17 +188,32 @@ pub(crate) fn map(c: &mut Cols<'_, '_>) -> Result<Class> {
     })
 }
 
+/// The stored form of a scope: the schema keeps "no scope" as `''` (a NOT NULL column in the
+/// `UNIQUE (scope_id, name)` key, where NULLs would never collide).
+pub(crate) fn scope_to_sql(scope: Option<&Scope>) -> &str {
+    scope.map_or("", Scope::as_str)
+}
+
+fn scope_from_sql(text: &str) -> Result<Option<Scope>> {
+    match text {
+        "" => Ok(None),
+        text => Ok(Some(stored(Scope::parse(text))?)),
+    }
+}
+
+/// Selects every column of live classes (not being deleted); callers add conditions.
 pub(crate) fn select() -> sea_query::SelectStatement {
     Query::select()
         .columns(COLUMNS.map(|c| (Classes::Table, c)))
         .from(Classes::Table)
+        .and_where(Expr::col((Classes::Table, Classes::DeletingSince)).is_null())
         .to_owned()
 }
 
 /// The class with this id.
 ///
 /// # Errors
-/// [`Error::NotFound`] when there is none.
+/// [`Error::NotFound`] when there is none (or it is being deleted).
 pub(crate) fn get(conn: &Connection, id: ClassId) -> Result<Class> {
     let select = select()
         .and_where(Expr::col((Classes::Table, Classes::Id)).eq(id.get()))
@@ -191,52 +221,67 @@ pub(crate) fn get(conn: &Connection, id: ClassId) -> Result<Class> {
     query_opt(conn, &select, map)?.ok_or_else(|| Error::not_found(Entity::Class, id))
 }
 
+/// The class with this id also while it is being deleted (the pool orchestration deletes its
+/// VMs then), and whether it is.
+///
+/// # Errors
+/// [`Error::NotFound`] when there is none.
+pub(crate) fn get_for_pool(conn: &Connection, id: ClassId) -> Result<(Class, bool)> {
+    let select = Query::select()
+        .columns(COLUMNS.map(|c| (Classes::Table, c)))
+        .column((Classes::Table, Classes::DeletingSince))
+        .from(Classes::Table)
+        .and_where(Expr::col((Classes::Table, Classes::Id)).eq(id.get()))
+        .to_owned();
+    query_opt(conn, &select, |c| {
+        let class = map(c)?;
+        let deleting = c.next::<Option<String>>()?.is_some();
+        Ok((class, deleting))
+    })?
+    .ok_or_else(|| Error::not_found(Entity::Class, id))
+}
+
 /// The class with this name in this scope.
 ///
 /// # Errors
 /// [`Error::NotFound`] when there is none.
-pub(crate) fn by_name(conn: &Connection, scope: &str, name: &ClassName) -> Result<Class> {
-    find_by_name(conn, scope, name)?
+pub(crate) fn by_name(conn: &Connection, scope: Option<&Scope>, name: &ClassName) -> Result<Class> {
+    let select = select()
+        .and_where(Expr::col((Classes::Table, Classes::ScopeId)).eq(scope_to_sql(scope)))
+        .and_where(Expr::col((Classes::Table, Classes::Name)).eq(name.as_str()))
+        .to_owned();
+    query_opt(conn, &select, map)?
         .ok_or_else(|| Error::not_found(Entity::Class, format!("{:?}", name.as_str())))
 }
 
-/// The class with this name in this scope, if any.
-pub(crate) fn find_by_name(
+/// Whether a class of this name holds it in this scope, counting classes being deleted (they
+/// keep their name until their VMs are gone).
+///
+/// # Errors
+/// [`Error::Internal`] when SQLite fails.
+pub(crate) fn name_taken(
     conn: &Connection,
-    scope: &str,
+    scope: Option<&Scope>,
     name: &ClassName,
-) -> Result<Option<Class>> {
-    let select = select()
-        .and_where(Expr::col((Classes::Table, Classes::ScopeId)).eq(scope))
-        .and_where(Expr::col((Classes::Table, Classes::Name)).eq(name.as_str()))
+) -> Result<bool> {
+    let select = Query::select()
+        .column(Classes::Id)
+        .from(Classes::Table)
+        .and_where(Expr::col(Classes::ScopeId).eq(scope_to_sql(scope)))
+        .and_where(Expr::col(Classes::Name).eq(name.as_str()))
         .to_owned();
-    query_opt(conn, &select, map)
+    Ok(query_opt(conn, &select, |c| c.next::<i64>())?.is_some())
 }
 
 /// Classes of a scope (`None` = all scopes), by name.
 ///
 /// # Errors
 /// [`Error::Internal`] when SQLite fails.
-pub(crate) fn list(conn: &Connection, scope: Option<&str>) -> Result<Vec<Class>> {
+pub(crate) fn list(conn: &Connection, scope: Option<&Scope>) -> Result<Vec<Class>> {
     let mut select = select();
     if let Some(scope) = scope {
-        select.and_where(Expr::col((Classes::Table, Classes::ScopeId)).eq(scope));
+        select.and_where(Expr::col((Classes::Table, Classes::ScopeId)).eq(scope.as_str()));
     }
     select.order_by((Classes::Table, Classes::Name), Order::Asc);
     query_all(conn, &select, map)
-}
-
-/// Deletes a class; its VMID blocks, pool rows, enrollments, co-owners and waitlist go with it.
-///
-/// # Errors
-/// [`Error::NotFound`] when there is none.
-pub(crate) fn delete(conn: &Connection, id: ClassId) -> Result<()> {
-    let delete = Query::delete()
-        .from_table(Classes::Table)
-        .and_where(Expr::col(Classes::Id).eq(id.get()))
-        .to_owned();
-    if execute(conn, &delete)? == 0 {
-        return Err(Error::not_found(Entity::Class, id));
-    }
-    Ok(())
 }

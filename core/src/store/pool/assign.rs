@@ -1,17 +1,20 @@
 //! Handing pool VMs to students and taking them back. Every change is one guarded `UPDATE`
 //! (a free, clean VM only) inside the caller's transaction; the unique index on
 //! (class, assigned user) refuses a second VM per student whatever the code path.
+//!
+//! A slot beyond the class's pool size is never handed out: when a teacher shrinks the pool,
+//! its upper slots wait for the orchestration to delete them.
 
 use rusqlite::Connection;
 use sea_query::{Expr, ExprTrait, Order, Query, SimpleExpr};
 
 use super::steps::{self, VmStep};
 use super::{in_class, map, update_vm, PoolVm, VmRole, VmStatus, COLUMNS};
-use crate::db::schema::{PoolSteps, VmAssignments as Vm};
+use crate::db::schema::{Classes, PoolSteps, VmAssignments as Vm};
 use crate::db::time::now_sql;
 use crate::error::{Error, NotAssignable, Result};
 use crate::store::query_opt;
-use crate::types::{ClassId, UserId, VmId};
+use crate::types::{ClassId, PoolSize, UserId, VmRef};
 
 /// The columns that record `user` holding a VM from now on.
 fn held_by(user: UserId) -> [(Vm, SimpleExpr); 3] {
@@ -22,11 +25,12 @@ fn held_by(user: UserId) -> [(Vm, SimpleExpr); 3] {
     ]
 }
 
-/// Why a teacher may not hand this VM to a student, if they may not.
-fn not_for_students(vm: &PoolVm) -> Option<NotAssignable> {
+/// Why a teacher may not hand this VM to a student of a class with `pool_size`, if they may not.
+fn not_for_students(vm: &PoolVm, pool_size: PoolSize) -> Option<NotAssignable> {
     Some(match (vm.role, vm.status) {
         (VmRole::Teacher, _) => NotAssignable::TeacherVm,
         (VmRole::Base, _) => NotAssignable::BaseVm,
+        (VmRole::Student { slot }, _) if slot > pool_size.get() => NotAssignable::BeyondPoolSize,
         (_, VmStatus::Deleting) => NotAssignable::Deleting,
         (_, VmStatus::Assigned) => NotAssignable::Held,
         (_, VmStatus::Available) if vm.needs_reimage => NotAssignable::AwaitsReimage,
@@ -34,9 +38,9 @@ fn not_for_students(vm: &PoolVm) -> Option<NotAssignable> {
     })
 }
 
-/// Hands the lowest free, clean student slot of the class to `user` in one statement; `None`
-/// when no VM is free. The caller must have checked that the user holds none in this class (the
-/// unique index refuses a second one anyway).
+/// Hands the lowest free, clean student slot within the class's pool size to `user` in one
+/// statement; `None` when no VM is free. The caller must have checked that the user holds none
+/// in this class (the unique index refuses a second one anyway).
 ///
 /// # Errors
 /// [`Error::Internal`] when SQLite fails.
@@ -54,6 +58,7 @@ pub(crate) fn assign_next_free(
         .and_where(Expr::col(Vm::Slot).is_not_null())
         // Only VMs that are ready on Proxmox are handed out, never one still being built.
         .and_where(Expr::col(PoolSteps::Step).eq(VmStep::Ready.as_str()))
+        .and_where(Expr::col(Vm::Slot).lte(pool_size(class)))
         .order_by(Vm::Slot, Order::Asc)
         .limit(1)
         .to_owned();
@@ -66,20 +71,32 @@ pub(crate) fn assign_next_free(
     query_opt(conn, &update, map)
 }
 
+/// The class's pool size, as a subquery.
+fn pool_size(class: ClassId) -> sea_query::SelectStatement {
+    Query::select()
+        .column(Classes::PoolSize)
+        .from(Classes::Table)
+        .and_where(Expr::col(Classes::Id).eq(class.get()))
+        .to_owned()
+}
+
 /// Hands a specific VM of the class to `user` (a teacher's choice). Manually added VMs may be
-/// chosen here; teacher and base VMs, VMs being deleted and VMs awaiting a reimage may not.
+/// chosen here; teacher and base VMs, VMs being deleted or awaiting a reimage, and slots beyond
+/// the pool size may not.
 ///
 /// # Errors
-/// a typed conflict error when the VM is not free for a student or the user already holds a VM here;
-/// [`Error::NotFound`] when the class has no such VM.
+/// [`Error::VmNotAssignable`] when the VM is not free for a student; [`Error::AlreadyHoldsVm`]
+/// when the user already holds a VM here; [`Error::NotFound`] when the class has no such VM.
 pub(crate) fn assign_specific(
     conn: &Connection,
     class: ClassId,
-    vmid: VmId,
+    pool_size: PoolSize,
+    vm_ref: &VmRef,
     user: UserId,
 ) -> Result<PoolVm> {
-    let vm = in_class(conn, class, vmid)?;
-    if let Some(reason) = not_for_students(&vm) {
+    let vm = in_class(conn, class, vm_ref)?;
+    let vmid = vm.vmid;
+    if let Some(reason) = not_for_students(&vm, pool_size) {
         return Err(Error::VmNotAssignable { vmid, reason });
     }
     if steps::step_of(conn, class, vmid)? != Some(VmStep::Ready) {
@@ -93,7 +110,7 @@ pub(crate) fn assign_specific(
     }
     // Inside the caller's IMMEDIATE transaction the checks above cannot go stale; the guard
     // below and the unique index stay as the last line of defence.
-    let update = update_vm(class, vmid)
+    let update = update_vm(class, vm_ref)
         .values(held_by(user))
         .and_where(Expr::col(Vm::Status).eq(VmStatus::Available.as_str()))
         .to_owned();

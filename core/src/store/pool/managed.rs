@@ -1,12 +1,12 @@
-//! Managed pools: the classes whose pool pvelab builds and keeps on a cluster, and the classes
-//! being deleted (their VMs first, then their rows, then the class).
+//! Managed pools: the classes whose pool pvelab builds and keeps on a cluster. A class being
+//! deleted is marked on the class itself (`classes.deleting_since`, see
+//! [`crate::store::classes`]); its row here goes with the class.
 
-use jiff::Timestamp;
 use rusqlite::Connection;
 use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 
 use crate::db::schema::ManagedPools;
-use crate::db::time::{now_sql, opt_ts_from_sql};
+use crate::db::time::now_sql;
 use crate::error::Result;
 use crate::store::{execute, query_all, query_opt, stored};
 use crate::types::{ClassId, ClusterId};
@@ -16,25 +16,18 @@ use crate::types::{ClassId, ClusterId};
 pub(crate) struct ManagedPool {
     pub(crate) class: ClassId,
     pub(crate) cluster: ClusterId,
-    /// Set while the class is being deleted.
-    pub(crate) deleting_since: Option<Timestamp>,
 }
 
 fn map(c: &mut crate::store::Cols<'_, '_>) -> Result<ManagedPool> {
     Ok(ManagedPool {
         class: ClassId::new(c.next()?),
         cluster: stored(ClusterId::parse(&c.next::<String>()?))?,
-        deleting_since: opt_ts_from_sql(c.next()?)?,
     })
 }
 
 fn select() -> sea_query::SelectStatement {
     Query::select()
-        .columns([
-            ManagedPools::ClassId,
-            ManagedPools::ClusterId,
-            ManagedPools::DeletingSince,
-        ])
+        .columns([ManagedPools::ClassId, ManagedPools::ClusterId])
         .from(ManagedPools::Table)
         .to_owned()
 }
@@ -86,19 +79,4 @@ pub(crate) fn list(conn: &Connection) -> Result<Vec<ManagedPool>> {
         .order_by(ManagedPools::ClassId, Order::Asc)
         .to_owned();
     query_all(conn, &select, map)
-}
-
-/// Records that the class is being deleted (kept at its first time if it already was).
-///
-/// # Errors
-/// [`crate::Error::Internal`] when SQLite fails.
-pub(crate) fn mark_deleting(conn: &Connection, class: ClassId) -> Result<()> {
-    let update = Query::update()
-        .table(ManagedPools::Table)
-        .value(ManagedPools::DeletingSince, now_sql())
-        .and_where(Expr::col(ManagedPools::ClassId).eq(class.get()))
-        .and_where(Expr::col(ManagedPools::DeletingSince).is_null())
-        .to_owned();
-    execute(conn, &update)?;
-    Ok(())
 }

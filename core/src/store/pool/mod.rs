@@ -16,19 +16,21 @@ pub(crate) mod operations;
 pub(crate) mod steps;
 
 pub(crate) use assign::{assign_next_free, assign_specific, release};
+#[cfg_attr(not(test), allow(unused_imports))]
+pub(crate) use lifecycle::forget;
 pub use lifecycle::NewPoolVm;
 pub(crate) use lifecycle::{mark_deleting, mark_reimaged, register};
 pub use steps::{PoolVmState, PowerState, VmStep};
 
 use jiff::Timestamp;
 use rusqlite::Connection;
-use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement, UpdateStatement};
+use sea_query::{Cond, Expr, ExprTrait, Order, Query, SelectStatement, UpdateStatement};
 
 use super::{query_all, query_opt, stored, Cols};
 use crate::db::schema::VmAssignments as Vm;
 use crate::db::time::{opt_ts_from_sql, ts_from_sql};
 use crate::error::{Entity, Error, Result};
-use crate::types::{ClassId, ClusterId, InvalidValue, UserId, VmId};
+use crate::types::{ClassId, ClusterId, InvalidValue, NodeName, UserId, VmId, VmRef};
 
 /// What a pool VM is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +92,7 @@ pub struct PoolVm {
     /// Its name on Proxmox, if known.
     pub name: Option<String>,
     /// Its node, if known.
-    pub node: Option<String>,
+    pub node: Option<NodeName>,
     /// Its MAC address, if known.
     pub mac_address: Option<String>,
     /// Its last known address.
@@ -105,17 +107,24 @@ pub struct PoolVm {
     pub assigned_at: Option<Timestamp>,
     /// Released by a student and not yet reimaged: not handed to anyone before that.
     pub needs_reimage: bool,
-    /// Running hours since the last reset.
+    /// The VM's own running hours since it was registered or last reimaged. Quota is not
+    /// measured here: a student's usage belongs to them in the class
+    /// ([`StudentUsage`](crate::model::StudentUsage)) and survives a reimage.
     pub usage_hours: f64,
-    /// When usage was last reset.
+    /// When the VM's running hours were last zeroed (its last reimage).
     pub usage_last_reset: Option<Timestamp>,
-    /// The highest quota warning already published (0, 80 or 100).
-    pub quota_warned_percent: u8,
     /// When the VM was registered.
     pub created_at: Timestamp,
 }
 
-pub(crate) const COLUMNS: [Vm; 19] = [
+impl PoolVm {
+    /// The VM's key: its cluster and VMID.
+    pub fn vm_ref(&self) -> VmRef {
+        VmRef::new(self.cluster_id.clone(), self.vmid)
+    }
+}
+
+pub(crate) const COLUMNS: [Vm; 18] = [
     Vm::ClassId,
     Vm::ClusterId,
     Vm::ProxmoxVmid,
@@ -132,17 +141,34 @@ pub(crate) const COLUMNS: [Vm; 19] = [
     Vm::NeedsReimage,
     Vm::UsageHours,
     Vm::UsageLastReset,
-    Vm::QuotaWarnedPercent,
     Vm::CreatedAt,
     Vm::ManuallyAdded,
 ];
 
 pub(crate) fn map(c: &mut Cols<'_, '_>) -> Result<PoolVm> {
     let class_id = ClassId::new(c.next()?);
+    map_rest(c, class_id)
+}
+
+/// Maps the VM columns of a `LEFT JOIN` that may have found no VM (its first column is NULL).
+pub(crate) fn map_opt(c: &mut Cols<'_, '_>) -> Result<Option<PoolVm>> {
+    match c.next::<Option<i64>>()? {
+        Some(class_id) => Ok(Some(map_rest(c, ClassId::new(class_id))?)),
+        None => {
+            c.skip(COLUMNS.len() - 1);
+            Ok(None)
+        }
+    }
+}
+
+fn map_rest(c: &mut Cols<'_, '_>, class_id: ClassId) -> Result<PoolVm> {
     let cluster_id = stored(ClusterId::parse(&c.next::<String>()?))?;
     let vmid = stored(VmId::new(c.next()?))?;
     let name = c.next()?;
-    let node = c.next()?;
+    let node = c
+        .next::<Option<String>>()?
+        .map(|n| stored(NodeName::parse(&n)))
+        .transpose()?;
     let mac_address = c.next()?;
     let cached_ip = c.next()?;
     let slot: Option<i64> = c.next()?;
@@ -154,11 +180,6 @@ pub(crate) fn map(c: &mut Cols<'_, '_>) -> Result<PoolVm> {
     let needs_reimage = c.flag()?;
     let usage_hours = c.next()?;
     let usage_last_reset = opt_ts_from_sql(c.next()?)?;
-    let warned = c.next::<i64>()?;
-    let quota_warned_percent =
-        stored(u8::try_from(warned).map_err(|_| {
-            InvalidValue::new("quota warning level", warned, "0, 80 or 100 (percent)")
-        }))?;
     let created_at = ts_from_sql(&c.next::<String>()?)?;
     let _manual = c.flag()?;
     let role = match (slot, teacher, base) {
@@ -186,52 +207,55 @@ pub(crate) fn map(c: &mut Cols<'_, '_>) -> Result<PoolVm> {
         needs_reimage,
         usage_hours,
         usage_last_reset,
-        quota_warned_percent,
         created_at,
     })
 }
 
 pub(crate) fn select() -> SelectStatement {
-    Query::select().columns(COLUMNS).from(Vm::Table).to_owned()
+    Query::select()
+        .columns(COLUMNS.map(|c| (Vm::Table, c)))
+        .from(Vm::Table)
+        .to_owned()
 }
 
-/// An `UPDATE` of the class's VM `vmid` that returns the changed row; the caller adds the values
+/// "The row of `vm`".
+fn is(vm: &VmRef) -> Cond {
+    Cond::all()
+        .add(Expr::col((Vm::Table, Vm::ClusterId)).eq(vm.cluster.as_str()))
+        .add(Expr::col((Vm::Table, Vm::ProxmoxVmid)).eq(i64::from(vm.vmid.get())))
+}
+
+/// An `UPDATE` of the class's VM `vm` that returns the changed row; the caller adds the values
 /// and any further guard.
-pub(crate) fn update_vm(class: ClassId, vmid: VmId) -> UpdateStatement {
+pub(crate) fn update_vm(class: ClassId, vm: &VmRef) -> UpdateStatement {
     Query::update()
         .table(Vm::Table)
         .and_where(Expr::col(Vm::ClassId).eq(class.get()))
-        .and_where(Expr::col(Vm::ProxmoxVmid).eq(i64::from(vmid.get())))
+        .cond_where(is(vm))
         .returning(Query::returning().columns(COLUMNS))
         .to_owned()
 }
-/// The VM with this VMID on this cluster.
+
+/// The VM `vm`, in whichever class's pool it is.
 ///
 /// # Errors
 /// [`Error::Internal`] when SQLite fails.
-pub(crate) fn by_vmid(
-    conn: &Connection,
-    cluster: &ClusterId,
-    vmid: VmId,
-) -> Result<Option<PoolVm>> {
-    let select = select()
-        .and_where(Expr::col(Vm::ClusterId).eq(cluster.as_str()))
-        .and_where(Expr::col(Vm::ProxmoxVmid).eq(i64::from(vmid.get())))
-        .to_owned();
+pub(crate) fn by_ref(conn: &Connection, vm: &VmRef) -> Result<Option<PoolVm>> {
+    let select = select().cond_where(is(vm)).to_owned();
     query_opt(conn, &select, map)
 }
 
-/// The class's VM with this VMID.
+/// The class's VM `vm`.
 ///
 /// # Errors
 /// [`Error::NotFound`] when the class has no such VM.
-pub(crate) fn in_class(conn: &Connection, class: ClassId, vmid: VmId) -> Result<PoolVm> {
+pub(crate) fn in_class(conn: &Connection, class: ClassId, vm: &VmRef) -> Result<PoolVm> {
     let select = select()
         .and_where(Expr::col(Vm::ClassId).eq(class.get()))
-        .and_where(Expr::col(Vm::ProxmoxVmid).eq(i64::from(vmid.get())))
+        .cond_where(is(vm))
         .to_owned();
     query_opt(conn, &select, map)?
-        .ok_or_else(|| Error::not_found(Entity::Vm, format!("{vmid} in class {class}")))
+        .ok_or_else(|| Error::not_found(Entity::Vm, format!("{vm} in class {class}")))
 }
 
 /// All VMs of a class: student slots in slot order, then the others by VMID.

@@ -14,7 +14,7 @@ use crate::db::schema::{PoolSteps, VmAssignments as Vm};
 use crate::db::time::{now_sql, opt_ts_from_sql, ts_to_sql};
 use crate::error::{Entity, Error, Result};
 use crate::store::{execute, query_all, query_opt, Cols};
-use crate::types::{ClassId, ClusterId, UserId, VmId};
+use crate::types::{ClassId, ClusterId, UserId, VmId, VmRef};
 
 /// How far a pool VM has come on Proxmox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -234,7 +234,7 @@ pub(crate) fn insert_planned(
         _ => None,
     };
     if find(conn, class, new.vmid)?.is_some()
-        || super::by_vmid(conn, new.cluster, new.vmid)?.is_some()
+        || super::by_ref(conn, &VmRef::new(new.cluster.clone(), new.vmid))?.is_some()
     {
         return Err(Error::VmRegistered {
             vmid: new.vmid,
