@@ -104,6 +104,7 @@ pub(crate) mod db;
 pub mod jobs;
 pub(crate) mod lab;
 pub(crate) mod password;
+pub mod pools;
 pub mod rules;
 pub(crate) mod seal;
 pub(crate) mod settings_keys;

@@ -11,8 +11,12 @@ pub use crate::events::{ConsumerName, EventId, OutboxEvent, PruneReport};
 pub use crate::lab::{CheckRun, DueSubmissions, OwnCheckRun, SubmissionFailure};
 pub use crate::lab::{ClusterCheck, ClusterTimeouts, NodeCheck};
 pub use crate::lab::{
-    JoinOutcome, KeepRunning, LeaveOutcome, PublishOutcome, ReimageWait, StudentView,
-    TokenRotation, UsageUpdate, VmOutcome, VmState,
+    ImportedClass, JoinOutcome, KeepRunning, LeaveOutcome, PublishOutcome, ReimageWait,
+    StudentView, TokenRotation, UsageUpdate, VmOutcome, VmState,
+};
+pub use crate::pools::{
+    ClusterReconciliation, Discrepancy, Operation, OperationKind, OperationSummary, PoolAudit,
+    PoolsConfig, Progress, ProgressEvent, ReconcileReport,
 };
 pub use crate::rules::idle::{CpuSample, IdlePolicy, IdleVerdict};
 pub use crate::rules::permissions::{Action, Actor, Requirement};
@@ -22,12 +26,15 @@ pub use crate::settings_keys::{SettingKey, SettingValue, SystemSettings};
 pub use crate::store::checks::{Check, CheckRow};
 pub use crate::store::class_settings::ClassSettings;
 pub use crate::store::classes::{AutoShutdown, Class, ClassDeletion, NewClass};
+pub use crate::store::clone_sources::{NewTemplate, TemplateInfo};
 pub use crate::store::cluster_jobs::{ClusterJobChange, ClusterJobSettings};
 pub use crate::store::clusters::{Cluster, ClusterChange, ClusterCredential, NewCluster};
 pub use crate::store::enrollment::Enrollment;
 pub use crate::store::inventory::{GuestCategory, GuestKind, GuestState, InventoryEntry};
 pub use crate::store::isos::IsoImage;
-pub use crate::store::pool::{NewPoolVm, PoolVm, VmRole, VmStatus};
+pub use crate::store::pool::{
+    NewPoolVm, PoolVm, PoolVmState, PowerState, VmRole, VmStatus, VmStep,
+};
 pub use crate::store::submissions::{Submission, SubmissionDeadline};
 pub use crate::store::templates::{TemplateRecord, TemplateSpecs};
 pub use crate::store::usage::StudentUsage;

@@ -54,8 +54,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_outbox"),
     migration!(6, "0006_cluster_trust"),
     migration!(7, "0007_student_usage"),
-    // 8 is the pools' step columns (branch `pools`); checks and submissions take 9, the
-    // background jobs 10.
+    migration!(8, "0008_pool_steps"),
     migration!(9, "0009_checks_submissions"),
     migration!(10, "0010_background_jobs"),
 ];

@@ -405,3 +405,50 @@ pub(crate) enum VmCpuSamples {
     At,
     Percent,
 }
+
+/// The step columns `migrations/0008_pool_steps.sql` adds to `vm_assignments` (kept apart from
+/// [`VmAssignments`] so the orchestration's columns are listed in one block).
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum PoolSteps {
+    #[iden = "step"]
+    Step,
+    #[iden = "step_upid"]
+    StepUpid,
+    #[iden = "step_error"]
+    StepError,
+    #[iden = "step_attempts"]
+    StepAttempts,
+    #[iden = "next_try_at"]
+    NextTryAt,
+    #[iden = "step_changed_at"]
+    StepChangedAt,
+    #[iden = "power"]
+    Power,
+    #[iden = "power_seen_at"]
+    PowerSeenAt,
+}
+
+/// `managed_pools`: classes whose pool pvelab builds and keeps on a cluster.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum ManagedPools {
+    Table,
+    ClassId,
+    ClusterId,
+    Since,
+}
+
+/// `pool_operations`: what each pool operation did.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum PoolOperations {
+    Table,
+    Id,
+    ClassId,
+    Kind,
+    StartedBy,
+    StartedAt,
+    FinishedAt,
+    Total,
+    Ready,
+    Failed,
+    Summary,
+}

@@ -20,7 +20,7 @@ use crate::types::{ClassId, ClassName, InvalidValue, UserId};
 const MAX_BATCH: u32 = 1000;
 
 /// Students served from the waitlist got a VM; returns how many events were written.
-pub(super) fn announce_assignments(
+pub(crate) fn announce_assignments(
     tx: &Connection,
     class_id: ClassId,
     class_name: &ClassName,

@@ -28,6 +28,7 @@ mod guests;
 mod join;
 mod join_limit;
 mod pool;
+mod pools;
 mod proxmox_errors;
 mod publish;
 mod settings;
@@ -36,12 +37,16 @@ mod sync;
 mod templates;
 mod usage;
 mod users;
+mod vm_actions;
 
 pub use checks::{CheckRun, OwnCheckRun};
 pub use classes::{StudentView, TokenRotation};
 pub use cluster_clients::ClusterTimeouts;
 pub use clusters::{ClusterCheck, NodeCheck};
+pub(crate) use events::announce_assignments;
+pub(crate) use join::promote_waitlist;
 pub use join::{JoinOutcome, LeaveOutcome, VmOutcome};
+pub use pools::ImportedClass;
 pub(crate) use proxmox_errors::cluster_error;
 pub use publish::{PublishOutcome, ReimageWait};
 pub use submissions::{DueSubmissions, SubmissionFailure};
@@ -58,6 +63,7 @@ use crate::db::{self, Db};
 use crate::error::{Error, Result};
 use crate::events::EventBus;
 use crate::jobs::{self, JobsConfig};
+use crate::pools::{Pools, PoolsConfig};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation, Requirement};
 use crate::seal::{Sealer, SealingKey};
 use crate::store;
@@ -72,6 +78,7 @@ pub struct LabConfig {
     sealing_key: Option<SealingKey>,
     clock: Clock,
     jobs: JobsConfig,
+    pools: PoolsConfig,
     cluster_timeouts: ClusterTimeouts,
 }
 
@@ -89,6 +96,7 @@ impl LabConfig {
             sealing_key: None,
             clock: Clock::system(),
             jobs: JobsConfig::default(),
+            pools: PoolsConfig::default(),
             cluster_timeouts: ClusterTimeouts::default(),
         }
     }
@@ -100,6 +108,7 @@ impl LabConfig {
             sealing_key: None,
             clock: Clock::system(),
             jobs: JobsConfig::default(),
+            pools: PoolsConfig::default(),
             cluster_timeouts: ClusterTimeouts::default(),
         }
     }
@@ -123,6 +132,13 @@ impl LabConfig {
     /// their ticks (by default: `/proc/net/arp`, TCP probes, a tenth of each interval).
     pub fn with_jobs(mut self, jobs: JobsConfig) -> Self {
         self.jobs = jobs;
+        self
+    }
+
+    /// How pool work paces itself on Proxmox (parallelism, retries, polling); the defaults
+    /// suit a real cluster.
+    pub fn with_pools(mut self, pools: PoolsConfig) -> Self {
+        self.pools = pools;
         self
     }
 
@@ -176,6 +192,7 @@ struct Inner {
     events: EventBus,
     clock: Clock,
     jobs: jobs::Shared,
+    pools: Pools,
     /// One Proxmox API client per cluster.
     clients: ClusterClients,
     /// Join attempts per user.
@@ -200,15 +217,18 @@ impl Lab {
                 db::run_blocking(move || Db::open_memory_blocking(clock)).await?
             }
         };
+        let rate = (config.pools.requests_per_second, config.pools.request_burst);
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
                 sealer: config.sealing_key.as_ref().map(Sealer::new),
                 events: EventBus::new(),
+                pools: Pools::new(config.pools, config.clock.now()),
                 join_limiter: Arc::new(join_limit::JoinLimiter::new(config.clock.clone())),
                 clock: config.clock,
                 jobs: jobs::Shared::new(config.jobs),
-                clients: ClusterClients::new(config.cluster_timeouts),
+                clients: ClusterClients::new(config.cluster_timeouts)
+                    .with_rate_limit(rate.0, rate.1),
                 decoy: Arc::default(),
             }),
         })
@@ -280,6 +300,11 @@ impl Lab {
     /// What the background jobs share: their configuration and run guards.
     pub(crate) fn jobs_shared(&self) -> &jobs::Shared {
         &self.inner.jobs
+    }
+
+    /// The pool orchestration's process-local state (settings, clients, slots, claims).
+    pub(crate) fn pools(&self) -> &Pools {
+        &self.inner.pools
     }
 
     pub(crate) fn join_limiter(&self) -> Arc<join_limit::JoinLimiter> {

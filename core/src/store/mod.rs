@@ -9,6 +9,7 @@
 pub(crate) mod checks;
 pub(crate) mod class_settings;
 pub(crate) mod classes;
+pub(crate) mod clone_sources;
 pub(crate) mod cluster_jobs;
 pub(crate) mod clusters;
 pub(crate) mod enrollment;

@@ -8,8 +8,9 @@
 use rusqlite::Connection;
 use sea_query::{Expr, ExprTrait, Order, Query, SimpleExpr};
 
+use super::steps::{self, VmStep};
 use super::{in_class, map, update_vm, PoolVm, VmRole, VmStatus, COLUMNS};
-use crate::db::schema::{Classes, VmAssignments as Vm};
+use crate::db::schema::{Classes, PoolSteps, VmAssignments as Vm};
 use crate::db::time::now_sql;
 use crate::error::{Error, NotAssignable, Result};
 use crate::store::query_opt;
@@ -55,6 +56,8 @@ pub(crate) fn assign_next_free(
         .and_where(Expr::col(Vm::Status).eq(VmStatus::Available.as_str()))
         .and_where(Expr::col(Vm::NeedsReimage).eq(false))
         .and_where(Expr::col(Vm::Slot).is_not_null())
+        // Only VMs that are ready on Proxmox are handed out, never one still being built.
+        .and_where(Expr::col(PoolSteps::Step).eq(VmStep::Ready.as_str()))
         .and_where(Expr::col(Vm::Slot).lte(pool_size(class)))
         .order_by(Vm::Slot, Order::Asc)
         .limit(1)
@@ -95,6 +98,12 @@ pub(crate) fn assign_specific(
     let vmid = vm.vmid;
     if let Some(reason) = not_for_students(&vm, pool_size) {
         return Err(Error::VmNotAssignable { vmid, reason });
+    }
+    if steps::step_of(conn, class, vmid)? != Some(VmStep::Ready) {
+        return Err(Error::VmNotAssignable {
+            vmid,
+            reason: NotAssignable::NotReady,
+        });
     }
     if let Some(held) = super::held(conn, class, user)? {
         return Err(Error::AlreadyHoldsVm { vmid: held.vmid });
