@@ -4,6 +4,7 @@ mod clusters;
 mod concurrency;
 mod defects;
 mod events;
+mod group_commit;
 mod interleavings;
 mod lab_classes;
 mod lab_join;
