@@ -6,6 +6,7 @@ mod clusters;
 mod concurrency;
 mod defects;
 mod events;
+mod group_commit;
 mod interleavings;
 mod jobs_addresses;
 mod jobs_enforce;

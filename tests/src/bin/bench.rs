@@ -118,8 +118,12 @@ impl Throughput {
 }
 
 /// Runs `n` operations at once (released together by a barrier) and measures each one's latency
-/// and the wall time from release to the last completion. Both the scenario and its reference
-/// go through this, so they are "measured the same way".
+/// and the wall time from the first start to the last completion. Both the scenario and its
+/// reference go through this, so they are "measured the same way".
+///
+/// The wall time starts at the earliest operation's own start, not when this task resumes after
+/// the barrier: on a busy machine the operations may run (or even finish) before that, and a
+/// late start would shrink the wall time and inflate the throughput.
 async fn burst<F, Fut, T>(n: usize, op: F) -> Result<(Throughput, Vec<T>)>
 where
     F: Fn(usize) -> Fut,
@@ -134,21 +138,24 @@ where
             barrier.wait().await;
             let start = Instant::now();
             let value = fut.await;
-            (start.elapsed(), Instant::now(), value)
+            (start, Instant::now(), value)
         }));
     }
     barrier.wait().await;
-    let released = Instant::now();
     let mut latencies = Vec::with_capacity(n);
     let mut values = Vec::with_capacity(n);
-    let mut last = released;
+    let mut span: Option<(Instant, Instant)> = None;
     for task in tasks {
-        let (latency, done, value) = task.await.context("a burst task panicked")?;
-        latencies.push(latency);
-        last = last.max(done);
+        let (start, done, value) = task.await.context("a burst task panicked")?;
+        latencies.push(done - start);
+        span = Some(match span {
+            None => (start, done),
+            Some((first, last)) => (first.min(start), last.max(done)),
+        });
         values.push(value?);
     }
-    Ok((Throughput::from(last - released, latencies), values))
+    let wall = span.map_or(Duration::ZERO, |(first, last)| last - first);
+    Ok((Throughput::from(wall, latencies), values))
 }
 
 async fn join_burst(args: &JoinBurstArgs) -> Result<Report> {

@@ -53,8 +53,11 @@ pub(crate) fn assign_next_free(
         .column(Vm::Id)
         .from(Vm::Table)
         .and_where(Expr::col(Vm::ClassId).eq(class.get()))
-        .and_where(Expr::col(Vm::Status).eq(VmStatus::Available.as_str()))
-        .and_where(Expr::col(Vm::NeedsReimage).eq(false))
+        // Literals, not bound values, exactly as in the partial index `vm_assignments_free_slots`:
+        // only then can SQLite use that index without looking at bound values, which would make
+        // it prepare the statement again on every run.
+        .and_where(Expr::col(Vm::Status).eq(Expr::Constant(VmStatus::Available.as_str().into())))
+        .and_where(Expr::col(Vm::NeedsReimage).eq(Expr::Constant(0_i64.into())))
         .and_where(Expr::col(Vm::Slot).is_not_null())
         // Only VMs that are ready on Proxmox are handed out, never one still being built.
         .and_where(Expr::col(PoolSteps::Step).eq(VmStep::Ready.as_str()))
