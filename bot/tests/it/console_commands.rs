@@ -144,8 +144,9 @@ async fn another_teacher_needs_to_be_a_co_owner_to_manage_a_class() {
              sue:teacher /class token class:net101\n",
         )
         .await;
+    // Another teacher's class is not visible at all (not even its existence) until they co-own it.
     assert!(
-        out.contains("line 2: You may not list students and their VMs"),
+        out.contains("line 2: There is no class \"net101\"."),
         "{out}"
     );
     assert!(out.contains("sue now co-owns net101"), "{out}");
