@@ -160,8 +160,9 @@ async fn another_teacher_needs_to_be_a_co_owner_to_manage_a_class() {
         out.contains("sue was not a co-owner of net101; nothing changed."),
         "{out}"
     );
+    // Once no longer a co-owner, the class is hidden again.
     assert!(
-        out.contains("line 7: You may not manage the join token"),
+        out.contains("line 7: There is no class \"net101\"."),
         "{out}"
     );
 }
