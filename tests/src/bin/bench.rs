@@ -22,6 +22,9 @@ use pvelab_core::{Lab, LabConfig, SealingKey};
 use serde::Serialize;
 use tokio::sync::Barrier;
 
+#[path = "../bench/inventory.rs"]
+mod inventory;
+
 #[derive(Parser)]
 #[command(about = "pvelab benchmarks: figures beside a reference measured in the same run")]
 struct Cli {
@@ -40,6 +43,8 @@ struct Cli {
 enum Scenario {
     /// Many students joining one class at once through the core, against a file database.
     JoinBurst(JoinBurstArgs),
+    /// Inventory ticks of a large simulated cluster, against decoding the same payload alone.
+    Inventory(inventory::InventoryArgs),
 }
 
 #[derive(Args)]
@@ -300,6 +305,7 @@ async fn run(scenario: &Scenario) -> Result<Report> {
             );
             join_burst(args).await
         }
+        Scenario::Inventory(args) => inventory::inventory(args).await,
     }
 }
 
