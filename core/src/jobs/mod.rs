@@ -41,7 +41,7 @@ pub use config::{JobsConfig, Subnet};
 pub use neighbours::{MacAddress, Neighbour, NeighbourSource, ProcNetArp, StaticNeighbours};
 pub use probe::{NoProbe, PortProbe, ProbeFuture, RemoteService, TcpProbe};
 pub use report::{ClusterRun, JobKind, JobStats, RunOutcome, SyncReport, SyncStatus, SyncWhat};
-pub use scheduler::{JobProgress, JobsHandle};
+pub use scheduler::{JobProgress, JobsHandle, RunSummary};
 
 pub(crate) use client::{client_for, cluster_error};
 pub(crate) use run::run_job;

@@ -7,6 +7,7 @@ use super::report::{ClusterRun, JobKind, JobStats, RunOutcome};
 use super::{addresses, inventory, isos, templates};
 use crate::error::{Error, Result};
 use crate::lab::Lab;
+use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::store::cluster_jobs::{self, ClusterJobSettings};
 use crate::store::inventory as inventory_store;
 use crate::types::ClusterId;
@@ -40,6 +41,17 @@ pub(crate) async fn unless_cancelled<T>(
         biased;
         () = cancel.cancelled() => Err(JobError::Cancelled),
         value = future => Ok(value),
+    }
+}
+
+/// What the system actor does in a run of `job`: the permission table must allow it, or the job
+/// does not run (background work acts as `system`, never as a borrowed person).
+fn system_actions(job: JobKind) -> &'static [Action] {
+    match job {
+        JobKind::Inventory => &[Action::RecordUsage, Action::ControlStudentVm],
+        JobKind::Addresses => &[Action::ListStudents],
+        JobKind::Isos => &[Action::ManageIsos],
+        JobKind::Templates => &[Action::ManageTemplates],
     }
 }
 
@@ -90,6 +102,12 @@ async fn guarded(
     cluster: &ClusterId,
     cancel: &CancellationToken,
 ) -> RunOutcome {
+    let system = Actor::system();
+    for action in system_actions(job) {
+        if let Err(e) = authorize(&system, *action, ClassRelation::None) {
+            return RunOutcome::Failed(e);
+        }
+    }
     let guard = lab.jobs_shared().guard(job, cluster);
     let Ok(_held) = unless_cancelled(cancel, guard.lock_owned()).await else {
         return stopped();

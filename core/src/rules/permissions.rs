@@ -307,8 +307,6 @@ impl Actor {
 
     /// The core's background work: reconciliation, the scheduler's jobs, automatic shutdowns.
     /// The permission table gives it exactly what that work needs ([`Action::system_may`]).
-    // Used by the core's background jobs; until they land, only the permission tests call it.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn system() -> Self {
         Self {
             who: Who::System,

@@ -270,6 +270,9 @@ const DESCRIBING: [Inv; 10] = [
     Inv::Tags,
 ];
 
+/// The figures a running guest reports anew every tick.
+const FIGURES: [Inv; 3] = [Inv::Uptime, Inv::CpuUsage, Inv::MemoryUsage];
+
 fn to_i64(v: Option<u64>) -> SqlValue {
     v.and_then(|v| i64::try_from(v).ok())
         .map_or(SqlValue::Null, SqlValue::Integer)
@@ -307,60 +310,77 @@ fn tick_values(cluster: &str, g: &GuestFacts, now: &str) -> [SqlValue; 18] {
     ]
 }
 
-/// The upsert of one guest, built once: every tick column is set; `last_updated` moves only when
-/// a describing column changed; address columns (the address job's) are left alone.
-fn upsert_sql() -> &'static str {
-    static SQL: OnceLock<String> = OnceLock::new();
-    SQL.get_or_init(|| {
-        let excluded = |col: Inv| Expr::col((Alias::new("excluded"), col));
-        let current = |col: Inv| Expr::col((Inv::Table, col));
-        let changed = DESCRIBING.into_iter().fold(Condition::any(), |any, col| {
+/// Guests upserted by one statement: a multi-row `INSERT` costs SQLite far less per row than a
+/// statement per row (18 parameters a row, well below SQLite's limit of 32,766).
+const BATCH: usize = 250;
+
+/// The upsert of `rows` guests: every tick column is set; `last_updated` moves only when a
+/// describing column changed; address columns (the address job's) are left alone.
+fn upsert_sql(rows: usize) -> String {
+    let excluded = |col: Inv| Expr::col((Alias::new("excluded"), col));
+    let current = |col: Inv| Expr::col((Inv::Table, col));
+    let changed = DESCRIBING.into_iter().fold(Condition::any(), |any, col| {
+        any.add(current(col).is_not(excluded(col)))
+    });
+    let mut insert = Query::insert();
+    insert.into_table(Inv::Table).columns(TICK_COLUMNS);
+    for _ in 0..rows.max(1) {
+        // Placeholders only: the values are bound per execution.
+        insert.values_panic(TICK_COLUMNS.map(|_| Expr::val(Option::<i64>::None)));
+    }
+    let differs = DESCRIBING
+        .into_iter()
+        .chain(FIGURES)
+        .fold(Condition::any(), |any, col| {
             any.add(current(col).is_not(excluded(col)))
-        });
-        let placeholder = GuestFacts {
-            vmid: VmId::new(100).expect("100 is a VMID"),
-            name: None,
-            node: None,
-            state: GuestState::Unknown,
-            kind: GuestKind::Qemu,
-            category: GuestCategory::Other,
-            memory: None,
-            cores: None,
-            disk_size: None,
-            uptime: None,
-            cpu_percent: None,
-            memory_percent: None,
-            is_template: false,
-            tags: None,
-        };
-        let values = tick_values("x", &placeholder, "x").map(|v| match v {
-            SqlValue::Null => sea_query::Value::String(None).into(),
-            SqlValue::Integer(i) => Expr::val(i),
-            SqlValue::Real(r) => Expr::val(r),
-            SqlValue::Text(t) => Expr::val(t),
-            SqlValue::Blob(b) => Expr::val(b),
-        });
-        let (sql, bound) =
-            Query::insert()
-                .into_table(Inv::Table)
-                .columns(TICK_COLUMNS)
-                .values_panic(values)
-                .on_conflict(
-                    OnConflict::columns([Inv::ClusterId, Inv::Vmid])
-                        .update_columns(TICK_COLUMNS.into_iter().filter(|c| {
-                            !matches!(c, Inv::ClusterId | Inv::Vmid | Inv::LastUpdated)
-                        }))
-                        .value(
-                            Inv::LastUpdated,
-                            Expr::case(changed, excluded(Inv::LastUpdated))
-                                .finally(current(Inv::LastUpdated)),
-                        )
-                        .to_owned(),
+        })
+        .add(current(Inv::SyncError).is_not_null());
+    let (sql, bound) = insert
+        .on_conflict(
+            OnConflict::columns([Inv::ClusterId, Inv::Vmid])
+                .action_and_where(differs.into())
+                .update_columns(
+                    TICK_COLUMNS
+                        .into_iter()
+                        .filter(|c| !matches!(c, Inv::ClusterId | Inv::Vmid | Inv::LastUpdated)),
                 )
-                .build_rusqlite(SqliteQueryBuilder);
-        debug_assert_eq!(bound.0.len(), TICK_COLUMNS.len());
-        sql
-    })
+                .value(
+                    Inv::LastUpdated,
+                    Expr::case(changed, excluded(Inv::LastUpdated))
+                        .finally(current(Inv::LastUpdated)),
+                )
+                .to_owned(),
+        )
+        .build_rusqlite(SqliteQueryBuilder);
+    debug_assert_eq!(bound.0.len(), TICK_COLUMNS.len() * rows.max(1));
+    sql
+}
+
+/// The upsert of a full batch, built once.
+fn batch_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| upsert_sql(BATCH))
+}
+
+/// Upserts `guests` of `cluster` in batches, stamped `now`.
+fn upsert(conn: &Connection, cluster: &ClusterId, guests: &[GuestFacts], now: &str) -> Result<()> {
+    for chunk in guests.chunks(BATCH) {
+        let sql;
+        let text = if chunk.len() == BATCH {
+            batch_sql()
+        } else {
+            sql = upsert_sql(chunk.len());
+            sql.as_str()
+        };
+        let values = chunk
+            .iter()
+            .flat_map(|guest| tick_values(cluster.as_str(), guest, now));
+        conn.prepare_cached(text)
+            .db()?
+            .execute(rusqlite::params_from_iter(values))
+            .db()?;
+    }
+    Ok(())
 }
 
 /// Replaces the inventory of `cluster` with `guests` (one tick): every guest upserted, rows of
@@ -375,27 +395,36 @@ pub(crate) fn replace(
     guests: &[GuestFacts],
 ) -> Result<(usize, usize)> {
     let now = now_sql();
-    let mut upsert = conn.prepare_cached(upsert_sql()).db()?;
-    for guest in guests {
-        upsert
-            .execute(rusqlite::params_from_iter(tick_values(
-                cluster.as_str(),
-                guest,
-                &now,
-            )))
-            .db()?;
-    }
-    // Every row seen now carries this tick's time; the others are guests that are gone.
-    let stale = Query::delete()
-        .from_table(Inv::Table)
+    // Guests that are gone first: every row not among `guests`.
+    let seen: std::collections::HashSet<u32> = guests.iter().map(|g| g.vmid.get()).collect();
+    let stored = Query::select()
+        .column(Inv::Vmid)
+        .from(Inv::Table)
         .and_where(Expr::col(Inv::ClusterId).eq(cluster.as_str()))
-        .and_where(
-            Expr::col(Inv::LastStatusCheck)
-                .ne(now.as_str())
-                .or(Expr::col(Inv::LastStatusCheck).is_null()),
-        )
         .to_owned();
-    let removed = execute(conn, &stale)?;
+    let gone: Vec<i64> = query_all(conn, &stored, |c| c.next::<i64>())?
+        .into_iter()
+        .filter(|v| u32::try_from(*v).map_or(true, |v| !seen.contains(&v)))
+        .collect();
+    let mut removed = 0;
+    for vmid in gone {
+        let delete = Query::delete()
+            .from_table(Inv::Table)
+            .and_where(Expr::col(Inv::ClusterId).eq(cluster.as_str()))
+            .and_where(Expr::col(Inv::Vmid).eq(vmid))
+            .to_owned();
+        removed += execute(conn, &delete)?;
+    }
+    // Rows that changed are rewritten; unchanged ones are skipped by the upsert's condition and
+    // only get this tick's check time, in one statement.
+    upsert(conn, cluster, guests, &now)?;
+    let checked = Query::update()
+        .table(Inv::Table)
+        .value(Inv::LastStatusCheck, now.as_str())
+        .and_where(Expr::col(Inv::ClusterId).eq(cluster.as_str()))
+        .and_where(Expr::col(Inv::LastStatusCheck).ne(now.as_str()))
+        .to_owned();
+    execute(conn, &checked)?;
     Ok((guests.len(), removed))
 }
 
@@ -453,16 +482,7 @@ pub(crate) fn refresh_one(
     cluster: &ClusterId,
     guest: &GuestFacts,
 ) -> Result<()> {
-    let now = now_sql();
-    conn.prepare_cached(upsert_sql())
-        .db()?
-        .execute(rusqlite::params_from_iter(tick_values(
-            cluster.as_str(),
-            guest,
-            &now,
-        )))
-        .db()?;
-    Ok(())
+    upsert(conn, cluster, std::slice::from_ref(guest), &now_sql())
 }
 
 /// Records that a guest's state changed without waiting for the next tick (an automatic

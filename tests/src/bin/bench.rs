@@ -22,6 +22,9 @@ use pvelab_core::{Lab, LabConfig, SealingKey};
 use serde::Serialize;
 use tokio::sync::Barrier;
 
+#[path = "../bench/inventory.rs"]
+mod inventory;
+
 #[derive(Parser)]
 #[command(about = "pvelab benchmarks: figures beside a reference measured in the same run")]
 struct Cli {
@@ -43,6 +46,8 @@ enum Scenario {
     /// Provisioning one class's pool on the simulated cluster, against the simulator's best
     /// possible time and a one-at-a-time run of the same pool.
     Provision(ProvisionArgs),
+    /// Inventory ticks of a large simulated cluster, against decoding the same payload alone.
+    Inventory(inventory::InventoryArgs),
 }
 
 #[derive(Args)]
@@ -342,6 +347,7 @@ async fn run(scenario: &Scenario) -> Result<Report> {
             );
             join_burst(args).await
         }
+        Scenario::Inventory(args) => inventory::inventory(args).await,
     }
 }
 
