@@ -155,7 +155,7 @@ async fn print_dms<W: Write>(dms: &Courier<ConsoleNotifier>, out: &mut W) -> io:
         tracing::warn!("direct messages could not be read: {e}");
     }
     for line in dms.notifier().take_lines() {
-        writeln!(out, "{line}")?;
+        writeln!(out, "{}", for_terminal(&line))?;
     }
     Ok(())
 }

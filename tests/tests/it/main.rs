@@ -13,6 +13,7 @@ mod discord_fake;
 mod examples;
 mod fuzz_corpus;
 mod hostile_input;
+mod join_token_storage;
 mod parser_props;
 mod support;
 mod token_guessing;
