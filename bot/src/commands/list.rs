@@ -38,6 +38,8 @@ const fn cmd(
         description,
         role,
         options,
+        may_call_proxmox: false,
+        personal: false,
     }
 }
 
@@ -73,19 +75,19 @@ pub static GROUPS: &[(&[&str], &str)] = &[
 pub static COMMANDS: &[CommandSpec] = &[
     // students
     cmd(C::Join, &["join"], Role::User, "Join a class with the token your teacher gave you",
-        &[req("token", "The join token", K::Token)]),
+        &[req("token", "The join token", K::Token)]).personal(),
     cmd(C::MyVm, &["myvm"], Role::User, "Show your VMs: state, address, usage and allowed hours",
-        &[opt("class", "Only the VM of this class", K::Class)]),
-    cmd(C::VmStart, &["vm", "start"], Role::User, "Start your VM", VM_OPTIONS),
-    cmd(C::VmStop, &["vm", "stop"], Role::User, "Stop your VM", VM_OPTIONS),
-    cmd(C::VmRestart, &["vm", "restart"], Role::User, "Restart your VM", VM_OPTIONS),
+        &[opt("class", "Only the VM of this class", K::Class)]).proxmox().personal(),
+    cmd(C::VmStart, &["vm", "start"], Role::User, "Start your VM", VM_OPTIONS).proxmox().personal(),
+    cmd(C::VmStop, &["vm", "stop"], Role::User, "Stop your VM", VM_OPTIONS).proxmox().personal(),
+    cmd(C::VmRestart, &["vm", "restart"], Role::User, "Restart your VM", VM_OPTIONS).proxmox().personal(),
     cmd(C::VmRevert, &["vm", "revert"], Role::User,
-        "Put your VM back to its last snapshot", VM_OPTIONS),
+        "Put your VM back to its last snapshot", VM_OPTIONS).proxmox().personal(),
     cmd(C::VmReimage, &["vm", "reimage"], Role::User,
-        "Replace your VM with a fresh copy of the class template", VM_OPTIONS),
-    cmd(C::VmRdp, &["vm", "rdp"], Role::User, "Get a ready .rdp file for your VM", VM_OPTIONS),
-    cmd(C::VmIp, &["vm", "ip"], Role::User, "Show your VM's address", VM_OPTIONS),
-    cmd(C::Leave, &["leave"], Role::User, "Leave a class and give back its VM", &[CLASS]),
+        "Replace your VM with a fresh copy of the class template", VM_OPTIONS).proxmox().personal(),
+    cmd(C::VmRdp, &["vm", "rdp"], Role::User, "Get a ready .rdp file for your VM", VM_OPTIONS).proxmox().personal(),
+    cmd(C::VmIp, &["vm", "ip"], Role::User, "Show your VM's address", VM_OPTIONS).proxmox().personal(),
+    cmd(C::Leave, &["leave"], Role::User, "Leave a class and give back its VM", &[CLASS]).personal(),
     // teachers
     cmd(C::ClassCreate, &["class", "create"], Role::Teacher, "Create a class with a pool of VMs", &[
         req("name", "The class name (letters, digits, spaces, - _ . + ( ))", K::ClassName),
@@ -94,7 +96,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         CPU, MEMORY, DISK,
         opt("node", "The Proxmox node to place VMs on", K::Node),
         opt("cluster", "The cluster to use (else the default one)", K::Cluster),
-    ]),
+    ]).proxmox(),
     cmd(C::ClassList, &["class", "list"], Role::Teacher, "List the classes you teach", &[]),
     cmd(C::ClassInfo, &["class", "info"], Role::Teacher,
         "Show a class: settings, pool, students", &[CLASS]),
@@ -111,7 +113,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Make a new join token (the old one stops working)", &[
         CLASS,
         opt("expires", "never, or how long it works: 90m, 12h, 7d", K::Expires),
-    ]),
+    ]).personal(),
     cmd(C::ClassRevokeToken, &["class", "revoke-token"], Role::Teacher,
         "Stop the join token from working", &[CLASS]),
     cmd(C::ClassCoownerAdd, &["class", "coowner", "add"], Role::Teacher,
@@ -124,20 +126,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Delete a class and its VMs (asks to confirm)", &[
         CLASS,
         opt("confirm", "yes to delete without asking again", K::Flag),
-    ]),
+    ]).proxmox(),
     cmd(C::ClassImport, &["class", "import"], Role::Teacher,
         "Adopt existing VMs of a VMID prefix as a class", &[
         req("cluster", "The cluster the VMs are on", K::Cluster),
         req("prefix", "Their VMID prefix (12 for 1200-1299)", K::VmidPrefix),
-    ]),
+    ]).proxmox(),
     cmd(C::PoolStatus, &["pool", "status"], Role::Teacher,
-        "Show a class's VMs: ready, assigned, failed", &[CLASS]),
+        "Show a class's VMs: ready, assigned, failed", &[CLASS]).proxmox(),
     cmd(C::PoolResize, &["pool", "resize"], Role::Teacher,
         "Grow or shrink a class's pool of VMs", &[
         CLASS,
         req("size", "The new number of student VMs", K::PoolSize),
         opt("force", "yes to also remove VMs students hold", K::Flag),
-    ]),
+    ]).proxmox(),
     cmd(C::PoolAssign, &["pool", "assign"], Role::Teacher, "Give a student a VM", &[
         CLASS,
         req("user", "The student", K::User),
@@ -151,18 +153,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         opt("user", "Only this student", K::User),
     ]),
     cmd(C::TemplateList, &["template", "list"], Role::Teacher,
-        "List the templates you may use", &[]),
+        "List the templates you may use", &[]).proxmox(),
     cmd(C::TemplatePublish, &["template", "publish"], Role::Teacher,
         "Make the teacher VM the class's new template (asks to confirm)", &[
         CLASS,
         opt("when", "now, or at the teacher VM's next stop", K::Choice(PUBLISH_WHEN)),
         opt("confirm", "yes to publish without asking again", K::Flag),
-    ]),
+    ]).proxmox(),
     // adminers
     cmd(C::ClusterList, &["cluster", "list"], Role::Adminer, "List the clusters", &[]),
     cmd(C::ClusterTest, &["cluster", "test"], Role::Adminer,
         "Check that pvelab can reach and log in to clusters",
-        &[opt("cluster", "Only this cluster", K::Cluster)]),
+        &[opt("cluster", "Only this cluster", K::Cluster)]).proxmox(),
     cmd(C::ClusterSet, &["cluster", "set"], Role::Adminer, "Change how a cluster is used", &[
         req("cluster", "The cluster", K::Cluster),
         opt("active", "yes to use it, no to leave it alone", K::Flag),
@@ -182,7 +184,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     ]),
     cmd(C::SyncNow, &["sync", "now"], Role::Adminer,
         "Refresh from Proxmox now instead of at the next interval",
-        &[opt("what", "What to refresh (default: all)", K::Choice(SYNC_WHAT))]),
+        &[opt("what", "What to refresh (default: all)", K::Choice(SYNC_WHAT))]).proxmox(),
     cmd(C::IsoList, &["iso", "list"], Role::Adminer, "List ISO images",
-        &[opt("cluster", "Only this cluster", K::Cluster)]),
+        &[opt("cluster", "Only this cluster", K::Cluster)]).proxmox(),
 ];
