@@ -38,6 +38,10 @@ pub enum Entity {
     Setting,
     /// An event of the outbox.
     Event,
+    /// An in-VM check of a class.
+    Check,
+    /// A submission (a student's snapshot).
+    Submission,
 }
 
 impl Entity {
@@ -51,6 +55,8 @@ impl Entity {
             Entity::Template => "template",
             Entity::Setting => "setting",
             Entity::Event => "event",
+            Entity::Check => "check",
+            Entity::Submission => "submission",
         }
     }
 }
@@ -217,6 +223,25 @@ pub enum Error {
     VmidRangeExhausted {
         /// `classic` or `wide`.
         kind: String,
+    },
+
+    /// A VM at one of the class's VMIDs does not carry pvelab's marker for that slot, so
+    /// pvelab leaves it alone (it never changes or deletes a VM it did not create).
+    #[error("VM {vmid} on {node} exists and was not created by pvelab for this slot")]
+    VmNotOurs {
+        /// The VM.
+        vmid: VmId,
+        /// Its node.
+        node: String,
+    },
+
+    /// The VM is being built, rebuilt or deleted by pvelab, or its creation failed.
+    #[error("VM {vmid} is not ready on Proxmox: it is {step}")]
+    VmNotReady {
+        /// The VM.
+        vmid: VmId,
+        /// How far it has come (`cloning`, `failed`, ...).
+        step: String,
     },
 
     /// The record is still used by another and cannot go (a template a class still uses).

@@ -107,6 +107,27 @@ pub enum LabEvent {
         /// Minutes until the shutdown.
         in_minutes: u32,
     },
+    /// A student's VM was built anew from the class's template: it vanished from Proxmox, or a
+    /// teacher reimaged it. Its data is gone; the student keeps the VM.
+    VmRebuilt {
+        /// The student.
+        user_id: UserId,
+        /// The class.
+        class_id: ClassId,
+        /// The VM.
+        vmid: VmId,
+        /// Why.
+        reason: RebuildReason,
+    },
+    /// A student's VM was taken away: the pool was shrunk by force, or the class deleted.
+    VmRemoved {
+        /// The student.
+        user_id: UserId,
+        /// The class.
+        class_id: ClassId,
+        /// The VM.
+        vmid: VmId,
+    },
     /// A VM was shut down automatically.
     VmShutDown {
         /// The VM's student, if it is assigned.
@@ -135,7 +156,9 @@ impl LabEvent {
             LabEvent::Waitlisted { user_id, .. }
             | LabEvent::AssignedFromWaitlist { user_id, .. }
             | LabEvent::QuotaWarning { user_id, .. }
-            | LabEvent::QuotaExhausted { user_id, .. } => Some(*user_id),
+            | LabEvent::QuotaExhausted { user_id, .. }
+            | LabEvent::VmRebuilt { user_id, .. }
+            | LabEvent::VmRemoved { user_id, .. } => Some(*user_id),
             LabEvent::ShutdownWarning { user_id, .. } | LabEvent::VmShutDown { user_id, .. } => {
                 *user_id
             }
@@ -151,9 +174,31 @@ impl LabEvent {
             | LabEvent::QuotaWarning { class_id, .. }
             | LabEvent::QuotaExhausted { class_id, .. }
             | LabEvent::ShutdownWarning { class_id, .. }
+            | LabEvent::VmRebuilt { class_id, .. }
+            | LabEvent::VmRemoved { class_id, .. }
             | LabEvent::VmShutDown { class_id, .. } => Some(*class_id),
             LabEvent::Unrecognized { .. } => None,
         }
+    }
+}
+
+/// Why a student's VM was rebuilt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RebuildReason {
+    /// It disappeared from Proxmox (deleted behind pvelab's back).
+    Vanished,
+    /// A teacher (or the student) reimaged it.
+    Reimaged,
+}
+
+impl std::fmt::Display for RebuildReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RebuildReason::Vanished => "it disappeared from Proxmox and was built again",
+            RebuildReason::Reimaged => "it was reimaged",
+        })
     }
 }
 

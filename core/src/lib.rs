@@ -21,9 +21,14 @@
 //!   their constructors, and each rejection names the field and what is allowed.
 //! - [`rules`]: pure decisions with no I/O: the permission table, restricted hours, the idle
 //!   shutdown decision, quota arithmetic and the one "may this user start this VM now?".
+//! - `checks` (its types are in [`model`]): in-VM checks, pure: a check's definition, what
+//!   counts as passing, and how a run on one VM ended.
 //! - [`events`]: what the core tells front ends (waitlist assignments, quota warnings,
 //!   automatic shutdowns and why), written to an outbox in the transaction of each change and
 //!   read by front ends from a durable cursor.
+//! - [`jobs`]: background work started by [`Lab::start_jobs`]: the inventory of every cluster
+//!   (one API call per tick), usage, quota, hours and idle enforcement, VM addresses, ISO and
+//!   template synchronisation, each also run on demand with [`Lab::sync_now`].
 //! - [`Clock`]: every "now" of the core; tests move a [`ManualClock`] instead of sleeping.
 //! - Internal: `store` (one repository per aggregate, built with sea-query), `db` (connections,
 //!   migrations from the workspace's `migrations/`), `seal` (credentials sealed at rest under
@@ -88,6 +93,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub(crate) mod checks;
 mod clock;
 pub mod error;
 pub mod events;
@@ -95,8 +101,10 @@ pub mod model;
 pub mod types;
 
 pub(crate) mod db;
+pub mod jobs;
 pub(crate) mod lab;
 pub(crate) mod password;
+pub mod pools;
 pub mod rules;
 pub(crate) mod seal;
 pub(crate) mod settings_keys;

@@ -41,6 +41,12 @@ pub enum SettingKey {
     WaitlistEnabled,
     /// How long a new join token works when the teacher does not say.
     DefaultTokenLifetime,
+    /// How long before the end of a class's hours its running VMs are warned.
+    HoursWarningLead,
+    /// How long an idle VM keeps running after its warning before it is shut down.
+    IdleGrace,
+    /// How long a guest may take to shut down before it is powered off.
+    ShutdownForceAfter,
 }
 
 /// The kind of value a key holds, with its bounds.
@@ -63,7 +69,7 @@ enum Kind {
 
 impl SettingKey {
     /// Every key, in display order.
-    pub const ALL: [SettingKey; 10] = [
+    pub const ALL: [SettingKey; 13] = [
         SettingKey::InventoryInterval,
         SettingKey::IpInterval,
         SettingKey::IsoInterval,
@@ -74,6 +80,9 @@ impl SettingKey {
         SettingKey::CommandRateLimit,
         SettingKey::WaitlistEnabled,
         SettingKey::DefaultTokenLifetime,
+        SettingKey::HoursWarningLead,
+        SettingKey::IdleGrace,
+        SettingKey::ShutdownForceAfter,
     ];
 
     /// The stored key name.
@@ -89,6 +98,9 @@ impl SettingKey {
             SettingKey::CommandRateLimit => "rate_limit.commands_per_minute",
             SettingKey::WaitlistEnabled => "waitlist.enabled",
             SettingKey::DefaultTokenLifetime => "token.default_lifetime",
+            SettingKey::HoursWarningLead => "shutdown.hours_warning_lead",
+            SettingKey::IdleGrace => "shutdown.idle_grace",
+            SettingKey::ShutdownForceAfter => "shutdown.force_after",
         }
     }
 
@@ -117,6 +129,17 @@ impl SettingKey {
             SettingKey::DefaultTokenLifetime => {
                 "lifetime of new join tokens when none is given: never, or 1m to 365d, e.g. 12h, 7d"
             }
+            SettingKey::HoursWarningLead => {
+                "time before the end of a class's hours that its running VMs are warned \
+                 (1m to 1h, e.g. 10m)"
+            }
+            SettingKey::IdleGrace => {
+                "time an idle VM keeps running after its warning before it is shut down \
+                 (1m to 1h, e.g. 10m)"
+            }
+            SettingKey::ShutdownForceAfter => {
+                "time a guest may take to shut down before it is powered off (10s to 30m, e.g. 3m)"
+            }
         }
     }
 
@@ -133,6 +156,10 @@ impl SettingKey {
                 min: 60,
                 max: 7 * 86_400,
             },
+            SettingKey::HoursWarningLead | SettingKey::IdleGrace => {
+                Kind::Interval { min: 60, max: 3600 }
+            }
+            SettingKey::ShutdownForceAfter => Kind::Interval { min: 10, max: 1800 },
             SettingKey::DefaultTimeZone => Kind::TimeZone,
             SettingKey::JoinRateLimit => Kind::Count { min: 1, max: 60 },
             SettingKey::CommandRateLimit => Kind::Count { min: 1, max: 600 },
@@ -154,6 +181,8 @@ impl SettingKey {
             SettingKey::CommandRateLimit => SettingValue::Count(30),
             SettingKey::WaitlistEnabled => SettingValue::Bool(true),
             SettingKey::DefaultTokenLifetime => SettingValue::Lifetime(TokenLifetime::Never),
+            SettingKey::HoursWarningLead | SettingKey::IdleGrace => interval(600),
+            SettingKey::ShutdownForceAfter => interval(180),
         }
     }
 
@@ -297,6 +326,9 @@ pub struct SystemSettings {
     command_rate_limit: u32,
     waitlist_enabled: bool,
     default_token_lifetime: TokenLifetime,
+    hours_warning_lead: DurationText,
+    idle_grace: DurationText,
+    shutdown_force_after: DurationText,
 }
 
 impl Default for SystemSettings {
@@ -313,6 +345,9 @@ impl Default for SystemSettings {
             command_rate_limit: 1,
             waitlist_enabled: true,
             default_token_lifetime: TokenLifetime::Never,
+            hours_warning_lead: interval_text(60),
+            idle_grace: interval_text(60),
+            shutdown_force_after: interval_text(60),
         };
         // The defaults are stated once, in `default_value`.
         for key in SettingKey::ALL {
@@ -366,6 +401,9 @@ impl SystemSettings {
             (K::CommandRateLimit, V::Count(n)) => self.command_rate_limit = n,
             (K::WaitlistEnabled, V::Bool(b)) => self.waitlist_enabled = b,
             (K::DefaultTokenLifetime, V::Lifetime(l)) => self.default_token_lifetime = l,
+            (K::HoursWarningLead, V::Interval(d)) => self.hours_warning_lead = d,
+            (K::IdleGrace, V::Interval(d)) => self.idle_grace = d,
+            (K::ShutdownForceAfter, V::Interval(d)) => self.shutdown_force_after = d,
             // `parse_value` gives each key its own kind of value; nothing else reaches here.
             (key, value) => {
                 tracing::error!(%key, %value, "a setting value of the wrong kind was ignored");
@@ -386,6 +424,9 @@ impl SystemSettings {
             SettingKey::CommandRateLimit => SettingValue::Count(self.command_rate_limit),
             SettingKey::WaitlistEnabled => SettingValue::Bool(self.waitlist_enabled),
             SettingKey::DefaultTokenLifetime => SettingValue::Lifetime(self.default_token_lifetime),
+            SettingKey::HoursWarningLead => SettingValue::Interval(self.hours_warning_lead),
+            SettingKey::IdleGrace => SettingValue::Interval(self.idle_grace),
+            SettingKey::ShutdownForceAfter => SettingValue::Interval(self.shutdown_force_after),
         }
     }
 
@@ -432,6 +473,21 @@ impl SystemSettings {
     /// Whether full pools put students on a waitlist.
     pub fn waitlist_enabled(&self) -> bool {
         self.waitlist_enabled
+    }
+
+    /// How long before the end of a class's hours its running VMs are warned.
+    pub fn hours_warning_lead(&self) -> Duration {
+        self.hours_warning_lead.as_std()
+    }
+
+    /// How long an idle VM keeps running after its warning before it is shut down.
+    pub fn idle_grace(&self) -> Duration {
+        self.idle_grace.as_std()
+    }
+
+    /// How long a guest may take to shut down before it is powered off.
+    pub fn shutdown_force_after(&self) -> Duration {
+        self.shutdown_force_after.as_std()
     }
 
     /// The lifetime of new join tokens when none is given.

@@ -11,6 +11,9 @@
 //!   file database, against raw SQLite write transactions).
 //! - `src/discord/`: `FakeDiscord`, a local Discord (REST and gateway on loopback) for
 //!   end-to-end tests of the bot with the real poise/serenity stack.
+//! - [`fuzz_props`]: the properties the fuzz targets in `fuzz/` check, shared with the corpus
+//!   replay test (`tests/it/fuzz_corpus.rs`) that runs them on stable.
 #![warn(missing_docs)]
 
 pub mod discord;
+pub mod fuzz_props;

@@ -51,6 +51,15 @@ pub enum CommandId {
     RoleSet,
     SyncNow,
     IsoList,
+    CheckAdd,
+    CheckList,
+    CheckRemove,
+    CheckRun,
+    VmCheck,
+    VmSubmit,
+    ClassSubmissions,
+    ClassDeadline,
+    PoolRollback,
 }
 
 /// What an option holds, which decides how its text is parsed (see [`crate::parse`]) and which
@@ -105,6 +114,18 @@ pub enum OptionKind {
     SettingValue,
     /// One of a fixed list.
     Choice(&'static [&'static str]),
+    /// An in-VM check's name (a class's existing checks are autocompleted on Discord).
+    Check,
+    /// A command run in VMs: a program and its arguments.
+    Command,
+    /// A check's timeout (`30`, `2m`).
+    Timeout,
+    /// A regular expression.
+    Pattern,
+    /// A submission deadline (`2026-02-01 18:00`, `2d`, `none`).
+    Deadline,
+    /// A snapshot's name (`submit-20260131T081530Z`).
+    Snapshot,
 }
 
 /// One option of a command.

@@ -12,7 +12,7 @@ fn every_command_id_has_exactly_one_entry() {
     for spec in COMMANDS {
         assert!(seen.insert(spec.id), "{:?} listed twice", spec.id);
     }
-    assert_eq!(seen.len(), 36);
+    assert_eq!(seen.len(), 45);
 }
 
 #[test]
@@ -102,7 +102,7 @@ fn an_unknown_command_lists_the_commands() {
 fn a_missing_or_unknown_subcommand_lists_the_subcommands() {
     assert_eq!(
         find("vm", &[]).unwrap_err().to_string(),
-        "`/vm` needs a subcommand: start, stop, restart, revert, reimage, rdp, ip"
+        "`/vm` needs a subcommand: start, stop, restart, revert, reimage, rdp, ip, check, submit"
     );
     assert_eq!(
         find("class", &words(&["coowner", "invite"]))
@@ -121,4 +121,21 @@ fn a_word_after_a_complete_command_is_refused() {
             name: "now".into()
         }
     );
+}
+
+#[test]
+fn commands_that_wait_on_proxmox_and_personal_ones_are_marked() {
+    let marked = |id| {
+        let s = spec(id);
+        (s.may_call_proxmox, s.personal)
+    };
+    assert_eq!(marked(CommandId::PoolResize), (true, false));
+    assert_eq!(marked(CommandId::VmStart), (true, true));
+    assert_eq!(marked(CommandId::MyVm), (true, true));
+    assert_eq!(marked(CommandId::ClassToken), (false, true));
+    assert_eq!(marked(CommandId::ClassList), (false, false));
+    // Every command of /vm is about the caller's own VM, and none is only local.
+    for s in COMMANDS.iter().filter(|s| s.path[0] == "vm") {
+        assert!(s.personal && s.may_call_proxmox, "{:?}", s.path);
+    }
 }

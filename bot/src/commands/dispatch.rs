@@ -2,14 +2,14 @@
 //! typed arguments here, so every command function takes values that are already valid.
 
 use super::catalogue::CommandId as C;
-use super::{admin, class, class_people, pool, student};
+use super::{admin, checks, class, class_people, pool, student, submissions};
 use super::{CommandContext, CommandError, Invocation, Reply};
 use crate::parse::durations::{expires, idle};
 use crate::parse::names::{class as class_name, role, template, token};
 use crate::parse::numbers::{cores, flag, pool_size, quota, vmid};
 use crate::parse::sizes::{disk, memory};
 use crate::parse::time::{hours, timezone};
-use crate::parse::{names, OptionError};
+use crate::parse::{checks as check_options, names, OptionError};
 
 /// Runs the command of `call` in `ctx`.
 ///
@@ -89,6 +89,48 @@ pub async fn dispatch(ctx: &CommandContext, call: &Invocation) -> Result<Reply, 
         C::SettingsSet => admin::settings_set(ctx, &text("key")?, &text("value")?).await,
         C::RoleSet => admin::role_set(ctx, &user("user")?, call.required("role", role)?).await,
         C::ClusterList => admin::cluster_list(ctx).await,
+        C::CheckAdd => {
+            let name = call.required("class", class_name)?;
+            let args = checks::AddArgs {
+                name: call.required("name", check_options::check_name)?,
+                command: call.required("command", check_options::command)?,
+                timeout: call.optional("timeout", check_options::timeout)?,
+                expect_exit: call.optional("expect-exit", check_options::exit_code)?,
+                expect_output: call.optional("expect-output", check_options::pattern)?,
+            };
+            let confirmed = call.optional("confirm", flag)?.unwrap_or(false);
+            checks::add(ctx, &name, args, confirmed).await
+        }
+        C::CheckList => checks::list(ctx, &call.required("class", class_name)?).await,
+        C::CheckRemove => {
+            let name = call.required("class", class_name)?;
+            checks::remove(
+                ctx,
+                &name,
+                &call.required("name", check_options::check_name)?,
+            )
+            .await
+        }
+        C::CheckRun => {
+            let name = call.required("class", class_name)?;
+            let check = call.required("check", check_options::check_name)?;
+            let csv = call.optional("csv", flag)?.unwrap_or(false);
+            checks::run(ctx, &name, &check, csv).await
+        }
+        C::VmCheck => checks::check_own(ctx, call.optional("class", class_name)?.as_ref()).await,
+        C::VmSubmit => submissions::submit(ctx, call.optional("class", class_name)?.as_ref()).await,
+        C::ClassSubmissions => submissions::list(ctx, &call.required("class", class_name)?).await,
+        C::ClassDeadline => {
+            let name = call.required("class", class_name)?;
+            let at = call.required("at", check_options::deadline)?;
+            submissions::set_deadline(ctx, &name, at, call.raw("at").unwrap_or_default()).await
+        }
+        C::PoolRollback => {
+            let name = call.required("class", class_name)?;
+            let snapshot = call.required("snapshot", check_options::snapshot)?;
+            let confirmed = call.optional("confirm", flag)?.unwrap_or(false);
+            submissions::rollback(ctx, &name, &user("user")?, &snapshot, confirmed).await
+        }
         // These need parts of pvelab that are not built yet: power control and reimaging
         // through Proxmox, provisioning, template and ISO synchronisation, cluster checks.
         C::VmStart

@@ -68,6 +68,10 @@ pub static GROUPS: &[(&[&str], &str)] = &[
     (&["role"], "People's roles"),
     (&["sync"], "Refresh what pvelab knows from Proxmox"),
     (&["iso"], "ISO images"),
+    (
+        &["check"],
+        "Commands that check students' VMs through the guest agent",
+    ),
 ];
 
 /// Every command, in the order help lists them.
@@ -87,6 +91,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Replace your VM with a fresh copy of the class template", VM_OPTIONS).proxmox().personal(),
     cmd(C::VmRdp, &["vm", "rdp"], Role::User, "Get a ready .rdp file for your VM", VM_OPTIONS).proxmox().personal(),
     cmd(C::VmIp, &["vm", "ip"], Role::User, "Show your VM's address", VM_OPTIONS).proxmox().personal(),
+    cmd(C::VmCheck, &["vm", "check"], Role::User,
+        "Run your class's checks on your VM and see what passes", VM_OPTIONS).proxmox().personal(),
+    cmd(C::VmSubmit, &["vm", "submit"], Role::User,
+        "Hand in your work: save your VM as a snapshot your teacher sees", VM_OPTIONS).proxmox().personal(),
     cmd(C::Leave, &["leave"], Role::User, "Leave a class and give back its VM", &[CLASS]).personal(),
     // teachers
     cmd(C::ClassCreate, &["class", "create"], Role::Teacher, "Create a class with a pool of VMs", &[
@@ -127,6 +135,14 @@ pub static COMMANDS: &[CommandSpec] = &[
         CLASS,
         opt("confirm", "yes to delete without asking again", K::Flag),
     ]).proxmox(),
+    cmd(C::ClassSubmissions, &["class", "submissions"], Role::Teacher,
+        "List the students' submissions and the deadline", &[CLASS]),
+    cmd(C::ClassDeadline, &["class", "deadline"], Role::Teacher,
+        "Set when every student VM is snapshotted as a submission", &[
+        CLASS,
+        req("at", "2026-02-01 18:00 (class time zone), 2026-02-01T17:00Z, 2d from now, or none",
+            K::Deadline),
+    ]),
     cmd(C::ClassImport, &["class", "import"], Role::Teacher,
         "Adopt existing VMs of a VMID prefix as a class", &[
         req("cluster", "The cluster the VMs are on", K::Cluster),
@@ -152,6 +168,34 @@ pub static COMMANDS: &[CommandSpec] = &[
         CLASS,
         opt("user", "Only this student", K::User),
     ]),
+    cmd(C::PoolRollback, &["pool", "rollback"], Role::Teacher,
+        "Roll a student's VM back to a submission for grading (asks to confirm)", &[
+        CLASS,
+        req("user", "The student", K::User),
+        req("snapshot", "The submission's snapshot, as /class submissions lists it", K::Snapshot),
+        opt("confirm", "yes to roll back without asking again", K::Flag),
+    ]).proxmox(),
+    cmd(C::CheckAdd, &["check", "add"], Role::Teacher,
+        "Define a command that checks each student VM (shows it back to confirm)", &[
+        CLASS,
+        req("name", "The check's name, e.g. web-up", K::Check),
+        req("command", "Program and arguments, run as root in each VM: systemctl is-active nginx",
+            K::Command),
+        opt("timeout", "How long it may run: 30 (seconds, the default) up to 10m", K::Timeout),
+        opt("expect-exit", "The exit code that passes (0 when nothing is expected)", K::Integer),
+        opt("expect-output", "A regular expression the output must match, e.g. ^active$",
+            K::Pattern),
+        opt("confirm", "yes to add it without showing it back first", K::Flag),
+    ]),
+    cmd(C::CheckList, &["check", "list"], Role::Teacher, "List a class's checks", &[CLASS]),
+    cmd(C::CheckRemove, &["check", "remove"], Role::Teacher,
+        "Remove a check and its results", &[CLASS, req("name", "The check", K::Check)]),
+    cmd(C::CheckRun, &["check", "run"], Role::Teacher,
+        "Run a check on every student VM and show what passes", &[
+        CLASS,
+        req("check", "The check", K::Check),
+        opt("csv", "yes to attach every stored result of the check as CSV", K::Flag),
+    ]).proxmox(),
     cmd(C::TemplateList, &["template", "list"], Role::Teacher,
         "List the templates you may use", &[]).proxmox(),
     cmd(C::TemplatePublish, &["template", "publish"], Role::Teacher,

@@ -9,7 +9,8 @@
 //!
 //! Command functions, one file per family: [`student`] join, myvm, leave; [`class`] and
 //! [`class_people`] the teachers' class commands; [`pool`] the pool; [`admin`] settings, roles
-//! and clusters.
+//! and clusters; [`checks`] in-VM checks (`/check`, `/vm check`); [`submissions`] submissions
+//! and deadlines (`/vm submit`, `/class submissions`, `/class deadline`, `/pool rollback`).
 //!
 //! Layout of the machinery: [`catalogue`] every command and option (the table itself is in
 //! `list.rs`); [`invocation`] a command with checked
@@ -20,6 +21,7 @@
 
 pub mod admin;
 pub mod catalogue;
+pub mod checks;
 pub mod class;
 pub mod class_people;
 pub mod context;
@@ -33,6 +35,7 @@ pub mod pool;
 pub mod progress;
 pub mod reply;
 pub mod student;
+pub mod submissions;
 
 pub use catalogue::{CommandId, CommandSpec};
 pub use context::{CommandContext, Invoker};

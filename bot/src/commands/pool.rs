@@ -174,12 +174,13 @@ pub async fn reset_usage(
         None => None,
     };
     let count = ctx.lab.reset_usage(&actor, class.id, student).await?;
+    // Usage belongs to the student in the class (not to a VM): leaving, rejoining or a
+    // reimage keeps it; this is the one way to start it over.
     let whose = who.map_or_else(
-        || format!("all VMs of {}", class.name),
-        |w| format!("the VM of {} in {}", w.display(), class.name),
+        || format!("every student of {}", class.name),
+        |w| format!("{} in {}", w.display(), class.name),
     );
     Ok(Reply::text(format!(
-        "Usage reset to 0 hours for {whose} ({count} VM{}).",
-        if count == 1 { "" } else { "s" }
+        "Usage reset to 0 hours for {whose} ({count} with usage recorded).",
     )))
 }

@@ -74,20 +74,51 @@ pub fn load(path: &Path, env: &EnvVars) -> Result<Settings, ConfigError> {
             }],
         });
     }
+    let base = path.parent().unwrap_or(Path::new("."));
+    read(Toml::file_exact(path), &shown, base, env)
+}
+
+/// Reads and checks configuration `text` as if it were a file in the folder `base` (relative
+/// paths in it are read from there), with the overrides and secrets of `env`. For checking
+/// a configuration held in memory; the fuzz tests and their corpus replay call it.
+///
+/// # Errors
+/// [`ConfigError`] listing every problem, as [`load`] does; TOML syntax errors are reported
+/// under the key `configuration`.
+///
+/// # Examples
+/// ```
+/// use pvelab_bot::config::{parse_toml, EnvVars};
+/// let dir = std::env::temp_dir();
+/// let settings = parse_toml("database = \"lab.db\"", &dir, &EnvVars::default()).expect("valid");
+/// assert_eq!(settings.database, dir.join("lab.db"));
+/// assert!(parse_toml("database = ", &dir, &EnvVars::default()).is_err());
+/// ```
+pub fn parse_toml(text: &str, base: &Path, env: &EnvVars) -> Result<Settings, ConfigError> {
+    read(Toml::string(text), "configuration", base, env)
+}
+
+/// Merges the TOML source with the environment's overrides and checks the result; `shown`
+/// names the source in problems that have no key of their own (TOML syntax).
+fn read(
+    toml: figment::providers::Data<Toml>,
+    shown: &str,
+    base: &Path,
+    env: &EnvVars,
+) -> Result<Settings, ConfigError> {
     let root: Dict = Figment::new()
-        .merge(Toml::file_exact(path))
+        .merge(toml)
         .merge(env::Overrides(env))
         .extract()
         .map_err(|e| ConfigError {
             problems: e
                 .into_iter()
                 .map(|e| Problem {
-                    key: shown.clone(),
+                    key: shown.to_owned(),
                     message: e.kind.to_string(),
                 })
                 .collect(),
         })?;
-    let base = path.parent().unwrap_or(Path::new("."));
     validate::settings(&root, base, env)
 }
 

@@ -41,10 +41,20 @@ impl<'a> Table<'a> {
         }
     }
 
-    /// The full key path of `name` in this table.
+    /// The full key path of `name` in this table. A name that is not a bare TOML key (an
+    /// unknown key written `""` or `"a.b"` in the file) is shown quoted, as TOML writes it.
     pub(crate) fn key(&self, name: &str) -> String {
-        if self.path.is_empty() {
+        let bare = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        let name = if bare {
             name.to_owned()
+        } else {
+            format!("{name:?}")
+        };
+        if self.path.is_empty() {
+            name
         } else {
             format!("{}.{name}", self.path)
         }

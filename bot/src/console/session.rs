@@ -30,6 +30,7 @@ use crate::commands::{CommandContext, Dispatcher, Invocation, Invoker};
 use crate::notify::{ConsoleNotifier, Courier, CONSOLE_DM};
 use crate::parse::people::UserRef;
 use crate::render::errors::{error_reply, unexpected};
+use crate::render::sanitize::sanitize;
 use crate::render::text::plain;
 
 /// How a session behaves.
@@ -176,7 +177,7 @@ async fn run_line<W: Write>(
                 writeln!(out, "> {}", text.trim())?;
             }
             summary.refused += 1;
-            return writeln!(out, "line {number}, {e}");
+            return writeln!(out, "line {number}, {}", for_terminal(&e.to_string()));
         }
     };
     if options.echo {
@@ -188,7 +189,7 @@ async fn run_line<W: Write>(
         Ok(call) => call,
         Err(e) => {
             summary.refused += 1;
-            return writeln!(out, "line {number}: {e}");
+            return writeln!(out, "line {number}: {}", for_terminal(&e.to_string()));
         }
     };
     summary.commands += 1;
@@ -235,10 +236,25 @@ async fn run_command<W: Write>(
         writeln!(out, "  … {update}")?;
     }
     Ok(match joined {
-        Ok(Ok(reply)) => Ok(plain(&reply)),
-        Ok(Err(error)) => Err(plain(&error_reply(&error))),
-        Err(join_error) => Err(plain(&unexpected(&join_error))),
+        Ok(Ok(reply)) => Ok(for_terminal(&plain(&reply))),
+        Ok(Err(error)) => Err(for_terminal(&plain(&error_reply(&error)))),
+        Err(join_error) => Err(for_terminal(&plain(&unexpected(&join_error)))),
     })
+}
+
+/// A reply or error as the session prints it: mentions broken as on Discord (so text copied
+/// from a terminal pings nobody either), and control characters other than line breaks
+/// written as escapes (`\u{1b}`), so a value someone typed cannot drive the terminal.
+fn for_terminal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in sanitize(text).chars() {
+        if c.is_control() && c != '\n' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

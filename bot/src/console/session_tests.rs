@@ -68,7 +68,7 @@ async fn unknown_commands_and_options_list_what_exists() {
     assert!(lines[0].starts_with("line 1: unknown command `/jion`; the commands are /join, /myvm"));
     assert_eq!(
         lines[1],
-        "line 2: `/vm` has no subcommand `begin`; it has start, stop, restart, revert, reimage, rdp, ip"
+        "line 2: `/vm` has no subcommand `begin`; it has start, stop, restart, revert, reimage, rdp, ip, check, submit"
     );
     assert_eq!(
         lines[2],

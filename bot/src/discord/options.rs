@@ -49,7 +49,13 @@ pub fn discord_kind(kind: OptionKind) -> DiscordKind {
         | OptionKind::Idle
         | OptionKind::Expires
         | OptionKind::SettingKey
-        | OptionKind::SettingValue => DiscordKind::String,
+        | OptionKind::SettingValue
+        | OptionKind::Check
+        | OptionKind::Command
+        | OptionKind::Timeout
+        | OptionKind::Pattern
+        | OptionKind::Deadline
+        | OptionKind::Snapshot => DiscordKind::String,
     }
 }
 

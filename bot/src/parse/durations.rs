@@ -1,14 +1,12 @@
 //! Durations people type: a token's `expires` and a class's `idle` shutdown delay.
 //!
-//! One syntax for every duration of pvelab: jiff's "friendly" format (`90m`, `12h`, `7d`, `2w`,
-//! `1h 30m`, `3 days`), read into a [`jiff::Span`] and converted with days of 24 hours. jiff is
-//! already how the core handles time, so this adds no dependency, and its parser is far more
-//! forgiving than a hand-written one (`7d`, `7 days` and `1w` all mean the same). Years and
-//! months are refused: their length depends on the date, and a lab never needs them.
+//! One syntax for every duration of pvelab: the core's [`DurationText`] (jiff's "friendly"
+//! format: `90m`, `12h`, `7d`, `2w`, `1h 30m`, `3 days`; days of 24 hours; months and years
+//! refused). The bot only adds the option-specific ranges and words (`never`, `off`).
 
-use jiff::{SignedDuration, Span, SpanRelativeTo};
+use jiff::SignedDuration;
 use pvelab_core::model::TokenLifetime;
-use pvelab_core::types::IdleMinutes;
+use pvelab_core::types::{DurationText, IdleMinutes};
 
 use super::OptionError;
 
@@ -17,14 +15,10 @@ const EXPIRES_ALLOWED: &str = "never, or a duration such as 90m, 12h, 7d or 2w \
 const IDLE_ALLOWED: &str = "off, minutes as a number (30), or a duration such as 45m or 2h \
                             (from 5 minutes to 24 hours)";
 
-/// Reads a non-negative duration in jiff's friendly format, days and weeks being 24 hours and
-/// 7 days. `None` for other text, negative spans, and years or months.
+/// Reads a positive duration with the core's one syntax ([`DurationText`]). `None` for other
+/// text, zero or negative lengths, and years or months.
 pub fn friendly_duration(text: &str) -> Option<SignedDuration> {
-    let span: Span = text.trim().parse().ok()?;
-    if span.is_negative() || span.get_years() != 0 || span.get_months() != 0 {
-        return None;
-    }
-    span.to_duration(SpanRelativeTo::days_are_24_hours()).ok()
+    DurationText::parse(text).ok().map(DurationText::get)
 }
 
 /// When a new join token stops working: `never` or a duration from now (`90m`, `12h`, `7d`).
@@ -111,7 +105,7 @@ mod tests {
     #[test]
     fn the_core_shows_a_parsed_lifetime_in_its_own_short_form() {
         assert_eq!(expires("expires", "7d").unwrap().to_string(), "1w");
-        assert_eq!(expires("expires", "90m").unwrap().to_string(), "90m");
+        assert_eq!(expires("expires", "90m").unwrap().to_string(), "1h 30m");
     }
 
     #[test]

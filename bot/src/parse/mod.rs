@@ -7,10 +7,12 @@
 //!
 //! Layout: [`sizes`] memory and disk, [`numbers`] counts and switches, [`durations`] `expires`
 //! and `idle`, [`time`] `hours` and `timezone`, [`names`] classes, clusters, templates,
-//! tokens, [`people`] Discord ids, console names and the `user` option.
+//! tokens, [`people`] Discord ids, console names and the `user` option, [`checks`] in-VM checks'
+//! names, commands, timeouts and patterns, snapshot names and submission deadlines.
 
 mod error;
 
+pub mod checks;
 pub mod durations;
 pub mod names;
 pub mod numbers;

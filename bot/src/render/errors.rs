@@ -61,7 +61,13 @@ fn core_reply(error: &Error) -> Reply {
             match entity {
                 Entity::Class => "Check the name; /class list shows your classes.",
                 Entity::Cluster => "/cluster list shows the clusters.",
+                // The core's key for "the VM the caller holds" (their own VM commands).
+                Entity::Vm if key.starts_with("held by you") => {
+                    "/myvm shows your VMs; you get one by joining a class with /join."
+                }
                 Entity::Vm => "/pool status shows the class's VMs.",
+                Entity::Check => "/check list shows the class's checks.",
+                Entity::Submission => "/class submissions lists the class's submissions.",
                 Entity::Setting => "/settings get lists the settings.",
                 _ => "Check the name and try again.",
             },

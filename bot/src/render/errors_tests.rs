@@ -131,3 +131,32 @@ fn usage_and_option_errors_are_shown_as_they_are() {
     assert_eq!(text, e.to_string());
     assert!(error_reply(&CommandError::Option(e)).ephemeral);
 }
+
+#[test]
+fn missing_checks_submissions_and_own_vms_point_at_the_command_that_lists_them() {
+    let text = shown(Error::NotFound {
+        entity: pvelab_core::Entity::Check,
+        key: "\"nginx\"".into(),
+    });
+    assert_eq!(
+        text,
+        "There is no check \"nginx\".\n/check list shows the class's checks."
+    );
+    let text = shown(Error::NotFound {
+        entity: pvelab_core::Entity::Submission,
+        key: "submit-20260131T081530Z of bob".into(),
+    });
+    assert!(
+        text.ends_with("/class submissions lists the class's submissions."),
+        "{text}"
+    );
+    let text = shown(Error::NotFound {
+        entity: pvelab_core::Entity::Vm,
+        key: "held by you in class net101".into(),
+    });
+    assert_eq!(
+        text,
+        "There is no VM held by you in class net101.\n/myvm shows your VMs; you get one by \
+         joining a class with /join."
+    );
+}

@@ -2,6 +2,7 @@
 //! scripts against a real lab, the simulated lab, and the real binary.
 
 mod binary;
+mod checks_submissions;
 mod console_commands;
 mod console_dms;
 mod example_config;

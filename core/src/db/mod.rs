@@ -1,32 +1,39 @@
 //! The SQLite layer: connections, migrations, identifiers and stored time.
 //!
-//! # Why a writer connection plus a reader pool, all on blocking threads
+//! # Why one writer thread plus a reader pool
 //! SQLite allows one writer at a time per database file whatever we do, so every write of this
-//! process goes through ONE connection behind a mutex: writers queue on the mutex (a fair,
-//! in-process wait) instead of spinning in SQLite's busy handler, which sleeps in growing steps and
-//! would turn a burst of 500 joins into a burst of sleeps. Reads use a small pool of extra
-//! connections: in WAL mode they run beside the writer and see committed data. Other processes
-//! (or other [`Db`] values) on the same file are still safe: every write is an IMMEDIATE
-//! transaction and the busy timeout makes them wait for each other; correctness never depends on
-//! the mutex (the concurrency tests open several `Lab`s on one file to prove it).
+//! process goes to ONE thread that owns the writer connection ([`writer`]): writes queue on a
+//! channel in call order instead of spinning in SQLite's busy handler, which sleeps in growing
+//! steps and would turn a burst of 500 joins into a burst of sleeps. The thread commits the writes
+//! it finds queued together, each in its own savepoint (group commit: one commit for many joins,
+//! and one join's failure never undoes another's). Reads use a small pool of extra connections on
+//! tokio's blocking pool: in WAL mode they run beside the writer and see committed data. Other
+//! processes (or other [`Db`] values) on the same file are still safe: every batch is an
+//! IMMEDIATE transaction and the busy timeout makes them wait for each other; correctness never
+//! depends on the queue (the concurrency tests open several `Lab`s on one file to prove it).
 //!
-//! Every call runs on tokio's blocking pool (`spawn_blocking`), so the async runtime is never
-//! blocked, and no mutex guard lives across an `.await` (the guards live inside the blocking
-//! closures). Callers first wait for an async permit (one for writes, a few for reads; tokio's
-//! semaphore is first come first served), so a burst of 500 joins queues as 500 cheap futures
-//! instead of 500 blocking threads parked on a mutex. An in-memory database is a single connection (each `:memory:` connection would be
-//! a separate database), used for reads and writes alike.
+//! The async runtime is never blocked: a write is a message to the writer thread and an await on
+//! its answer, a read runs on the blocking pool (`spawn_blocking`) after an async permit (a few,
+//! first come first served, so a burst of reads queues as cheap futures rather than parked
+//! threads), and no mutex guard lives across an `.await`. An in-memory database is a single
+//! connection (each `:memory:` connection would be a separate database), used for reads and
+//! writes alike: reads lock it between the writer's batches.
 
 pub(crate) mod migrate;
 pub(crate) mod schema;
 pub(crate) mod time;
+mod writer;
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use tokio::sync::Semaphore;
+
+use self::writer::Writer;
 
 use crate::clock::Clock;
 use crate::error::{DbResultExt, Error, Result};
@@ -43,14 +50,16 @@ pub(crate) struct Db {
 }
 
 struct Inner {
-    /// One permit: the writer connection's queue, in arrival order.
-    write_gate: Semaphore,
+    /// The writer thread's queue.
+    writer: Writer,
     /// As many permits as idle readers are kept.
     read_gate: Semaphore,
-    writer: Mutex<Connection>,
+    /// The writer connection; only the writer thread and, for an in-memory database, reads use
+    /// it.
+    connection: Arc<Mutex<Connection>>,
     /// "Now" of every transaction.
     clock: Clock,
-    /// `None` for an in-memory database: everything uses the writer.
+    /// `None` for an in-memory database: everything uses the writer connection.
     readers: Option<Readers>,
 }
 
@@ -87,6 +96,12 @@ fn configure(conn: &Connection) -> Result<()> {
     // OS crash or power loss may lose the last commits (never corrupt the file).
     conn.pragma_update(None, "synchronous", "NORMAL").db()?;
     conn.set_prepared_statement_cache_capacity(64);
+    // Query plans never depend on bound values. Otherwise SQLite prepares a cached statement
+    // again whenever a value it peeked at is bound anew: every `LIMIT ?` (the query builder binds
+    // limits) and every comparison it matched against a partial index's WHERE. That was half
+    // the time of a join. Queries that need a partial index spell its constants as literals.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+        .db()?;
     Ok(())
 }
 
@@ -113,18 +128,14 @@ impl Db {
             )));
         }
         time::with_now(clock.now(), || migrate::run(&mut writer))?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                write_gate: Semaphore::new(1),
-                read_gate: Semaphore::new(MAX_IDLE_READERS),
-                writer: Mutex::new(writer),
-                clock,
-                readers: Some(Readers {
-                    path: path.to_owned(),
-                    idle: Mutex::new(Vec::new()),
-                }),
+        Self::start(
+            writer,
+            clock,
+            Some(Readers {
+                path: path.to_owned(),
+                idle: Mutex::new(Vec::new()),
             }),
-        })
+        )
     }
 
     /// A fresh, migrated in-memory database (for tests and demos).
@@ -135,43 +146,48 @@ impl Db {
         let mut conn = Connection::open_in_memory().db()?;
         configure(&conn)?;
         time::with_now(clock.now(), || migrate::run(&mut conn))?;
+        Self::start(conn, clock, None)
+    }
+
+    /// Hands the migrated writer connection to a new writer thread.
+    fn start(conn: Connection, clock: Clock, readers: Option<Readers>) -> Result<Self> {
+        let connection = Arc::new(Mutex::new(conn));
         Ok(Self {
             inner: Arc::new(Inner {
-                write_gate: Semaphore::new(1),
+                writer: Writer::start(Arc::clone(&connection), clock.clone())?,
                 read_gate: Semaphore::new(MAX_IDLE_READERS),
-                writer: Mutex::new(conn),
+                connection,
                 clock,
-                readers: None,
+                readers,
             }),
         })
     }
 
-    /// Runs `work` in one IMMEDIATE transaction on a blocking thread and commits when it returns
-    /// `Ok`; an `Err` (or a panic) rolls everything back.
+    /// Runs `work` on the writer thread inside an IMMEDIATE transaction, possibly shared with
+    /// other writes queued at the same time ([`writer`]), and answers once that transaction
+    /// committed. `work` returning `Err` (or panicking) undoes its own changes only; if the commit
+    /// fails, the answer is that error.
+    ///
+    /// The write is queued when this is CALLED (writes run in call order), not when the future
+    /// is first polled; dropping the future before the write ran withdraws it.
     ///
     /// IMMEDIATE takes the write lock at BEGIN, so a read-then-write inside `work` can never be
-    /// invalidated by another writer in between (no "deferred upgrade" deadlocks either).
+    /// invalidated by another writer in between (no "deferred upgrade" deadlocks either), and the
+    /// writes before it in the same transaction are exactly those that came before it.
     ///
     /// # Errors
     /// Whatever `work` returns, or [`Error::Internal`].
-    pub(crate) async fn write<T, F>(&self, work: F) -> Result<T>
+    pub(crate) fn write<T, F>(&self, work: F) -> impl Future<Output = Result<T>> + Send + 'static
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
     {
-        let _turn = self.inner.write_gate.acquire().await.map_err(closed)?;
-        let inner = Arc::clone(&self.inner);
-        let now = inner.clock.now();
-        run_blocking(move || {
-            let mut conn = lock(&inner.writer);
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .db()?;
-            let value = time::with_now(now, || work(&tx))?;
-            tx.commit().db()?;
-            Ok(value)
-        })
-        .await
+        let answer = self.inner.writer.submit(work);
+        async move {
+            answer
+                .await
+                .map_err(|_| Error::internal("the database writer stopped"))?
+        }
     }
 
     /// Runs `work` in a read transaction (one consistent snapshot) on a blocking thread.
@@ -188,7 +204,7 @@ impl Db {
         let now = inner.clock.now();
         run_blocking(move || match &inner.readers {
             None => {
-                let mut conn = lock(&inner.writer);
+                let mut conn = lock(&inner.connection);
                 let tx = conn
                     .transaction_with_behavior(TransactionBehavior::Deferred)
                     .db()?;
@@ -216,7 +232,7 @@ impl Db {
     }
 }
 
-/// The gates are never closed; this only turns the impossible case into an error.
+/// The read gate is never closed; this only turns the impossible case into an error.
 fn closed(_: tokio::sync::AcquireError) -> Error {
     Error::internal("the database is shutting down")
 }

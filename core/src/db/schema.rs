@@ -181,7 +181,7 @@ pub(crate) enum StudentUsage {
     UsageLastReset,
 }
 
-/// `vm_inventory` (filled by the next issue's inventory job).
+/// `vm_inventory` (filled by the inventory job).
 #[derive(Iden, Clone, Copy, Debug)]
 pub(crate) enum VmInventory {
     Table,
@@ -208,6 +208,8 @@ pub(crate) enum VmInventory {
     LastUpdated,
     LastStatusCheck,
     SyncError,
+    OsType,
+    Ipv6,
 }
 
 /// `vm_ip_cache`.
@@ -219,6 +221,7 @@ pub(crate) enum VmIpCache {
     CachedIp,
     IpUpdatedAt,
     ClusterId,
+    Ipv6,
 }
 
 /// `iso_images`.
@@ -301,4 +304,151 @@ pub(crate) enum SchemaMigrations {
     Version,
     Name,
     AppliedAt,
+}
+
+// 0009_checks_submissions
+
+/// `class_checks`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum ClassChecks {
+    Table,
+    Id,
+    ClassId,
+    Name,
+    Command,
+    TimeoutSecs,
+    ExpectExit,
+    ExpectOutput,
+    CreatedBy,
+    CreatedAt,
+}
+
+/// `check_results`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum CheckResults {
+    Table,
+    Id,
+    CheckId,
+    ClassId,
+    UserId,
+    ClusterId,
+    Vmid,
+    Outcome,
+    ExitCode,
+    FirstLine,
+    RanAt,
+}
+
+/// `submissions`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum Submissions {
+    Table,
+    Id,
+    ClassId,
+    UserId,
+    ClusterId,
+    Vmid,
+    Snapshot,
+    TakenAt,
+    Automatic,
+}
+
+/// `class_deadlines`.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum ClassDeadlines {
+    Table,
+    ClassId,
+    Deadline,
+    TakenAt,
+}
+
+/// `cluster_sync_status`: how each background job last went on each cluster.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum ClusterSyncStatus {
+    Table,
+    ClusterId,
+    Job,
+    LastStartedAt,
+    LastFinishedAt,
+    LastSuccessAt,
+    LastError,
+    ConsecutiveFailures,
+    RowsWritten,
+    RowsRemoved,
+}
+
+/// `vm_watch`: what the background jobs know and decided about each pool VM.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum VmWatch {
+    Table,
+    ClusterId,
+    Vmid,
+    UsageAccountedAt,
+    HoursWarnedFor,
+    IdleWarnedAt,
+    ShutdownReason,
+    ShutdownDecidedAt,
+    ShutdownRequestedAt,
+    ShutdownAttempts,
+    ImageTemplateId,
+    ReimageTemplateId,
+    ReimageWhen,
+    ReimageDueAt,
+}
+
+/// `vm_cpu_samples`: CPU samples of pool VMs watched for idleness.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum VmCpuSamples {
+    Table,
+    ClusterId,
+    Vmid,
+    At,
+    Percent,
+}
+
+/// The step columns `migrations/0008_pool_steps.sql` adds to `vm_assignments` (kept apart from
+/// [`VmAssignments`] so the orchestration's columns are listed in one block).
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum PoolSteps {
+    #[iden = "step"]
+    Step,
+    #[iden = "step_upid"]
+    StepUpid,
+    #[iden = "step_error"]
+    StepError,
+    #[iden = "step_attempts"]
+    StepAttempts,
+    #[iden = "next_try_at"]
+    NextTryAt,
+    #[iden = "step_changed_at"]
+    StepChangedAt,
+    #[iden = "power"]
+    Power,
+    #[iden = "power_seen_at"]
+    PowerSeenAt,
+}
+
+/// `managed_pools`: classes whose pool pvelab builds and keeps on a cluster.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum ManagedPools {
+    Table,
+    ClassId,
+    ClusterId,
+    Since,
+}
+
+/// `pool_operations`: what each pool operation did.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum PoolOperations {
+    Table,
+    Id,
+    ClassId,
+    Kind,
+    StartedBy,
+    StartedAt,
+    FinishedAt,
+    Total,
+    Ready,
+    Failed,
+    Summary,
 }

@@ -84,6 +84,23 @@ fn pinned() -> Vec<(LabEvent, &'static str)> {
             },
             r#"{"kind":"vm_shut_down","user_id":8,"class_id":3,"vmid":4102,"reason":{"kind":"quota_exhausted","limit_hours":5}}"#,
         ),
+        (
+            LabEvent::VmRebuilt {
+                user_id: UserId::new(7),
+                class_id: ClassId::new(3),
+                vmid: vmid(4101),
+                reason: RebuildReason::Vanished,
+            },
+            r#"{"kind":"vm_rebuilt","user_id":7,"class_id":3,"vmid":4101,"reason":"vanished"}"#,
+        ),
+        (
+            LabEvent::VmRemoved {
+                user_id: UserId::new(7),
+                class_id: ClassId::new(3),
+                vmid: vmid(4101),
+            },
+            r#"{"kind":"vm_removed","user_id":7,"class_id":3,"vmid":4101}"#,
+        ),
     ]
 }
 

@@ -52,6 +52,8 @@ impl Default for ClusterTimeouts {
 /// The lab's clients, one per cluster, each with the revision of the row it was built from.
 pub(crate) struct ClusterClients {
     timeouts: ClusterTimeouts,
+    /// Requests per second and burst allowed to one cluster (the pools' pacing setting).
+    rate: (u32, u32),
     cache: RwLock<HashMap<ClusterId, Cached>>,
 }
 
@@ -79,8 +81,16 @@ impl ClusterClients {
     pub(crate) fn new(timeouts: ClusterTimeouts) -> Self {
         Self {
             timeouts,
+            rate: (20, 40),
             cache: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// The rate limit every client gets: `per_second` sustained, `burst` at once (both at least
+    /// 1; the client's default is 20 and 40).
+    pub(crate) fn with_rate_limit(mut self, per_second: u32, burst: u32) -> Self {
+        self.rate = (per_second.max(1), burst.max(1));
+        self
     }
 
     pub(crate) fn timeouts(&self) -> ClusterTimeouts {
@@ -144,6 +154,7 @@ fn build(
     row: &StoredConnection,
     credential: ClusterCredential,
     timeouts: ClusterTimeouts,
+    rate: (u32, u32),
 ) -> pvelab_proxmox::Result<pvelab_proxmox::Client> {
     let url = format!("https://{}:{}", row.host.url_authority(), row.port);
     let auth = match credential {
@@ -160,6 +171,7 @@ fn build(
         .auth(auth)
         .connect_timeout(timeouts.connect)
         .request_timeout(timeouts.request)
+        .rate_limit(rate.0, rate.1)
         .retry_policy(pvelab_proxmox::RetryPolicy {
             max_retries: timeouts.retries,
             ..pvelab_proxmox::RetryPolicy::default()
@@ -203,8 +215,8 @@ impl Lab {
             return Ok(client);
         }
         let credential = row.credential(&self.sealer()?)?;
-        let client =
-            build(&row, credential, clients.timeouts).map_err(|e| cluster_error(cluster, e))?;
+        let client = build(&row, credential, clients.timeouts, clients.rate)
+            .map_err(|e| cluster_error(cluster, e))?;
         tracing::debug!(cluster = %cluster, revision = row.revision, "built an API client");
         Ok(clients.keep(cluster, row.revision, client))
     }

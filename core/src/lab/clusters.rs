@@ -45,7 +45,7 @@ pub struct NodeCheck {
 /// Loads the cluster `id` and checks `action` on it for `actor`, who administers it when an
 /// entry of its `admin_users` names them, or one of `groups` (as the front end maps them) is its
 /// `admin_group` (the rule lives in [`crate::rules::cluster_admin`]).
-fn cluster_for(
+pub(super) fn cluster_for(
     tx: &rusqlite::Connection,
     actor: &Actor,
     groups: &[String],

@@ -20,7 +20,7 @@ use crate::types::{ClassId, ClassName, InvalidValue, UserId};
 const MAX_BATCH: u32 = 1000;
 
 /// Students served from the waitlist got a VM; returns how many events were written.
-pub(super) fn announce_assignments(
+pub(crate) fn announce_assignments(
     tx: &Connection,
     class_id: ClassId,
     class_name: &ClassName,
@@ -132,19 +132,19 @@ impl Lab {
     /// ```
     /// use pvelab_core::events::{ConsumerName, LabEvent};
     /// use pvelab_core::model::{NewClass, TokenExpiry};
-    /// use pvelab_core::types::{ClassName, PoolSize, Role};
+    /// use pvelab_core::types::{ClassName, ExternalId, PoolSize, Role};
     /// use pvelab_core::Lab;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> pvelab_core::Result<()> {
     /// let lab = Lab::open_in_memory().await?;
-    /// let teacher = lab.ensure_user("discord:1", None).await?;
+    /// let teacher = lab.ensure_user(&pvelab_core::types::ExternalId::parse("discord:1")?, None).await?;
     /// let teacher = lab.actor_with_role(teacher.id, Role::Teacher);
     /// let class = lab
     ///     .create_class(&teacher, NewClass::new(ClassName::parse("net101")?, PoolSize::new(5)?))
     ///     .await?;
     /// let token = lab.rotate_token(&teacher, class.id, TokenExpiry::Never).await?.token;
-    /// let student = lab.ensure_user("discord:2", None).await?;
+    /// let student = lab.ensure_user(&pvelab_core::types::ExternalId::parse("discord:2")?, None).await?;
     /// lab.join(&lab.actor(student.id).await?, &token).await?; // no VM yet: Sam waits
     ///
     /// let dm = ConsumerName::parse("discord-dm")?;
@@ -201,7 +201,7 @@ impl Lab {
     /// ```
     /// use pvelab_core::events::ConsumerName;
     /// # use pvelab_core::model::{NewClass, TokenExpiry};
-    /// # use pvelab_core::types::{ClassName, PoolSize, Role};
+    /// # use pvelab_core::types::{ClassName, ExternalId, PoolSize, Role};
     /// use pvelab_core::Lab;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
@@ -221,13 +221,13 @@ impl Lab {
     ///         Ok::<_, pvelab_core::Error>(batch.len())
     ///     }
     /// });
-    /// # let teacher = lab.ensure_user("discord:1", None).await?;
+    /// # let teacher = lab.ensure_user(&pvelab_core::types::ExternalId::parse("discord:1")?, None).await?;
     /// # let teacher = lab.actor_with_role(teacher.id, Role::Teacher);
     /// # let class = lab
     /// #     .create_class(&teacher, NewClass::new(ClassName::parse("net101")?, PoolSize::new(5)?))
     /// #     .await?;
     /// # let token = lab.rotate_token(&teacher, class.id, TokenExpiry::Never).await?.token;
-    /// # let student = lab.ensure_user("discord:2", None).await?;
+    /// # let student = lab.ensure_user(&pvelab_core::types::ExternalId::parse("discord:2")?, None).await?;
     /// // A student joins a class with no free VM: the consumer wakes with "waitlisted".
     /// lab.join(&lab.actor(student.id).await?, &token).await?;
     /// assert_eq!(consumer.await.expect("consumer task")?, 1);

@@ -10,29 +10,48 @@
 //! [`Lab::login`] (a local user name and password) and [`Lab::actor`] (the stored role of an
 //! identified user). The outbox calls ([`Lab::events_after`], [`Lab::next_events`],
 //! [`Lab::ack_events`], [`Lab::prune_events`]) take none either: they serve the embedding
-//! program itself, which delivers events to the people they name. Everything else, reads
-//! included, takes the [`Actor`].
+//! program itself, which delivers events to the people they name; nor does
+//! [`Lab::take_due_submissions`], the scheduler's, which acts as the core's background work.
+//! Everything else, reads included, takes the [`Actor`].
 //!
 //! All database work runs on tokio's blocking threads (one writer connection, a few readers);
 //! the async methods never block
 //! the runtime. `Lab` is cheap to clone and meant to be shared by all tasks of a front end.
 
+mod bounded;
+mod checks;
 mod classes;
 mod cluster_clients;
 mod clusters;
 mod events;
+mod guests;
 mod join;
 mod join_limit;
 mod pool;
+mod pools;
 mod proxmox_errors;
+mod publish;
 mod settings;
+mod submissions;
+mod sync;
+mod templates;
 mod usage;
 mod users;
+mod vm_actions;
 
+pub use checks::{CheckRun, OwnCheckRun};
 pub use classes::{StudentView, TokenRotation};
 pub use cluster_clients::ClusterTimeouts;
 pub use clusters::{ClusterCheck, NodeCheck};
+pub(crate) use events::announce_assignments;
+pub(crate) use join::promote_waitlist;
 pub use join::{JoinOutcome, LeaveOutcome, VmOutcome};
+pub use pools::ImportedClass;
+pub(crate) use proxmox_errors::cluster_error;
+pub use publish::{PublishOutcome, ReimageWait};
+pub use submissions::{DueSubmissions, SubmissionFailure};
+pub use sync::{KeepRunning, VmState};
+pub(crate) use usage::charge_usage;
 pub use usage::UsageUpdate;
 
 use std::path::PathBuf;
@@ -43,18 +62,23 @@ use crate::clock::Clock;
 use crate::db::{self, Db};
 use crate::error::{Error, Result};
 use crate::events::EventBus;
+use crate::jobs::{self, JobsConfig};
+use crate::pools::{Pools, PoolsConfig};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation, Requirement};
 use crate::seal::{Sealer, SealingKey};
 use crate::store;
 use crate::store::classes::Class;
 use crate::types::{ClassId, Role, UserId};
 
-/// Where the database lives, how secrets are sealed, and which clock tells the time.
+/// Where the database lives, how secrets are sealed, which clock tells the time, and how the
+/// background jobs reach the host's network.
 #[derive(Debug, Clone)]
 pub struct LabConfig {
     database: DatabaseLocation,
     sealing_key: Option<SealingKey>,
     clock: Clock,
+    jobs: JobsConfig,
+    pools: PoolsConfig,
     cluster_timeouts: ClusterTimeouts,
 }
 
@@ -71,6 +95,8 @@ impl LabConfig {
             database: DatabaseLocation::File(path.into()),
             sealing_key: None,
             clock: Clock::system(),
+            jobs: JobsConfig::default(),
+            pools: PoolsConfig::default(),
             cluster_timeouts: ClusterTimeouts::default(),
         }
     }
@@ -81,6 +107,8 @@ impl LabConfig {
             database: DatabaseLocation::Memory,
             sealing_key: None,
             clock: Clock::system(),
+            jobs: JobsConfig::default(),
+            pools: PoolsConfig::default(),
             cluster_timeouts: ClusterTimeouts::default(),
         }
     }
@@ -97,6 +125,20 @@ impl LabConfig {
     /// [`ManualClock`](crate::ManualClock) and move it instead of sleeping.
     pub fn with_clock(mut self, clock: impl Into<Clock>) -> Self {
         self.clock = clock.into();
+        self
+    }
+
+    /// How the background jobs read the host's neighbour table, probe remote logins and jitter
+    /// their ticks (by default: `/proc/net/arp`, TCP probes, a tenth of each interval).
+    pub fn with_jobs(mut self, jobs: JobsConfig) -> Self {
+        self.jobs = jobs;
+        self
+    }
+
+    /// How pool work paces itself on Proxmox (parallelism, retries, polling); the defaults
+    /// suit a real cluster.
+    pub fn with_pools(mut self, pools: PoolsConfig) -> Self {
+        self.pools = pools;
         self
     }
 
@@ -149,6 +191,8 @@ struct Inner {
     sealer: Option<Sealer>,
     events: EventBus,
     clock: Clock,
+    jobs: jobs::Shared,
+    pools: Pools,
     /// One Proxmox API client per cluster.
     clients: ClusterClients,
     /// Join attempts per user.
@@ -173,14 +217,18 @@ impl Lab {
                 db::run_blocking(move || Db::open_memory_blocking(clock)).await?
             }
         };
+        let rate = (config.pools.requests_per_second, config.pools.request_burst);
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
                 sealer: config.sealing_key.as_ref().map(Sealer::new),
                 events: EventBus::new(),
+                pools: Pools::new(config.pools, config.clock.now()),
                 join_limiter: Arc::new(join_limit::JoinLimiter::new(config.clock.clone())),
                 clock: config.clock,
-                clients: ClusterClients::new(config.cluster_timeouts),
+                jobs: jobs::Shared::new(config.jobs),
+                clients: ClusterClients::new(config.cluster_timeouts)
+                    .with_rate_limit(rate.0, rate.1),
                 decoy: Arc::default(),
             }),
         })
@@ -247,6 +295,16 @@ impl Lab {
 
     pub(crate) fn db(&self) -> &Db {
         &self.inner.db
+    }
+
+    /// What the background jobs share: their configuration and run guards.
+    pub(crate) fn jobs_shared(&self) -> &jobs::Shared {
+        &self.inner.jobs
+    }
+
+    /// The pool orchestration's process-local state (settings, clients, slots, claims).
+    pub(crate) fn pools(&self) -> &Pools {
+        &self.inner.pools
     }
 
     pub(crate) fn join_limiter(&self) -> Arc<join_limit::JoinLimiter> {

@@ -32,6 +32,49 @@ pub struct UsageUpdate {
     pub newly_reached: Option<QuotaLevel>,
 }
 
+/// Adds `hours` of running time to a VM inside the caller's transaction: to the VM's own hours,
+/// and to the usage of the student holding it, with the quota events of [`Lab::record_usage`].
+/// Returns the update and how many events were written. The inventory job charges running time
+/// through this in its tick's transaction.
+///
+/// # Errors
+/// [`Error::NotFound`](crate::Error::NotFound) for an unknown VM.
+pub(crate) fn charge_usage(
+    tx: &rusqlite::Connection,
+    vm: &VmRef,
+    hours: f64,
+) -> Result<(UsageUpdate, usize)> {
+    let vm = usage::add_vm_hours(tx, vm, hours)?;
+    let Some(student) = vm.assigned_to else {
+        let update = UsageUpdate {
+            vm,
+            holder: None,
+            status: quota::status(0.0, UsageQuota::UNLIMITED),
+            newly_reached: None,
+        };
+        return Ok((update, 0));
+    };
+    let class = classes::get(tx, vm.class_id)?;
+    let mut used = usage::add(tx, class.id, student, hours)?;
+    let status = quota::status(used.hours, class.max_usage);
+    let newly_reached = quota::newly_reached(status.level, used.alerted);
+    if newly_reached.is_some() {
+        used.alerted = status.level.alert();
+        usage::set_alerted(tx, class.id, student, used.alerted)?;
+    }
+    let announced = match (newly_reached, vm.assigned_to) {
+        (Some(level), Some(holder)) => events::announce_quota(tx, holder, &vm, level, status)?,
+        _ => false,
+    };
+    let update = UsageUpdate {
+        vm,
+        holder: Some(used),
+        status,
+        newly_reached,
+    };
+    Ok((update, usize::from(announced)))
+}
+
 impl Lab {
     /// Adds running time to a VM (fed by the monitor of the orchestration layer, which acts as
     /// an adminer or the system): to the VM's own hours, and to the usage of the student holding
@@ -52,39 +95,7 @@ impl Lab {
         let vm = vm.clone();
         let (update, announced) = self
             .db()
-            .write(move |tx| {
-                let vm = usage::add_vm_hours(tx, &vm, hours)?;
-                let Some(student) = vm.assigned_to else {
-                    let update = UsageUpdate {
-                        vm,
-                        holder: None,
-                        status: quota::status(0.0, UsageQuota::UNLIMITED),
-                        newly_reached: None,
-                    };
-                    return Ok((update, 0));
-                };
-                let class = classes::get(tx, vm.class_id)?;
-                let mut used = usage::add(tx, class.id, student, hours)?;
-                let status = quota::status(used.hours, class.max_usage);
-                let newly_reached = quota::newly_reached(status.level, used.alerted);
-                if newly_reached.is_some() {
-                    used.alerted = status.level.alert();
-                    usage::set_alerted(tx, class.id, student, used.alerted)?;
-                }
-                let announced = match (newly_reached, vm.assigned_to) {
-                    (Some(level), Some(holder)) => {
-                        events::announce_quota(tx, holder, &vm, level, status)?
-                    }
-                    _ => false,
-                };
-                let update = UsageUpdate {
-                    vm,
-                    holder: Some(used),
-                    status,
-                    newly_reached,
-                };
-                Ok((update, usize::from(announced)))
-            })
+            .write(move |tx| charge_usage(tx, &vm, hours))
             .await?;
         self.wake_consumers(announced);
         Ok(update)

@@ -2,9 +2,9 @@
 //!
 //! | operation | user | teacher, own or co-owned class | teacher, other class | adminer |
 //! |---|---|---|---|---|
-//! | join a class, look up a class one is in, see oneself, see and control own VMs, leave a class | yes | yes | yes | yes |
+//! | join a class, look up a class one is in, see oneself, see and control own VMs, leave a class, run the class's checks on one's own VM, submit one's work | yes | yes | yes | yes |
 //! | create a class, see other users | no | yes | yes | yes |
-//! | class settings, tokens, pool size, assign / unassign, reset usage, publish template, list students and their VMs, control students' VMs | no | yes | no | yes |
+//! | class settings, tokens, pool size, assign / unassign, reset usage, publish template, list students and their VMs, control students' VMs, define and run in-VM checks, see submissions, roll a VM back to a submission, set the submission deadline | no | yes | no | yes |
 //! | delete a class, add / remove co-owners | no | primary teacher only | no | yes |
 //! | clusters, system settings, users' roles and logins, templates and ISOs of all clusters, listing the classes of every scope, feeding VM usage | no | no | no | yes |
 //!
@@ -77,11 +77,26 @@ pub enum Action {
     ManageTemplates,
     /// List and sync ISO images of a cluster.
     ManageIsos,
+    /// Define or remove the class's in-VM checks. Their commands run as root in students' VMs,
+    /// so this is for the class's teachers.
+    DefineChecks,
+    /// Run a check on every student VM of the class and read its results.
+    RunChecks,
+    /// Run the class's checks on one's own VM.
+    CheckOwnVm,
+    /// Snapshot one's own VM as a submission.
+    SubmitWork,
+    /// See the submissions of every student of the class (students see their own).
+    ViewSubmissions,
+    /// Roll a student's VM back to one of their submissions.
+    RollbackSubmission,
+    /// Set or clear the class's submission deadline.
+    SetDeadline,
 }
 
 impl Action {
     /// Every action, in table order.
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 32] = [
         Action::JoinClass,
         Action::ViewOwnVms,
         Action::ViewClass,
@@ -107,16 +122,25 @@ impl Action {
         Action::RecordUsage,
         Action::ManageTemplates,
         Action::ManageIsos,
+        Action::DefineChecks,
+        Action::RunChecks,
+        Action::CheckOwnVm,
+        Action::SubmitWork,
+        Action::ViewSubmissions,
+        Action::RollbackSubmission,
+        Action::SetDeadline,
     ];
 
     /// What the action needs, i.e. its row in the table.
     pub fn requirement(self) -> Requirement {
         use Action::*;
         match self {
-            JoinClass | ViewOwnVms | ViewClass | ControlOwnVm | LeaveClass => Requirement::AnyUser,
+            JoinClass | ViewOwnVms | ViewClass | ControlOwnVm | LeaveClass | CheckOwnVm
+            | SubmitWork => Requirement::AnyUser,
             CreateClass | ViewOtherUsers => Requirement::TeacherRole,
             EditClassSettings | ManageJoinToken | ResizePool | AssignVm | ResetUsage
-            | PublishTemplate | ListStudents | ControlStudentVm => Requirement::ClassTeacher,
+            | PublishTemplate | ListStudents | ControlStudentVm | DefineChecks | RunChecks
+            | ViewSubmissions | RollbackSubmission | SetDeadline => Requirement::ClassTeacher,
             DeleteClass | ManageCoOwners => Requirement::PrimaryTeacher,
             ManageClusters | ManageSettings | ListAllClasses | ManageRoles | ManageAccounts
             | RecordUsage | ManageTemplates | ManageIsos => Requirement::Adminer,
@@ -180,6 +204,13 @@ impl Action {
             RecordUsage => "record VM running time",
             ManageTemplates => "manage templates",
             ManageIsos => "manage ISO images",
+            DefineChecks => "define or remove in-VM checks",
+            RunChecks => "run checks on students' VMs",
+            CheckOwnVm => "run the class's checks on your VM",
+            SubmitWork => "submit your work",
+            ViewSubmissions => "see the students' submissions",
+            RollbackSubmission => "roll a student's VM back to a submission",
+            SetDeadline => "set the submission deadline",
         }
     }
 }

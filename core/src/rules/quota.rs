@@ -73,9 +73,13 @@ pub fn status(used_hours: f64, quota: UsageQuota) -> QuotaStatus {
             level: QuotaLevel::Unlimited,
         };
     };
+    // Usage grows by many small fractions of an hour, which binary floats cannot all hold
+    // exactly (six charges of 10 minutes sum to 0.9999999999999999): a share within a
+    // millionth of a percent of a level counts as reached.
+    const DRIFT: f64 = 1e-9;
     // Saturating float-to-int cast: `used` is finite and non-negative here.
-    let percent = (used * 100.0 / f64::from(limit)).floor() as u32;
-    let level = if used >= f64::from(limit) {
+    let percent = (used * 100.0 / f64::from(limit) + DRIFT).floor() as u32;
+    let level = if used + DRIFT >= f64::from(limit) {
         QuotaLevel::Exhausted
     } else if percent >= WARNING_PERCENT {
         QuotaLevel::Warning
@@ -133,6 +137,14 @@ mod tests {
 
     fn q(hours: i64) -> UsageQuota {
         UsageQuota::new(hours).unwrap()
+    }
+
+    #[test]
+    fn usage_summed_from_ten_minute_charges_reaches_the_quota() {
+        let used = (0..6).fold(0.0, |sum, _| sum + 600.0 / 3600.0);
+        assert!(used < 1.0, "the sum drifts below one hour: {used}");
+        let s = status(used, q(1));
+        assert_eq!((s.level, s.percent), (QuotaLevel::Exhausted, Some(100)));
     }
 
     #[test]

@@ -6,17 +6,25 @@
 //! permissions and calls several of them inside ONE transaction, so a check and the change it
 //! guards can never be separated by another writer.
 
+pub(crate) mod checks;
 pub(crate) mod class_settings;
 pub(crate) mod classes;
+pub(crate) mod clone_sources;
+pub(crate) mod cluster_jobs;
 pub(crate) mod clusters;
 pub(crate) mod enrollment;
+pub(crate) mod inventory;
+pub(crate) mod ips;
+pub(crate) mod isos;
 pub(crate) mod outbox;
 pub(crate) mod pool;
 pub(crate) mod settings;
+pub(crate) mod submissions;
 pub(crate) mod templates;
 pub(crate) mod tokens;
 pub(crate) mod usage;
 pub(crate) mod users;
+pub(crate) mod vm_watch;
 pub(crate) mod waitlist;
 
 use rusqlite::types::FromSql;

@@ -18,6 +18,7 @@ mod resources;
 mod role;
 mod scope;
 mod serde_text;
+mod snapshot_name;
 mod vm_ref;
 mod vmid_scheme;
 
@@ -34,5 +35,6 @@ pub use people::{ExternalId, UserName};
 pub use resources::{Cores, DiskGb, MemoryMb, PoolSize};
 pub use role::Role;
 pub use scope::Scope;
+pub use snapshot_name::SnapshotName;
 pub use vm_ref::VmRef;
 pub use vmid_scheme::{SchemeKind, Slot, VmidScheme};

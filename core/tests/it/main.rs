@@ -1,10 +1,20 @@
 //! Integration tests of pvelab-core through its public API (one test binary).
 
+mod checks;
+mod checks_support;
 mod clusters;
 mod concurrency;
 mod defects;
 mod events;
+mod group_commit;
 mod interleavings;
+mod jobs_addresses;
+mod jobs_enforce;
+mod jobs_inventory;
+mod jobs_scheduler;
+mod jobs_support;
+mod jobs_templates;
+mod jobs_usage;
 mod lab_classes;
 mod lab_join;
 mod lab_pool;
@@ -12,5 +22,15 @@ mod lab_users_settings;
 mod migrations;
 mod outbox;
 mod permissions;
+mod pools_actions;
+mod pools_crash;
+mod pools_foreign;
+mod pools_lifecycle;
+mod pools_outage;
+mod pools_provision;
+mod pools_reconcile;
+mod pools_resize;
+mod pools_support;
 mod sealing;
+mod submissions;
 mod support;

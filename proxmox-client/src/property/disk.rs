@@ -58,7 +58,8 @@ impl Disk {
                 }
             }
         }
-        let volume = volume.ok_or_else(|| {
+        // `file=` with nothing after it names no volume either.
+        let volume = volume.filter(|v| !v.is_empty()).ok_or_else(|| {
             Error::InvalidInput(format!(
                 "disk {text:?} names no volume; expected STORAGE:VOLUME first"
             ))

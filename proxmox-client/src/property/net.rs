@@ -81,7 +81,8 @@ impl NetDevice {
                 }
             }
         }
-        let model = model.ok_or_else(|| {
+        // `model=` with nothing after it names no model either.
+        let model = model.filter(|m| !m.is_empty()).ok_or_else(|| {
             Error::InvalidInput(format!(
                 "network device {text:?} names no model; expected one of {} (or model=/type=)",
                 MODELS.join(", ")

@@ -40,6 +40,9 @@ struct Cli {
 enum Scenario {
     /// Many students joining one class at once through the core, against a file database.
     JoinBurst(JoinBurstArgs),
+    /// Provisioning one class's pool on the simulated cluster, against the simulator's best
+    /// possible time and a one-at-a-time run of the same pool.
+    Provision(ProvisionArgs),
 }
 
 #[derive(Args)]
@@ -50,6 +53,22 @@ struct JoinBurstArgs {
     /// Student VMs in the class's pool (at most 998).
     #[arg(long, default_value_t = 300)]
     pool: u16,
+}
+
+#[derive(Args)]
+struct ProvisionArgs {
+    /// Student VMs of the class (the teacher and base VMs come on top).
+    #[arg(long, default_value_t = 100)]
+    vms: u16,
+    /// Nodes of the simulated cluster.
+    #[arg(long, default_value_t = 3)]
+    nodes: usize,
+    /// Clone slots per node: the simulator's capacity and the core's clones in flight per node.
+    #[arg(long, default_value_t = 3)]
+    clone_slots: usize,
+    /// The simulator's time scale (1.0 = a real node's durations; a linked clone takes 3 s).
+    #[arg(long, default_value_t = 0.1)]
+    time_scale: f64,
 }
 
 /// What a scenario reports.
@@ -99,8 +118,12 @@ impl Throughput {
 }
 
 /// Runs `n` operations at once (released together by a barrier) and measures each one's latency
-/// and the wall time from release to the last completion. Both the scenario and its reference
-/// go through this, so they are "measured the same way".
+/// and the wall time from the first start to the last completion. Both the scenario and its
+/// reference go through this, so they are "measured the same way".
+///
+/// The wall time starts at the earliest operation's own start, not when this task resumes after
+/// the barrier: on a busy machine the operations may run (or even finish) before that, and a
+/// late start would shrink the wall time and inflate the throughput.
 async fn burst<F, Fut, T>(n: usize, op: F) -> Result<(Throughput, Vec<T>)>
 where
     F: Fn(usize) -> Fut,
@@ -115,21 +138,24 @@ where
             barrier.wait().await;
             let start = Instant::now();
             let value = fut.await;
-            (start.elapsed(), Instant::now(), value)
+            (start, Instant::now(), value)
         }));
     }
     barrier.wait().await;
-    let released = Instant::now();
     let mut latencies = Vec::with_capacity(n);
     let mut values = Vec::with_capacity(n);
-    let mut last = released;
+    let mut span: Option<(Instant, Instant)> = None;
     for task in tasks {
-        let (latency, done, value) = task.await.context("a burst task panicked")?;
-        latencies.push(latency);
-        last = last.max(done);
+        let (start, done, value) = task.await.context("a burst task panicked")?;
+        latencies.push(done - start);
+        span = Some(match span {
+            None => (start, done),
+            Some((first, last)) => (first.min(start), last.max(done)),
+        });
         values.push(value?);
     }
-    Ok((Throughput::from(last - released, latencies), values))
+    let wall = span.map_or(Duration::ZERO, |(first, last)| last - first);
+    Ok((Throughput::from(wall, latencies), values))
 }
 
 async fn join_burst(args: &JoinBurstArgs) -> Result<Report> {
@@ -293,6 +319,22 @@ fn print_text(report: &Report) {
 
 async fn run(scenario: &Scenario) -> Result<Report> {
     match scenario {
+        Scenario::Provision(args) => {
+            ensure!(
+                (1..=998).contains(&args.vms),
+                "--vms is 1 to 998 (the wide VMID plan)"
+            );
+            ensure!(
+                (1..=64).contains(&args.nodes),
+                "--nodes is 1 to 64 (the simulator's limit)"
+            );
+            ensure!(args.clone_slots >= 1, "--clone-slots is at least 1");
+            ensure!(
+                args.time_scale > 0.0 && args.time_scale <= 1.0,
+                "--time-scale is above 0 and at most 1"
+            );
+            provision::run(args).await
+        }
         Scenario::JoinBurst(args) => {
             ensure!(
                 args.pool <= 998,
@@ -300,6 +342,182 @@ async fn run(scenario: &Scenario) -> Result<Report> {
             );
             join_burst(args).await
         }
+    }
+}
+
+mod provision {
+    //! The provision scenario: one class's pool built on a fresh simulated cluster, measured
+    //! against the simulator's best possible time for the same capacity and against a run of
+    //! the same pool that works on one VM at a time.
+
+    use super::*;
+    use pvelab_core::model::{NewTemplate, PoolsConfig, ProgressEvent};
+    use pvelab_core::types::{ApiTokenId, ClusterTrust, ExternalId, Fingerprint, Host, VmId};
+    use pvelab_pve_sim::{CapacityConfig, CloneKind, Sim, SimConfig};
+
+    /// One provisioning: wall time, each VM's time to ready, requests the cluster received.
+    struct Run {
+        wall: Duration,
+        latencies: Vec<Duration>,
+        requests: u64,
+        ready: usize,
+        failed: usize,
+        best: Duration,
+    }
+
+    fn sim_config(args: &ProvisionArgs) -> SimConfig {
+        SimConfig {
+            nodes: args.nodes,
+            time_scale: args.time_scale,
+            capacity: CapacityConfig {
+                clone_slots_per_node: args.clone_slots,
+                ..CapacityConfig::default()
+            },
+            ..SimConfig::default()
+        }
+    }
+
+    /// The core's pacing for this time scale: tasks polled about every 5 % of a linked
+    /// clone's duration, no rate limit to speak of (the simulator's capacity is the limit).
+    fn pools_config(args: &ProvisionArgs, one_at_a_time: bool) -> PoolsConfig {
+        let clone = Duration::from_secs_f64(3.0 * args.time_scale);
+        PoolsConfig {
+            clones_per_node: if one_at_a_time { 1 } else { args.clone_slots },
+            vms_per_cluster: if one_at_a_time { 1 } else { 1024 },
+            task_poll: clone / 40,
+            task_poll_max: clone / 20,
+            ..PoolsConfig::fast()
+        }
+    }
+
+    async fn provision_once(args: &ProvisionArgs, one_at_a_time: bool) -> Result<Run> {
+        let sim = Sim::start(sim_config(args)).await?;
+        let dir = tempfile::tempdir()?;
+        let lab = Lab::open(
+            LabConfig::file(dir.path().join("bench.db"))
+                .with_sealing_key(SealingKey::generate())
+                .with_pools(pools_config(args, one_at_a_time)),
+        )
+        .await?;
+        let admin_user = lab
+            .ensure_user(&ExternalId::parse("bench:admin")?, None)
+            .await?;
+        let admin = lab.actor_with_role(admin_user.id, Role::Adminer);
+        let teacher_user = lab
+            .ensure_user(&ExternalId::parse("bench:teacher")?, None)
+            .await?;
+        lab.set_role(&admin, teacher_user.id, Role::Teacher).await?;
+        let teacher = lab.actor(teacher_user.id).await?;
+        let cluster = ClusterId::parse("sim")?;
+        let token = sim.api_token();
+        let (id, secret) = token.split_once('=').context("the simulator's token")?;
+        let new = NewCluster::new(
+            cluster.clone(),
+            Host::parse(&sim.addr().ip().to_string())?,
+            ClusterCredential::ApiToken {
+                id: ApiTokenId::parse(id)?,
+                secret: secrecy::SecretString::from(secret.to_owned()),
+            },
+        )
+        .port(sim.addr().port())
+        .trust(ClusterTrust::Fingerprint(Fingerprint::parse(
+            &sim.fingerprint(),
+        )?));
+        lab.add_cluster(&admin, new).await?;
+        let template = lab
+            .register_template(
+                &admin,
+                NewTemplate {
+                    name: "debian-13-shared".into(),
+                    cluster_id: cluster,
+                    vmid: VmId::new(9010)?,
+                    node: None,
+                    replica_of: None,
+                },
+            )
+            .await?;
+        let mut class = NewClass::new(
+            ClassName::parse("bench")?,
+            PoolSize::new(i64::from(args.vms))?,
+        );
+        class.template_id = Some(template.id);
+
+        // Act: provision, noting when each VM becomes ready.
+        sim.reset_counters();
+        let start = Instant::now();
+        let (_, mut op) = lab.create_and_provision_class(&teacher, class).await?;
+        let mut events = op.events().context("events")?;
+        let mut latencies = Vec::new();
+        while let Some(event) = events.recv().await {
+            if let ProgressEvent::Ready { .. } = event {
+                latencies.push(start.elapsed());
+            }
+        }
+        let summary = op.wait().await?;
+        let wall = start.elapsed();
+        let total = usize::from(args.vms) + 2;
+        let best = sim.best_clone_time(total, args.nodes, CloneKind::Linked);
+        let requests = sim.total_requests();
+        sim.shutdown().await;
+        Ok(Run {
+            wall,
+            latencies,
+            requests,
+            ready: summary.ready,
+            failed: summary.failed.len(),
+            best,
+        })
+    }
+
+    pub(super) async fn run(args: &ProvisionArgs) -> Result<Report> {
+        let parallel = provision_once(args, false).await?;
+        let sequential = provision_once(args, true).await?;
+        let vms = usize::from(args.vms) + 2;
+        ensure!(
+            parallel.ready == vms && sequential.ready == vms,
+            "not every VM became ready: {} and {} of {vms} ({} and {} failed)",
+            parallel.ready,
+            sequential.ready,
+            parallel.failed,
+            sequential.failed
+        );
+        let measured = Throughput::from(parallel.wall, parallel.latencies);
+        let reference = Throughput::from(sequential.wall, sequential.latencies);
+        let ms = |d: Duration| (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0;
+        let mut counts = serde_json::Map::new();
+        counts.insert("vms".into(), vms.into());
+        counts.insert("best_clone_time_ms".into(), ms(parallel.best).into());
+        counts.insert(
+            "time_vs_best_clone_time".into(),
+            (parallel.wall.as_secs_f64() / parallel.best.as_secs_f64().max(f64::EPSILON)).into(),
+        );
+        counts.insert(
+            "time_vs_one_at_a_time".into(),
+            (parallel.wall.as_secs_f64() / sequential.wall.as_secs_f64().max(f64::EPSILON)).into(),
+        );
+        counts.insert(
+            "api_calls_per_vm".into(),
+            (parallel.requests as f64 / vms as f64).into(),
+        );
+        counts.insert(
+            "api_calls_per_vm_one_at_a_time".into(),
+            (sequential.requests as f64 / vms as f64).into(),
+        );
+        Ok(Report {
+            scenario: "provision",
+            parameters: serde_json::json!({
+                "vms": args.vms,
+                "nodes": args.nodes,
+                "clone_slots": args.clone_slots,
+                "time_scale": args.time_scale,
+            }),
+            ratio: measured.per_second / reference.per_second.max(f64::EPSILON),
+            measured,
+            reference_name:
+                "the same pool provisioned one VM at a time (one clone slot, one VM in flight)",
+            reference,
+            counts,
+        })
     }
 }
 

@@ -130,11 +130,37 @@ pub(crate) fn vmid_owner(conn: &Connection, vmid: VmId) -> Result<Option<(ClassI
 /// requested prefix overlaps another class's VMIDs; [`Error::InvalidValue`] for a prefix outside
 /// the plan or another class's template; [`Error::NotFound`] for an unknown template.
 pub(crate) fn insert(conn: &Connection, teacher: UserId, new: &NewClass) -> Result<Class> {
+    insert_avoiding(conn, teacher, new, &[], "")
+}
+
+/// [`insert`] that also keeps clear of the VMIDs `guests` (ascending) that exist on the
+/// deployment cluster `cluster`: a range that holds any guest is not given to a new class
+/// (intent is checked against fact, not only against other classes).
+///
+/// # Errors
+/// As [`insert`]; [`Error::VmidRangeTaken`] when a requested prefix's range holds a guest.
+pub(crate) fn insert_avoiding(
+    conn: &Connection,
+    teacher: UserId,
+    new: &NewClass,
+    guests: &[u32],
+    cluster: &str,
+) -> Result<Class> {
     let kind = SchemeKind::for_pool(new.pool_size);
     let scheme = match new.vmid_prefix {
-        Some(prefix) => VmidScheme::new(kind, i64::from(prefix))?,
+        Some(prefix) => {
+            let scheme = VmidScheme::new(kind, i64::from(prefix))?;
+            let range = scheme.vmids();
+            if let Some(vmid) = guests.iter().find(|v| range.contains(v)) {
+                return Err(Error::VmidRangeTaken {
+                    range: scheme.to_string(),
+                    by: format!("VM {vmid} on cluster {cluster}"),
+                });
+            }
+            scheme
+        }
         None => {
-            let used = query_all(
+            let mut used = query_all(
                 conn,
                 Query::select()
                     .column(VmidBlocks::Block)
@@ -142,6 +168,9 @@ pub(crate) fn insert(conn: &Connection, teacher: UserId, new: &NewClass) -> Resu
                     .order_by(VmidBlocks::Block, Order::Asc),
                 |c| Ok(u32::try_from(c.next::<i64>()?).unwrap_or(u32::MAX)),
             )?;
+            used.extend(guests.iter().map(|v| v / 100));
+            used.sort_unstable();
+            used.dedup();
             lowest_free(kind, &used).ok_or_else(|| Error::VmidRangeExhausted {
                 kind: kind.to_string(),
             })?
@@ -226,6 +255,14 @@ pub(crate) fn insert(conn: &Connection, teacher: UserId, new: &NewClass) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn guests_on_the_cluster_keep_their_blocks_from_new_classes() {
+        // VMs 100-105 (block 1) and the templates 9000-9010 (block 90) exist on the cluster.
+        let mut used: Vec<u32> = [100, 105, 9000, 9010].iter().map(|v| v / 100).collect();
+        used.dedup();
+        assert_eq!(lowest_free(SchemeKind::Classic, &used).unwrap().prefix(), 2);
+    }
 
     #[test]
     fn the_lowest_free_range_skips_blocks_in_use_for_both_plans() {

@@ -115,8 +115,6 @@ pub(crate) fn mark_deleting(conn: &Connection, id: ClassId) -> Result<()> {
 ///
 /// # Errors
 /// [`Error::NotFound`] when no class of this id is being deleted.
-// The pool orchestration's hook; until it lands, only the tests call it.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn finish_delete(conn: &Connection, id: ClassId) -> Result<bool> {
     let marked = Query::select()
         .column(Classes::Id)
@@ -141,8 +139,6 @@ pub(crate) fn finish_delete(conn: &Connection, id: ClassId) -> Result<bool> {
 ///
 /// # Errors
 /// [`Error::Internal`] when SQLite fails.
-// The pool orchestration's hook; until it lands, only the tests call it.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn deleting(conn: &Connection) -> Result<Vec<ClassId>> {
     let select = Query::select()
         .column(Classes::Id)

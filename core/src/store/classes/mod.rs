@@ -12,13 +12,14 @@ mod delete;
 mod visible;
 
 pub use create::NewClass;
-pub(crate) use create::{insert, vmid_owner};
+pub(crate) use create::{insert, insert_avoiding, vmid_owner};
 pub use delete::ClassDeletion;
 // The pool orchestration's hooks: it deletes the VMs of a class being deleted on Proxmox, then
 // finishes the deletion.
 pub(crate) use delete::delete_or_mark;
-#[cfg_attr(not(test), allow(unused_imports))]
-pub(crate) use delete::{deleting, finish_delete, mark_deleting};
+#[cfg(test)]
+pub(crate) use delete::mark_deleting;
+pub(crate) use delete::{deleting, finish_delete};
 pub(crate) use visible::{list_visible, visible};
 
 use jiff::Timestamp;
@@ -218,6 +219,26 @@ pub(crate) fn get(conn: &Connection, id: ClassId) -> Result<Class> {
         .and_where(Expr::col((Classes::Table, Classes::Id)).eq(id.get()))
         .to_owned();
     query_opt(conn, &select, map)?.ok_or_else(|| Error::not_found(Entity::Class, id))
+}
+
+/// The class with this id also while it is being deleted (the pool orchestration deletes its
+/// VMs then), and whether it is.
+///
+/// # Errors
+/// [`Error::NotFound`] when there is none.
+pub(crate) fn get_for_pool(conn: &Connection, id: ClassId) -> Result<(Class, bool)> {
+    let select = Query::select()
+        .columns(COLUMNS.map(|c| (Classes::Table, c)))
+        .column((Classes::Table, Classes::DeletingSince))
+        .from(Classes::Table)
+        .and_where(Expr::col((Classes::Table, Classes::Id)).eq(id.get()))
+        .to_owned();
+    query_opt(conn, &select, |c| {
+        let class = map(c)?;
+        let deleting = c.next::<Option<String>>()?.is_some();
+        Ok((class, deleting))
+    })?
+    .ok_or_else(|| Error::not_found(Entity::Class, id))
 }
 
 /// The class with this name in this scope.

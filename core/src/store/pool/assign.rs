@@ -8,8 +8,9 @@
 use rusqlite::Connection;
 use sea_query::{Expr, ExprTrait, Order, Query, SimpleExpr};
 
+use super::steps::{self, VmStep};
 use super::{in_class, map, update_vm, PoolVm, VmRole, VmStatus, COLUMNS};
-use crate::db::schema::{Classes, VmAssignments as Vm};
+use crate::db::schema::{Classes, PoolSteps, VmAssignments as Vm};
 use crate::db::time::now_sql;
 use crate::error::{Error, NotAssignable, Result};
 use crate::store::query_opt;
@@ -52,9 +53,14 @@ pub(crate) fn assign_next_free(
         .column(Vm::Id)
         .from(Vm::Table)
         .and_where(Expr::col(Vm::ClassId).eq(class.get()))
-        .and_where(Expr::col(Vm::Status).eq(VmStatus::Available.as_str()))
-        .and_where(Expr::col(Vm::NeedsReimage).eq(false))
+        // Literals, not bound values, exactly as in the partial index `vm_assignments_free_slots`:
+        // only then can SQLite use that index without looking at bound values, which would make
+        // it prepare the statement again on every run.
+        .and_where(Expr::col(Vm::Status).eq(Expr::Constant(VmStatus::Available.as_str().into())))
+        .and_where(Expr::col(Vm::NeedsReimage).eq(Expr::Constant(0_i64.into())))
         .and_where(Expr::col(Vm::Slot).is_not_null())
+        // Only VMs that are ready on Proxmox are handed out, never one still being built.
+        .and_where(Expr::col(PoolSteps::Step).eq(VmStep::Ready.as_str()))
         .and_where(Expr::col(Vm::Slot).lte(pool_size(class)))
         .order_by(Vm::Slot, Order::Asc)
         .limit(1)
@@ -95,6 +101,12 @@ pub(crate) fn assign_specific(
     let vmid = vm.vmid;
     if let Some(reason) = not_for_students(&vm, pool_size) {
         return Err(Error::VmNotAssignable { vmid, reason });
+    }
+    if steps::step_of(conn, class, vmid)? != Some(VmStep::Ready) {
+        return Err(Error::VmNotAssignable {
+            vmid,
+            reason: NotAssignable::NotReady,
+        });
     }
     if let Some(held) = super::held(conn, class, user)? {
         return Err(Error::AlreadyHoldsVm { vmid: held.vmid });

@@ -1,6 +1,8 @@
 //! The VMs of a class's pool (`vm_assignments`) and who holds them: the record and its reads
 //! here, registration and the reimage / delete lifecycle in `lifecycle`, handing VMs to students
-//! and taking them back in `assign`.
+//! and taking them back in `assign`. The orchestration's record of each VM (its step on
+//! Proxmox) is `steps`; the pools pvelab manages and its operations are `managed` and
+//! `operations`.
 //!
 //! Assignment is ONE `UPDATE ... WHERE id = (lowest free clean student slot) RETURNING ...`
 //! statement, run inside the caller's IMMEDIATE transaction. Two partial unique indexes back it
@@ -9,12 +11,16 @@
 
 mod assign;
 mod lifecycle;
+pub(crate) mod managed;
+pub(crate) mod operations;
+pub(crate) mod steps;
 
 pub(crate) use assign::{assign_next_free, assign_specific, release};
 #[cfg_attr(not(test), allow(unused_imports))]
 pub(crate) use lifecycle::forget;
 pub use lifecycle::NewPoolVm;
 pub(crate) use lifecycle::{mark_deleting, mark_reimaged, register};
+pub use steps::{PoolVmState, PowerState, VmStep};
 
 use jiff::Timestamp;
 use rusqlite::Connection;

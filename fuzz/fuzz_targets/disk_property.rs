@@ -1,0 +1,4 @@
+//! Fuzz target `disk_property`: the property `pvelab_tests::fuzz_props::disk_property` on each input.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| pvelab_tests::fuzz_props::disk_property(data));
