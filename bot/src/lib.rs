@@ -11,6 +11,8 @@
 //! - [`render`]: replies and errors into text within Discord's limits; mention sanitising.
 //! - [`config`]: the configuration file and environment, read once into typed settings.
 //! - [`console`]: the console's line grammar and session.
+//! - [`discord`]: the Discord front end (poise): slash commands from the catalogue, buttons,
+//!   autocomplete, direct messages.
 //! - [`notify`]: the core's outbox delivered to people (direct messages), at least once.
 //! - [`http`]: the operations endpoint, `/healthz` and `/metrics`.
 //! - [`app`]: what each `pvelab` subcommand does, as functions tests call too, and the
@@ -23,6 +25,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod console;
+pub mod discord;
 pub mod http;
 pub mod logging;
 pub mod notify;

@@ -68,8 +68,17 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             Command::Migrate { config } => app::migrate(&config, &env, &mut stdout).await?,
             Command::Run { config } => app::run(&config, &env, stop).await?,
-            Command::RegisterCommands { config, .. } => {
-                app::register_commands(&config, &env).await?;
+            Command::RegisterCommands {
+                config,
+                guild,
+                global,
+            } => {
+                let target = match (guild, global) {
+                    (Some(id), _) => app::RegisterTarget::Guild(id),
+                    (None, true) => app::RegisterTarget::Global,
+                    (None, false) => app::RegisterTarget::ConfiguredGuilds,
+                };
+                app::register_commands(&config, &env, target, &mut stdout).await?;
             }
             Command::Console {
                 config: Some(config),

@@ -2,7 +2,7 @@
 //! configuration path, an environment snapshot, input and output streams), so tests run the
 //! same code as the binary. `main.rs` only parses, sets up logs and calls these.
 //!
-//! Layout: this file: errors, opening the lab, `check-config`, `migrate`,
+//! Layout: this file: errors, opening the lab, `check-config`, `migrate`; `register`:
 //! `register-commands`; [`run`](mod@run): `pvelab run` and the [`Service`] front ends plug into;
 //! [`shutdown`]: stopping on SIGTERM / Ctrl-C; [`clusters`]: the configured clusters into the
 //! database; `console`: the console over a configured lab; `sim`: the simulated lab of `demo`
@@ -10,6 +10,7 @@
 
 pub mod clusters;
 mod console;
+mod register;
 pub mod run;
 pub mod shutdown;
 mod sim;
@@ -20,6 +21,7 @@ use std::path::Path;
 use pvelab_core::{Lab, LabConfig};
 
 pub use console::console;
+pub use register::{register_commands, RegisterTarget};
 pub use run::{run, Service};
 pub use sim::{demo, sim_console, SimLab, DEMO_GUIDE, SIM_CLUSTER};
 
@@ -44,6 +46,9 @@ pub enum AppError {
     /// The subcommand needs a part of pvelab this build does not have yet.
     #[error("{0}")]
     NotAvailable(&'static str),
+    /// Discord refused or could not be reached.
+    #[error(transparent)]
+    Discord(#[from] crate::discord::DiscordError),
 }
 
 /// Opens the configured lab: the database (created and migrated as needed) with the sealing
@@ -97,16 +102,4 @@ pub async fn migrate(path: &Path, env: &EnvVars, out: &mut impl Write) -> Result
         Lab::supported_schema_version()
     )?;
     Ok(())
-}
-
-/// `pvelab register-commands`.
-///
-/// # Errors
-/// Configuration problems, and for now always [`AppError::NotAvailable`].
-pub async fn register_commands(path: &Path, env: &EnvVars) -> Result<(), AppError> {
-    config::load(path, env)?;
-    Err(AppError::NotAvailable(
-        "registering slash commands comes with the Discord front end, which is not part of \
-         this build yet",
-    ))
 }

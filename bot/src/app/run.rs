@@ -8,14 +8,9 @@
 //! stop token; [`Service::run_until_stopped`] waits for it and then for every task to reach
 //! its safe point.
 //!
-//! The Discord front end (poise) plugs in here:
-//! ```text
-//! let service = Service::start(&settings, stop).await?;
-//! let client = /* serenity client using service.dispatcher(), service.health() */;
-//! service.spawn_delivery(ConsumerName::parse(DISCORD_DM)?, DiscordNotifier::new(http));
-//! service.spawn(async move { /* run the client until service.stop_token() is cancelled */ });
-//! service.run_until_stopped().await;
-//! ```
+//! The Discord front end plugs in with [`Service::start_discord`]: the gateway client (which
+//! reports its connection to health and reconnects until the stop token), and the delivery of
+//! the outbox as direct messages (consumer [`DISCORD_DM`]).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -28,9 +23,10 @@ use tokio_util::task::TaskTracker;
 
 use super::{clusters, open_lab, AppError};
 use crate::commands::{CommandQuota, Dispatcher, RateLimits};
-use crate::config::{self, EnvVars, Settings};
+use crate::config::{self, DiscordSettings, EnvVars, Settings};
+use crate::discord::{run_client, Connection, DiscordBot, DiscordNotifier};
 use crate::http::{Health, Metrics, OpsServer, OpsState};
-use crate::notify::{Courier, DeliveryLoop, Notifier};
+use crate::notify::{Courier, DeliveryLoop, Notifier, DISCORD_DM};
 
 /// The running service of `pvelab run`.
 #[derive(Debug)]
@@ -93,6 +89,35 @@ impl Service {
             tasks,
             http,
         })
+    }
+
+    /// The same service with per-user command limits of `quota` instead of
+    /// [`CommandQuota::DEFAULT`]. Call it before front ends start: they keep the dispatcher
+    /// they were given.
+    pub fn with_command_quota(mut self, quota: CommandQuota) -> Self {
+        self.dispatcher = Dispatcher::new(
+            RateLimits::per_user(quota, self.lab.clock().clone()),
+            self.metrics.clone(),
+        );
+        self
+    }
+
+    /// Starts the Discord front end of `settings`: the gateway client with the bot's slash
+    /// commands (reporting its connection to [`Service::health`], reconnecting after
+    /// failures, stopping with the service), and direct messages from the outbox. Returns the
+    /// bot's shared state.
+    pub fn start_discord(&self, settings: &DiscordSettings) -> DiscordBot {
+        let bot = DiscordBot::new(self.lab.clone(), self.dispatcher.clone(), &settings.guilds)
+            .with_health(self.health.clone())
+            .register_on_ready(settings.register_on_start);
+        let connection = Connection::new(settings);
+        let notifier =
+            DiscordNotifier::new(std::sync::Arc::new(connection.http()), bot.shared_stash());
+        let consumer = ConsumerName::parse(DISCORD_DM)
+            .unwrap_or_else(|_| unreachable!("{DISCORD_DM} is a valid consumer name"));
+        self.spawn_delivery(consumer, notifier);
+        self.spawn(run_client(connection, bot.clone(), self.stop.child_token()));
+        bot
     }
 
     /// The lab.
@@ -158,15 +183,15 @@ impl Service {
 /// `pvelab run`: the service over the configuration at `path`, until `stop` is cancelled
 /// (the binary cancels it on SIGTERM or Ctrl-C); returns once everything stopped.
 ///
-/// This build has no Discord front end yet: the service serves `/healthz` (which reports
-/// Discord as not connected) and `/metrics`, and says so in its log.
+/// The Discord bot runs until stopped; `/healthz` reports whether it is connected, and a bot
+/// that cannot connect keeps trying with a growing wait while the rest serves on.
 ///
 /// # Errors
 /// Configuration problems, a configuration without `[discord]`, and what
 /// [`Service::start`] reports.
 pub async fn run(path: &Path, env: &EnvVars, stop: CancellationToken) -> Result<(), AppError> {
     let settings = config::load(path, env)?;
-    if settings.discord.is_none() {
+    let Some(discord) = &settings.discord else {
         return Err(AppError::Config(config::ConfigError {
             problems: vec![config::Problem {
                 key: "discord".to_owned(),
@@ -177,12 +202,9 @@ pub async fn run(path: &Path, env: &EnvVars, stop: CancellationToken) -> Result<
                 ),
             }],
         }));
-    }
+    };
     let service = Service::start(&settings, stop).await?;
-    tracing::warn!(
-        "the Discord front end is not part of this build yet: serving only /healthz and \
-         /metrics until stopped (SIGTERM or Ctrl-C)"
-    );
+    service.start_discord(discord);
     if service.http_addr().is_none() {
         tracing::info!("no [http] table: no operations endpoint");
     }

@@ -155,9 +155,27 @@ pub struct CommandSpec {
     pub role: Role,
     /// Its options, required ones first (Discord insists on that order).
     pub options: &'static [OptionSpec],
+    /// It may wait on a Proxmox cluster (power, clones, live state, synchronisation), so a
+    /// front end with a deadline (Discord's 3 seconds) acknowledges it first and answers later.
+    pub may_call_proxmox: bool,
+    /// Its answer is about the caller alone (their VM, a join token), so a front end shows it
+    /// only to them from the start. A deferred Discord answer cannot become private later.
+    pub personal: bool,
 }
 
 impl CommandSpec {
+    /// The same command marked as one that may call Proxmox.
+    pub(crate) const fn proxmox(mut self) -> Self {
+        self.may_call_proxmox = true;
+        self
+    }
+
+    /// The same command marked as answering about the caller alone.
+    pub(crate) const fn personal(mut self) -> Self {
+        self.personal = true;
+        self
+    }
+
     /// The command as typed: `/class coowner add`.
     pub fn usage_name(&self) -> String {
         format!("/{}", self.path.join(" "))

@@ -122,3 +122,20 @@ fn a_word_after_a_complete_command_is_refused() {
         }
     );
 }
+
+#[test]
+fn commands_that_wait_on_proxmox_and_personal_ones_are_marked() {
+    let marked = |id| {
+        let s = spec(id);
+        (s.may_call_proxmox, s.personal)
+    };
+    assert_eq!(marked(CommandId::PoolResize), (true, false));
+    assert_eq!(marked(CommandId::VmStart), (true, true));
+    assert_eq!(marked(CommandId::MyVm), (true, true));
+    assert_eq!(marked(CommandId::ClassToken), (false, true));
+    assert_eq!(marked(CommandId::ClassList), (false, false));
+    // Every command of /vm is about the caller's own VM, and none is only local.
+    for s in COMMANDS.iter().filter(|s| s.path[0] == "vm") {
+        assert!(s.personal && s.may_call_proxmox, "{:?}", s.path);
+    }
+}

@@ -37,6 +37,10 @@ pub struct DiscordSettings {
     pub api_url: Url,
     /// The servers the bot serves, with their role mapping.
     pub guilds: Vec<GuildSettings>,
+    /// Register the slash commands in every configured server each time the bot connects.
+    /// Off by default: Discord allows 200 command creations a day per server, so commands are
+    /// registered on demand with `pvelab register-commands`.
+    pub register_on_start: bool,
 }
 
 impl fmt::Debug for DiscordSettings {
@@ -45,6 +49,7 @@ impl fmt::Debug for DiscordSettings {
             .field("token", &"[hidden]")
             .field("api_url", &self.api_url.as_str())
             .field("guilds", &self.guilds)
+            .field("register_on_start", &self.register_on_start)
             .finish()
     }
 }

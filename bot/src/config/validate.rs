@@ -191,6 +191,7 @@ fn discord(
     let api_url = discord_origin(&api_text)
         .map_err(|why| p.add(t.key("api_url"), format!("\"{api_text}\" {why}")))
         .ok();
+    let register_on_start = t.bool("register_on_start", p).unwrap_or(false);
     let mut guilds: Vec<GuildSettings> = Vec::new();
     for mut g in t.tables("guild", p) {
         let id = match g.string("id", p) {
@@ -240,6 +241,7 @@ fn discord(
         token: token?,
         api_url: api_url?,
         guilds,
+        register_on_start,
     })
 }
 

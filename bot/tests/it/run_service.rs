@@ -19,12 +19,19 @@ use crate::notify::{next, Recording};
 const WAIT: Duration = Duration::from_secs(60);
 
 /// A configuration with a Discord table (its token comes from the environment) and the
-/// endpoint on a free port of 127.0.0.1.
+/// endpoint on a free port of 127.0.0.1. Discord's origin is a loopback port nobody listens on
+/// (bound, then closed): the bot cannot connect, keeps retrying, and nothing leaves the machine.
 fn config(dir: &Path) -> std::path::PathBuf {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap();
     let file = dir.join("pvelab.toml");
     std::fs::write(
         &file,
-        "database = \"lab.db\"\n[discord]\n[http]\nlisten = \"127.0.0.1:0\"\n",
+        format!(
+            "database = \"lab.db\"\n[discord]\napi_url = \"http://{closed}\"\n\
+             [http]\nlisten = \"127.0.0.1:0\"\n"
+        ),
     )
     .unwrap();
     file

@@ -9,6 +9,7 @@
 //! takes seconds; waits poll conditions with deadlines and never sleep for a fixed time.
 
 mod client_vs_sim;
+mod discord_bot;
 mod discord_fake;
 mod examples;
 mod fuzz_corpus;
