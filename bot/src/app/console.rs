@@ -9,7 +9,9 @@ use crate::config::{self, EnvVars};
 use crate::console::{run_session, SessionOptions, SessionSummary};
 
 /// Runs a console session over the lab configured in `path`, after registering the
-/// configured clusters that the database does not have yet.
+/// configured clusters that the database does not have yet and reconciling once (so work a
+/// killed run left half done is finished before the first line; see
+/// [`background`](super::background) for why the console runs no periodic jobs).
 ///
 /// # Errors
 /// [`AppError::Config`] and [`AppError::Core`] when the lab cannot be opened;
@@ -28,5 +30,6 @@ where
     let settings = config::load(path, env)?;
     let lab = open_lab(&settings).await?;
     super::clusters::register(&lab, &settings.clusters).await?;
+    super::background::reconcile_at_start(&lab).await;
     Ok(run_session(&lab, input, out, options).await?)
 }

@@ -2,12 +2,14 @@
 //! configuration path, an environment snapshot, input and output streams), so tests run the
 //! same code as the binary. `main.rs` only parses, sets up logs and calls these.
 //!
-//! Layout: this file: errors, opening the lab, `check-config`, `migrate`; `register`:
+//! Layout: this file: errors, opening the lab, `check-config`, `migrate`; [`background`]: the
+//! lab's jobs, reconciler and due submissions, as each front end starts them; `register`:
 //! `register-commands`; [`run`](mod@run): `pvelab run` and the [`Service`] front ends plug into;
 //! [`shutdown`]: stopping on SIGTERM / Ctrl-C; [`clusters`]: the configured clusters into the
 //! database; `console`: the console over a configured lab; `sim`: the simulated lab of `demo`
 //! and `console --sim`.
 
+pub mod background;
 pub mod clusters;
 mod console;
 mod register;
@@ -23,7 +25,7 @@ use pvelab_core::{Lab, LabConfig};
 pub use console::console;
 pub use register::{register_commands, RegisterTarget};
 pub use run::{run, Service};
-pub use sim::{demo, sim_console, SimLab, DEMO_GUIDE, SIM_CLUSTER};
+pub use sim::{demo, register_simulator, sim_console, SimLab, DEMO_GUIDE, SIM_CLUSTER};
 
 use crate::config::{self, ConfigError, EnvVars, Settings};
 
@@ -43,9 +45,6 @@ pub enum AppError {
     /// Reading input or writing output failed.
     #[error(transparent)]
     Io(#[from] io::Error),
-    /// The subcommand needs a part of pvelab this build does not have yet.
-    #[error("{0}")]
-    NotAvailable(&'static str),
     /// Discord refused or could not be reached.
     #[error(transparent)]
     Discord(#[from] crate::discord::DiscordError),

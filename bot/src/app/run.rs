@@ -8,6 +8,9 @@
 //! stop token; [`Service::run_until_stopped`] waits for it and then for every task to reach
 //! its safe point.
 //!
+//! The lab's background work ([`Background`]: the job scheduler, the reconciler, due
+//! submissions) starts with the service and stops with it, at its safe points.
+//!
 //! The Discord front end plugs in with [`Service::start_discord`]: the gateway client (which
 //! reports its connection to health and reconnects until the stop token), and the delivery of
 //! the outbox as direct messages (consumer [`DISCORD_DM`]).
@@ -21,6 +24,7 @@ use pvelab_core::Lab;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::background::{Background, BackgroundIntervals};
 use super::{clusters, open_lab, AppError};
 use crate::commands::{CommandQuota, Dispatcher, RateLimits};
 use crate::config::{self, DiscordSettings, EnvVars, Settings};
@@ -42,7 +46,8 @@ pub struct Service {
 
 impl Service {
     /// Opens the lab of `settings` (creating or upgrading its database), registers the
-    /// configured clusters, and starts `/healthz` and `/metrics` when `[http]` is configured.
+    /// configured clusters, starts the lab's background work (jobs, reconciliation, due
+    /// submissions), and starts `/healthz` and `/metrics` when `[http]` is configured.
     /// Health expects a Discord connection when `[discord]` is configured. Everything stops
     /// when `stop` is cancelled.
     ///
@@ -62,6 +67,9 @@ impl Service {
             metrics.clone(),
         );
         let tasks = TaskTracker::new();
+        let background =
+            Background::start(&lab, stop.child_token(), BackgroundIntervals::default());
+        tasks.spawn(background.stop_when(stop.clone()));
         let http = match &settings.http {
             Some(http) => {
                 let state = OpsState {

@@ -1,15 +1,20 @@
 //! The simulated lab of `pvelab demo` and `pvelab console --sim`: a simulated Proxmox cluster
 //! started in this process, and a database and sealing key in a temporary folder, all gone
-//! when the run ends.
+//! when the run ends. The simulated cluster is registered and its templates recorded before the
+//! first line, so `/class create template:debian-13-tmpl` clones real (simulated) VMs. The demo
+//! also runs the lab's background work while a person types; `console --sim` does not, so a
+//! script's output follows from the script alone.
 
 use std::io::{BufRead, Write};
 
+use pvelab_core::jobs::{JobKind, RunOutcome, SyncWhat};
 use pvelab_core::model::{ClusterCredential, NewCluster};
 use pvelab_core::types::{ApiTokenId, ClusterId, ClusterTrust, Fingerprint, Host};
 use pvelab_core::{Lab, LabConfig, SealingKey};
 use pvelab_pve_sim::{Sim, SimConfig, SimHandle};
 use secrecy::{ExposeSecret, SecretString};
 
+use super::background::{Background, BackgroundIntervals};
 use super::clusters::operator;
 use super::AppError;
 use crate::console::{run_session, SessionOptions, SessionSummary};
@@ -20,13 +25,16 @@ pvelab demo: a simulated Proxmox cluster and a throw-away lab, nothing to instal
 Type commands as any user, one per line: USER[:ROLE] /command [subcommand] [option:value ...]
 ROLE is user (default), teacher or adminer. Try:
 
-  tom:teacher /class create name:net101 template:9000 pool:2
+  tom:teacher /template list
+  tom:teacher /class create name:net101 template:debian-13-tmpl pool:2
   tom:teacher /class token class:net101 expires:7d
   alice /join token:TOKEN          (paste the token printed by the line above)
   bob /join token:TOKEN
+  carol /join token:TOKEN          (the pool is full: carol waits)
+  tom:teacher /pool resize class:net101 size:3
+  alice /vm start class:net101
   alice /myvm
-  tom:teacher /class students class:net101
-  tom:teacher /class settings class:net101 hours:08-18 quota:40
+  tom:teacher /pool status class:net101
   ada:adminer /cluster list
 
 End with Ctrl-D; everything is thrown away.
@@ -69,7 +77,7 @@ impl SimLab {
         std::fs::write(dir.path().join("key"), key.to_hex().expose_secret())?;
         let lab =
             Lab::open(LabConfig::file(dir.path().join("pvelab.db")).with_sealing_key(key)).await?;
-        register(&lab, &sim).await?;
+        register_simulator(&lab, &sim).await?;
         Ok(Self { sim, lab, dir })
     }
 
@@ -106,6 +114,37 @@ async fn register(lab: &Lab, sim: &SimHandle) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Registers the simulator `sim` as `lab`'s default cluster [`SIM_CLUSTER`] and records its
+/// templates, so a class can be created from one at once (what `demo` and `console --sim` do
+/// before the first line; tests of other front ends use it on their own lab).
+///
+/// # Errors
+/// [`AppError::Core`] when the cluster cannot be added or the template sync fails.
+pub async fn register_simulator(lab: &Lab, sim: &SimHandle) -> Result<(), AppError> {
+    register(lab, sim).await?;
+    record_templates(lab).await
+}
+
+/// Runs the template sync once, so the simulator's templates can be named at once.
+///
+/// # Errors
+/// [`AppError::Core`] when the sync could not run or failed.
+async fn record_templates(lab: &Lab) -> Result<(), AppError> {
+    let report = lab
+        .sync_now(
+            &operator(lab).await?,
+            SyncWhat::Job(JobKind::Templates),
+            None,
+        )
+        .await?;
+    for run in report.runs {
+        if let RunOutcome::Failed(e) = run.outcome {
+            return Err(AppError::Core(e));
+        }
+    }
+    Ok(())
+}
+
 /// `pvelab console --sim`: a console over a fresh simulated lab.
 ///
 /// # Errors
@@ -139,6 +178,11 @@ where
     W: Write,
 {
     let lab = SimLab::start().await?;
+    let background = Background::start(
+        &lab.lab,
+        options.shutdown.child_token(),
+        BackgroundIntervals::default(),
+    );
     writeln!(out, "{DEMO_GUIDE}")?;
     writeln!(
         out,
@@ -147,6 +191,7 @@ where
         lab.dir.path().display()
     )?;
     let summary = run_session(&lab.lab, input, out, options).await;
+    background.stop().await;
     lab.stop().await;
     Ok(summary?)
 }

@@ -5,11 +5,14 @@ use pvelab_core::types::{ClassName, ClusterId, Cores, DiskGb, MemoryMb, NodeName
 use pvelab_core::types::{ClassTimeZone, Role, UsageQuota};
 use pvelab_core::Actor;
 
+use super::operations::{follow, summary_lines};
+use super::templates::{self, Found};
 use super::{ButtonStyle, CommandContext, CommandError, Reply};
 use crate::console::grammar::quote_value;
 use crate::parse::durations::IdleSetting;
 use crate::parse::names::TemplateRef;
 use crate::parse::time::HoursSetting;
+use crate::render::errors::error_reply;
 use crate::render::format;
 
 /// The options of `/class create`.
@@ -58,13 +61,18 @@ fn settings_lines(class: &Class) -> Vec<String> {
     ]
 }
 
-/// `/class create`: a class in this front end's scope, taught by the caller.
+/// `/class create`: a class in this front end's scope, taught by the caller, and its pool
+/// built from the named template: progress is reported as VMs become ready, and the answer
+/// comes when the pool is built. In a lab that has recorded no cluster's template yet (it never
+/// reached Proxmox), the class is created without VMs, and the answer says so.
 ///
 /// # Errors
 /// [`CommandError::Core`]: not a teacher, the name taken here, an unknown cluster, no VMID
-/// range left.
+/// range left, the cluster not answering; [`CommandError::Refused`]: a template pvelab does
+/// not know.
 pub async fn create(ctx: &CommandContext, args: CreateArgs) -> Result<Reply, CommandError> {
     let actor = ctx.actor().await?;
+    let found = templates::resolve(ctx, &actor, &args.template, args.cluster.as_ref()).await?;
     let mut new = NewClass::new(args.name, args.pool);
     new.scope = ctx.scope().cloned();
     if let Some(cpu) = args.cpu {
@@ -78,14 +86,46 @@ pub async fn create(ctx: &CommandContext, args: CreateArgs) -> Result<Reply, Com
     }
     new.deployment_node = args.node;
     new.deployment_cluster = args.cluster;
-    let class = ctx.lab.create_class(&actor, new).await?;
+    let (class, template_line, pool) = match found {
+        Found::NothingRecorded => {
+            let class = ctx.lab.create_class(&actor, new).await?;
+            let line = format!(
+                "template: {} (pvelab has not recorded any cluster's templates yet, so no VMs                  are cloned: the template sync records them, or an administrator runs /sync                  now what:templates)",
+                args.template
+            );
+            (class, line, None)
+        }
+        Found::Template(template) => {
+            new.template_id = Some(template.id);
+            let line = format!(
+                "template: {} ({}) on {}",
+                template.vmid,
+                template.name,
+                template
+                    .cluster_id
+                    .as_ref()
+                    .map_or_else(|| "its cluster".to_owned(), ToString::to_string)
+            );
+            let (class, operation) = ctx.lab.create_and_provision_class(&actor, new).await?;
+            let pool = match follow(ctx, operation).await {
+                Ok(summary) => summary_lines(&summary),
+                // The class exists: say so, and how the rest of the pool gets built.
+                Err(e) => std::iter::once("building the pool stopped:".to_owned())
+                    .chain(error_reply(&e).sections.into_iter().flat_map(|s| s.lines))
+                    .chain(std::iter::once(
+                        "/pool resize with the same size builds the rest.".to_owned(),
+                    ))
+                    .collect(),
+            };
+            (class, line, Some(pool))
+        }
+    };
     let option = format!("class:{}", quote_value(class.name.as_str()));
-    Ok(Reply::titled(format!("Class {} created", class.name))
-        .line(format!(
-            "template: {} (pvelab does not link templates to classes yet, so no VMs are \
-             cloned for now)",
-            args.template
-        ))
+    let mut reply = Reply::titled(format!("Class {} created", class.name)).line(template_line);
+    if let Some(pool) = pool {
+        reply = reply.section("pool", pool);
+    }
+    Ok(reply
         .section("settings", settings_lines(&class))
         .line("Next: make a join token for your students.")
         .button(
@@ -261,9 +301,14 @@ pub async fn delete(
             )
             .ephemeral());
     }
-    ctx.lab.delete_class(&actor, class.id).await?;
-    Ok(Reply::text(format!(
+    let operation = ctx.lab.begin_class_deletion(&actor, class.id).await?;
+    let summary = follow(ctx, operation).await?;
+    let mut reply = Reply::text(format!(
         "Class {} is deleted, with its students' enrollments and its VMID range.",
         class.name
-    )))
+    ));
+    if summary.deleted > 0 || !summary.failed.is_empty() {
+        reply = reply.section("VMs", summary_lines(&summary));
+    }
+    Ok(reply)
 }

@@ -2,11 +2,13 @@
 //! typed arguments here, so every command function takes values that are already valid.
 
 use super::catalogue::CommandId as C;
-use super::{admin, checks, class, class_people, pool, student, submissions};
+use super::vm::PowerAction;
+use super::{admin, checks, class, class_people, clusters, import, pool, student, submissions};
+use super::{sync, templates, vm};
 use super::{CommandContext, CommandError, Invocation, Reply};
 use crate::parse::durations::{expires, idle};
 use crate::parse::names::{class as class_name, role, template, token};
-use crate::parse::numbers::{cores, flag, pool_size, quota, vmid};
+use crate::parse::numbers::{choice, cores, flag, pool_size, quota, vmid};
 use crate::parse::sizes::{disk, memory};
 use crate::parse::time::{hours, timezone};
 use crate::parse::{checks as check_options, names, OptionError};
@@ -14,8 +16,8 @@ use crate::parse::{checks as check_options, names, OptionError};
 /// Runs the command of `call` in `ctx`.
 ///
 /// # Errors
-/// [`CommandError`] for option values that cannot be read, refusals and failures of the core,
-/// and commands this build does not run yet.
+/// [`CommandError`] for option values that cannot be read, refusals of the command layer, and
+/// refusals and failures of the core.
 pub async fn dispatch(ctx: &CommandContext, call: &Invocation) -> Result<Reply, CommandError> {
     let user = |name: &str| call.required(name, |o, t| ctx.parse_user(o, t));
     let text = |name: &str| -> Result<String, OptionError> {
@@ -131,24 +133,56 @@ pub async fn dispatch(ctx: &CommandContext, call: &Invocation) -> Result<Reply, 
             let confirmed = call.optional("confirm", flag)?.unwrap_or(false);
             submissions::rollback(ctx, &name, &user("user")?, &snapshot, confirmed).await
         }
-        // These need parts of pvelab that are not built yet: power control and reimaging
-        // through Proxmox, provisioning, template and ISO synchronisation, cluster checks.
-        C::VmStart
-        | C::VmStop
-        | C::VmRestart
-        | C::VmRevert
-        | C::VmReimage
-        | C::VmRdp
-        | C::VmIp
-        | C::ClassImport
-        | C::PoolResize
-        | C::TemplateList
-        | C::TemplatePublish
-        | C::ClusterTest
-        | C::ClusterSet
-        | C::SyncNow
-        | C::IsoList => Err(CommandError::NotAvailable {
-            command: call.spec.usage_name(),
-        }),
+        C::VmStart | C::VmStop | C::VmRestart | C::VmRevert => {
+            let action = match call.spec.id {
+                C::VmStart => PowerAction::Start,
+                C::VmStop => PowerAction::Stop,
+                C::VmRestart => PowerAction::Restart,
+                _ => PowerAction::Revert,
+            };
+            vm::power(ctx, action, call.optional("class", class_name)?.as_ref()).await
+        }
+        C::VmReimage => vm::reimage(ctx, call.optional("class", class_name)?.as_ref()).await,
+        C::VmRdp => vm::rdp(ctx, call.optional("class", class_name)?.as_ref()).await,
+        C::VmIp => vm::ip(ctx, call.optional("class", class_name)?.as_ref()).await,
+        C::ClassImport => {
+            let cluster = call.required("cluster", names::cluster)?;
+            import::import(ctx, &cluster, call.required("prefix", import::prefix)?).await
+        }
+        C::PoolResize => {
+            let name = call.required("class", class_name)?;
+            let size = call.required("size", pool_size)?;
+            let force = call.optional("force", flag)?.unwrap_or(false);
+            pool::resize(ctx, &name, size, force).await
+        }
+        C::TemplateList => templates::list(ctx).await,
+        C::TemplatePublish => {
+            let name = call.required("class", class_name)?;
+            let when = call.optional("when", |o, t| choice(o, t, super::list::PUBLISH_WHEN))?;
+            let confirmed = call.optional("confirm", flag)?.unwrap_or(false);
+            templates::publish(ctx, &name, when, confirmed).await
+        }
+        C::ClusterTest => {
+            clusters::test(ctx, call.optional("cluster", names::cluster)?.as_ref()).await
+        }
+        C::ClusterSet => {
+            let id = call.required("cluster", names::cluster)?;
+            let args = clusters::SetArgs {
+                active: call.optional("active", flag)?,
+                deployment: call.optional("deployment", flag)?,
+                priority: call.optional("priority", clusters::priority)?,
+                template_sync: call.optional("template-sync", flag)?,
+                iso_sync: call.optional("iso-sync", flag)?,
+                idle_shutdown: call.optional("idle-shutdown", flag)?,
+                ip_lookup: call.optional("ip-lookup", flag)?,
+                cache_ttl: call.optional("cache-ttl", clusters::cache_ttl)?,
+            };
+            clusters::set(ctx, &id, args).await
+        }
+        C::SyncNow => {
+            let what = call.optional("what", |o, t| choice(o, t, super::list::SYNC_WHAT))?;
+            sync::now(ctx, what).await
+        }
+        C::IsoList => sync::isos(ctx, call.optional("cluster", names::cluster)?.as_ref()).await,
     }
 }

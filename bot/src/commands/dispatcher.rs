@@ -15,14 +15,13 @@ use crate::http::metrics::Metrics;
 pub enum Outcome {
     /// It answered.
     Ok,
-    /// The core refused it (permissions, a wrong token, no free VM, outside hours ...).
+    /// The core or the command refused it (permissions, a wrong token, no free VM, outside
+    /// hours, a template nobody recorded ...).
     Refused,
     /// Its options could not be read, or it named no command.
     Invalid,
     /// The person ran too many commands in a short time.
     RateLimited,
-    /// This build cannot run it yet.
-    NotAvailable,
     /// Something broke that is nobody's fault in the request: storage, a cluster, the sealing
     /// key. Worth an alert.
     Failed,
@@ -35,7 +34,7 @@ impl Outcome {
             Ok(_) => Outcome::Ok,
             Err(CommandError::Usage(_) | CommandError::Option(_)) => Outcome::Invalid,
             Err(CommandError::RateLimited { .. }) => Outcome::RateLimited,
-            Err(CommandError::NotAvailable { .. }) => Outcome::NotAvailable,
+            Err(CommandError::Refused { .. }) => Outcome::Refused,
             Err(CommandError::Core(e)) => match e {
                 Error::RateLimited { .. } => Outcome::RateLimited,
                 Error::Internal { .. }
@@ -55,7 +54,6 @@ impl Outcome {
             Outcome::Refused => "refused",
             Outcome::Invalid => "invalid",
             Outcome::RateLimited => "rate_limited",
-            Outcome::NotAvailable => "not_available",
             Outcome::Failed => "failed",
         }
     }
@@ -149,10 +147,8 @@ mod tests {
             "invalid"
         );
         assert_eq!(
-            outcome(CommandError::NotAvailable {
-                command: "/pool resize".into()
-            }),
-            "not_available"
+            outcome(CommandError::refused("two classes", "name one")),
+            "refused"
         );
         for limited in [
             CommandError::RateLimited {

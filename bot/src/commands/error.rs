@@ -25,10 +25,24 @@ pub enum CommandError {
         /// How long until the next command is allowed.
         retry_after: Duration,
     },
-    /// The command exists but this build cannot run it yet.
-    #[error("`{command}` is not available yet")]
-    NotAvailable {
-        /// The command, as typed (`/pool resize`).
-        command: String,
+    /// The command layer refused on its own, before or after asking the core: the caller holds
+    /// VMs in several classes and named none, a template nobody recorded, a VM without a known
+    /// address. `crate::render::errors` shows `what` and then `todo`.
+    #[error("{what}")]
+    Refused {
+        /// What went wrong, as one sentence.
+        what: String,
+        /// What to do about it, as one sentence.
+        todo: String,
     },
+}
+
+impl CommandError {
+    /// A refusal of the command layer: `what` went wrong, and `todo` says what to do.
+    pub fn refused(what: impl Into<String>, todo: impl Into<String>) -> Self {
+        Self::Refused {
+            what: what.into(),
+            todo: todo.into(),
+        }
+    }
 }

@@ -52,8 +52,8 @@ const VM_OPTIONS: &[OptionSpec] = &[opt(
 const MEMORY: OptionSpec = opt("memory", "Memory per VM: 4096 (MiB), 512M, 4G", K::Memory);
 const DISK: OptionSpec = opt("disk", "Disk per VM: 32 (GB), 32G", K::Disk);
 const CPU: OptionSpec = opt("cpu", "CPU cores per VM", K::Cores);
-const SYNC_WHAT: &[&str] = &["all", "inventory", "ips", "isos", "templates", "usage"];
-const PUBLISH_WHEN: &[&str] = &["now", "next-stop"];
+pub(crate) const SYNC_WHAT: &[&str] = &["all", "inventory", "ips", "isos", "templates", "usage"];
+pub(crate) const PUBLISH_WHEN: &[&str] = &["now", "next-stop"];
 
 /// Descriptions of the commands and subcommand groups that only contain other commands
 /// (Discord needs one for each).
@@ -212,9 +212,13 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(C::ClusterSet, &["cluster", "set"], Role::Adminer, "Change how a cluster is used", &[
         req("cluster", "The cluster", K::Cluster),
         opt("active", "yes to use it, no to leave it alone", K::Flag),
-        opt("default", "yes to use it for classes that name no cluster", K::Flag),
         opt("deployment", "yes to allow new class VMs on it", K::Flag),
-        opt("priority", "Higher is chosen first for new VMs", K::Integer),
+        opt("priority", "Higher is chosen first for new VMs: -1000 to 1000", K::Integer),
+        opt("template-sync", "yes to record its templates", K::Flag),
+        opt("iso-sync", "yes to record its ISO images", K::Flag),
+        opt("idle-shutdown", "yes to shut idle VMs down on it", K::Flag),
+        opt("ip-lookup", "yes to look VM addresses up", K::Flag),
+        opt("cache-ttl", "Seconds a VM's read state stays fresh: 0 to 86400", K::Integer),
     ]),
     cmd(C::SettingsGet, &["settings", "get"], Role::Adminer, "Show system settings",
         &[opt("key", "Only this setting", K::SettingKey)]),

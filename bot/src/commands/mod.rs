@@ -7,10 +7,15 @@
 //! limits, then [`dispatch`], then the command counted in the metrics), and delivers the reply
 //! its own way. So the console runs exactly the code Discord runs.
 //!
-//! Command functions, one file per family: [`student`] join, myvm, leave; [`class`] and
-//! [`class_people`] the teachers' class commands; [`pool`] the pool; [`admin`] settings, roles
-//! and clusters; [`checks`] in-VM checks (`/check`, `/vm check`); [`submissions`] submissions
-//! and deadlines (`/vm submit`, `/class submissions`, `/class deadline`, `/pool rollback`).
+//! Command functions, one file per family: [`student`] join, myvm, leave; [`vm`] a student's
+//! own VM (`/vm start|stop|restart|revert|reimage|rdp|ip`); [`class`] and [`class_people`] the
+//! teachers' class commands, [`import`] `/class import`; [`pool`] the pool (status, resize,
+//! assign ...); [`templates`] `/template list|publish` and the template `/class create` names;
+//! [`admin`] settings, roles and the cluster list; [`clusters`] `/cluster test|set`; [`sync`]
+//! `/sync now` and `/iso list`; [`checks`] in-VM checks (`/check`, `/vm check`);
+//! [`submissions`] submissions and deadlines (`/vm submit`, `/class submissions`,
+//! `/class deadline`, `/pool rollback`). `operations` follows the core's pool operations
+//! (progress while they run, their summary once they end).
 //!
 //! Layout of the machinery: [`catalogue`] every command and option (the table itself is in
 //! `list.rs`); [`invocation`] a command with checked
@@ -24,18 +29,24 @@ pub mod catalogue;
 pub mod checks;
 pub mod class;
 pub mod class_people;
+pub mod clusters;
 pub mod context;
 mod dispatch;
 pub mod dispatcher;
 mod error;
+pub mod import;
 pub mod invocation;
 pub mod limits;
 mod list;
+mod operations;
 pub mod pool;
 pub mod progress;
 pub mod reply;
 pub mod student;
 pub mod submissions;
+pub mod sync;
+pub mod templates;
+pub mod vm;
 
 pub use catalogue::{CommandId, CommandSpec};
 pub use context::{CommandContext, Invoker};

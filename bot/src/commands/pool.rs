@@ -1,11 +1,12 @@
-//! Teachers' pool commands: status, assign, unassign, reset-usage.
+//! Teachers' pool commands: status, resize, assign, unassign, reset-usage.
 
 use std::collections::HashMap;
 
 use pvelab_core::model::{PoolVm, VmRole, VmStatus};
-use pvelab_core::types::{ClassName, UserId, VmId};
+use pvelab_core::types::{ClassName, PoolSize, UserId, VmId};
 use pvelab_core::Actor;
 
+use super::operations::{follow, summary_lines};
 use super::{CommandContext, CommandError, Reply};
 use crate::parse::people::UserRef;
 use crate::render::format;
@@ -90,6 +91,46 @@ pub async fn status_of(ctx: &CommandContext, name: &ClassName) -> Result<Reply, 
             .map(|(i, (user, _))| format!("{}. {}", i + 1, format::person(user)))
             .collect();
         reply = reply.section("waitlist", queue);
+    }
+    Ok(reply)
+}
+
+/// `/pool resize class size [force]`: grows or shrinks the pool, reporting progress as VMs
+/// become ready, and answers when the pool has its size. Shrinking removes free VMs of the
+/// highest slots; VMs students hold go only with `force` (their students hear of it).
+///
+/// # Errors
+/// [`CommandError::Core`]: an unknown class; not one of its teachers; a size beyond the class's
+/// VMID plan; the cluster not answering (then nothing changed).
+pub async fn resize(
+    ctx: &CommandContext,
+    name: &ClassName,
+    size: PoolSize,
+    force: bool,
+) -> Result<Reply, CommandError> {
+    let actor = ctx.actor().await?;
+    let class = ctx.class(&actor, name).await?;
+    let before = class.pool_size;
+    let operation = ctx.lab.resize_pool(&actor, class.id, size, force).await?;
+    let summary = follow(ctx, operation).await?;
+    let vms = ctx.lab.pool(&actor, class.id).await?;
+    let held_beyond = vms
+        .iter()
+        .filter(|vm| {
+            matches!(vm.role, VmRole::Student { slot } if slot > size.get())
+                && vm.status != VmStatus::Deleting
+        })
+        .count();
+    let mut reply = Reply::titled(format!(
+        "Pool of {} resized from {before} to {size} student VMs",
+        class.name
+    ))
+    .section("result", summary_lines(&summary));
+    if held_beyond > 0 {
+        reply = reply.line(format!(
+            "{held_beyond} VMs above the new size are held by students and stay until they \
+             leave; force:yes takes them now."
+        ));
     }
     Ok(reply)
 }

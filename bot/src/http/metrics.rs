@@ -104,7 +104,7 @@ impl Metrics {
         registry.register(
             "commands",
             "Commands run, by command and outcome (ok, refused, invalid, rate_limited, \
-             not_available, failed)",
+             failed)",
             commands.clone(),
         );
         let notifications = Family::<NotificationLabels, Counter>::default();

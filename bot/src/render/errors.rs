@@ -19,10 +19,9 @@ pub fn error_reply(error: &CommandError) -> Reply {
     match error {
         CommandError::Usage(e) => Reply::text(e.to_string()).ephemeral(),
         CommandError::Option(e) => Reply::text(e.to_string()).ephemeral(),
-        CommandError::NotAvailable { command } => Reply::text(format!(
-            "{command} is not available in this version of pvelab yet"
-        ))
-        .ephemeral(),
+        CommandError::Refused { what, todo } => {
+            Reply::text(what.clone()).line(todo.clone()).ephemeral()
+        }
         CommandError::RateLimited { retry_after } => {
             retry_reply("You are running commands too quickly.", *retry_after)
         }
@@ -130,7 +129,7 @@ fn core_reply(error: &Error) -> Reply {
         ),
         Error::DefaultClusterTaken { current } => (
             format!("Cluster {current} is the default already."),
-            "Make it not the default first (/cluster set cluster:… default:no).",
+            "Only one cluster is the default: change is_default in the configuration file.",
         ),
         Error::QuotaExhausted { used, limit } => (
             format!("Your VM has used its quota: {used:.1} of {limit} hours."),

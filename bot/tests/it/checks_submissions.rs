@@ -5,10 +5,10 @@
 //! define checks.
 
 use pvelab_bot::app::clusters::operator;
-use pvelab_bot::app::{SimLab, SIM_CLUSTER};
+use pvelab_bot::app::SimLab;
 use pvelab_bot::console::{run_session, SessionOptions};
-use pvelab_core::model::{CheckName, NewPoolVm};
-use pvelab_core::types::{ClassName, ClusterId, NodeName};
+use pvelab_core::model::CheckName;
+use pvelab_core::types::ClassName;
 use pvelab_pve_sim::{ExecMatch, ExecOutcome};
 
 use crate::support::{answer, token_in};
@@ -39,45 +39,21 @@ fn button<'o>(output: &'o str, label: &str) -> &'o str {
         .unwrap_or_else(|| panic!("no button {label} in:\n{output}"))
 }
 
-/// Registers the simulator's VMs 102 (running, on pve3) and 103 (stopped, on pve1) as the
-/// class's student slots 2 and 3, as provisioning would have made them.
-async fn register_simulator_vms(lab: &SimLab, class: &str) {
-    let admin = operator(&lab.lab).await.expect("operator");
-    let class = lab
-        .lab
-        .class_by_name(&admin, None, &ClassName::parse(class).expect("name"))
-        .await
-        .expect("class");
-    for (slot, node) in [(2, "pve3"), (3, "pve1")] {
-        let vm = NewPoolVm {
-            cluster_id: ClusterId::parse(SIM_CLUSTER).expect("id"),
-            vmid: class.scheme.student_vmid(slot).expect("slot"),
-            manual: false,
-            node: Some(NodeName::parse(node).expect("node")),
-            name: None,
-            mac_address: None,
-        };
-        lab.lab
-            .register_vm(&admin, class.id, vm)
-            .await
-            .expect("register");
-    }
-}
-
 #[tokio::test]
 async fn a_check_run_and_a_submission_through_the_console() {
     let lab = SimLab::start().await.expect("simulated lab");
     let out = run(
         &lab,
-        "tom:teacher /class create name:net101 template:9000 pool:5\n\
+        "tom:teacher /class create name:net101 template:9000 pool:2\n\
          tom:teacher /class token class:net101\n",
     )
     .await;
     let token = token_in(&out);
-    register_simulator_vms(&lab, "net101").await;
+    // The class's VMs are built from the template: 201 and 202, stopped. Alice's (201) runs
+    // the check's command successfully once started; bob's stays stopped.
     lab.sim
         .set_exec_outcome(
-            ExecMatch::vm(102).command(["systemctl", "is-active", "nginx"]),
+            ExecMatch::vm(201).command(["systemctl", "is-active", "nginx"]),
             ExecOutcome::success("active\n"),
         )
         .expect("script");
@@ -88,9 +64,18 @@ async fn a_check_run_and_a_submission_through_the_console() {
     let refused = "alice /check add class:net101 name:evil command:\"rm -rf /\" confirm:yes";
     let out = run(
         &lab,
-        &format!("alice /join token:{token}\nbob /join token:{token}\n{add}\n{refused}\n"),
+        &format!(
+            "alice /join token:{token}\nbob /join token:{token}\nalice /vm start\n{add}\n\
+             {refused}\n"
+        ),
     )
     .await;
+    assert!(
+        answer(&out, "alice /vm start").contains("it is running now"),
+        "{out}"
+    );
+    // The guest agent answers a while after the start, on the simulator's clock.
+    lab.sim.advance_clock(600.0);
     let shown = answer(&out, add);
     assert!(shown.starts_with("Add check web to net101?\n"), "{shown}");
     assert!(
@@ -140,10 +125,10 @@ async fn a_check_run_and_a_submission_through_the_console() {
         .map(|l| l.split_whitespace().collect())
         .collect();
     assert!(
-        rows.contains(&vec!["alice", "102", "pass", "active"]),
+        rows.contains(&vec!["alice", "201", "pass", "active"]),
         "{table}"
     );
-    assert!(rows.contains(&vec!["bob", "103", "stopped"]), "{table}");
+    assert!(rows.contains(&vec!["bob", "202", "stopped"]), "{table}");
     assert!(
         table.contains("attached: net101-web-results.csv ("),
         "{table}"
@@ -165,12 +150,12 @@ async fn a_check_run_and_a_submission_through_the_console() {
         )
         .await
         .expect("csv");
-    assert!(csv.contains(",sim,102,pass,0,active,"), "{csv}");
-    assert!(csv.contains(",sim,103,stopped,,,"), "{csv}");
+    assert!(csv.contains(",sim,201,pass,0,active,"), "{csv}");
+    assert!(csv.contains(",sim,202,stopped,,,"), "{csv}");
 
     let alice = answer(&out, "alice /vm check");
     assert!(
-        alice.starts_with("Checks of your VM 102 in net101: 1 of 1 pass"),
+        alice.starts_with("Checks of your VM 201 in net101: 1 of 1 pass"),
         "{alice}"
     );
     let bob = answer(&out, "bob /vm check class:net101");
@@ -228,7 +213,7 @@ async fn a_check_run_and_a_submission_through_the_console() {
     let out = run(&lab, &format!("tom:teacher {confirm}\n")).await;
     let done = answer(&out, &format!("tom:teacher {confirm}"));
     assert!(
-        done.starts_with(&format!("VM 102 of alice is back at {snapshot}")),
+        done.starts_with(&format!("VM 201 of alice is back at {snapshot}")),
         "{done}"
     );
     lab.stop().await;

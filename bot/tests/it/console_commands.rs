@@ -365,15 +365,38 @@ async fn bad_option_values_name_the_option_and_what_is_allowed() {
 }
 
 #[tokio::test]
-async fn commands_that_need_proxmox_work_say_they_are_not_available_yet() {
+async fn commands_that_need_proxmox_answer_what_is_missing_in_a_lab_that_never_reached_it() {
     let world = World::new().await;
     let (out, summary) = world
-        .run_counted("tom:teacher /pool resize class:net101 size:5\nalice /vm start\n")
+        .run_counted(
+            "tom:teacher /pool resize class:net101 size:5
+             alice /vm start
+             tom:teacher /template list
+             tom:teacher /class create name:net101 template:9000 pool:1
+",
+        )
         .await;
     assert!(
-        out.contains("line 1: /pool resize is not available in this version of pvelab yet"),
+        out.contains("line 1: There is no class \"net101\".\n  Check the name; /class list"),
         "{out}"
     );
-    assert!(out.contains("line 2: /vm start is not available"), "{out}");
-    assert_eq!(summary.commands, 2);
+    assert!(
+        out.contains("line 2: There is no VM held by you.\n  /myvm shows your VMs"),
+        "{out}"
+    );
+    assert!(
+        answer(&out, "tom:teacher /template list")
+            .contains("pvelab has not recorded any template yet."),
+        "{out}"
+    );
+    assert!(
+        answer(
+            &out,
+            "tom:teacher /class create name:net101 template:9000 pool:1"
+        )
+        .contains("pvelab has not recorded any cluster's templates yet, so no VMs"),
+        "{out}"
+    );
+    assert!(!out.contains("not available"), "{out}");
+    assert_eq!(summary.commands, 4);
 }

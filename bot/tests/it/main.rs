@@ -5,6 +5,7 @@ mod binary;
 mod checks_submissions;
 mod console_commands;
 mod console_dms;
+mod console_pools;
 mod example_config;
 mod notify;
 mod ops_http;

@@ -176,7 +176,7 @@ async fn metrics_show_commands_pools_and_waitlists_in_the_prometheus_text_format
         "alice /myvm",
     ])
     .await;
-    // A student waits: no VM of the class exists yet.
+    // A student joins: the class's pool was built when it was created, so a VM is hers.
     let admin = operator(&ops.lab.lab).await.unwrap();
     let class = ops
         .lab
@@ -212,8 +212,9 @@ async fn metrics_show_commands_pools_and_waitlists_in_the_prometheus_text_format
         "pvelab_commands_total{command=\"/class create\",outcome=\"refused\"} 2",
         "pvelab_commands_total{command=\"/myvm\",outcome=\"ok\"} 1",
         &format!("pvelab_pool_size{{class_id=\"{id}\",class=\"net101\"}} 3"),
-        &format!("pvelab_waitlist_length{{class_id=\"{id}\",class=\"net101\"}} 1"),
-        &format!("pvelab_pool_vms{{class_id=\"{id}\",class=\"net101\",status=\"available\"}} 0"),
+        &format!("pvelab_waitlist_length{{class_id=\"{id}\",class=\"net101\"}} 0"),
+        &format!("pvelab_pool_vms{{class_id=\"{id}\",class=\"net101\",status=\"assigned\"}} 1"),
+        &format!("pvelab_pool_vms{{class_id=\"{id}\",class=\"net101\",status=\"available\"}} 2"),
     ] {
         assert!(
             text.lines().any(|l| l == line),

@@ -5,13 +5,40 @@ use super::clusters::cluster_for;
 use super::Lab;
 use crate::error::{Entity, Error, Result};
 use crate::jobs;
-use crate::rules::permissions::{Action, Actor};
-use crate::store::cluster_jobs;
+use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::store::isos::{self, IsoImage};
 use crate::store::templates::{self, TemplateRecord};
+use crate::store::{cluster_jobs, clusters};
 use crate::types::{ClusterId, NodeName, VmId};
 
 impl Lab {
+    /// The templates a new class may be cloned from, on every active cluster that allows VM
+    /// deployment (teachers and adminers): what the template sync recorded, without per-node
+    /// replicas and without the versions classes published (those belong to their class). A
+    /// teacher names one of these when creating a class, and needs this list to find it.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`] unless the actor may create classes.
+    pub async fn class_templates(&self, actor: &Actor) -> Result<Vec<TemplateRecord>> {
+        authorize(actor, Action::CreateClass, ClassRelation::None)?;
+        self.db()
+            .read(|tx| {
+                let mut usable = Vec::new();
+                for cluster in clusters::list(tx)? {
+                    if !cluster.is_active || !cluster.allow_vm_deployment {
+                        continue;
+                    }
+                    usable.extend(
+                        templates::list(tx, &cluster.cluster_id)?
+                            .into_iter()
+                            .filter(|t| !t.is_replica && !t.is_class_template),
+                    );
+                }
+                Ok(usable)
+            })
+            .await
+    }
+
     /// The ISO images the last ISO sync found on `cluster` (adminers and the cluster's
     /// administrators; `groups` are the actor's groups as the front end maps them).
     ///

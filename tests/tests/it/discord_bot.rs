@@ -3,9 +3,8 @@
 //! real SQLite lab. Slash commands arrive as INTERACTION_CREATE dispatches; the tests assert on
 //! what the bot sent back: interaction callbacks, edits, follow-ups and direct messages.
 //!
-//! No command on main reports progress yet (pool resizing is not built), so the deferred
-//! command here is `/class create`, and progress edits are driven through the bot's progress
-//! editor on an interaction of their own.
+//! The progress editor's throttling is tested on an interaction of its own; a deferred
+//! `/pool resize` and `/vm rdp` run against the simulated cluster.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -893,4 +892,191 @@ async fn register_commands_puts_the_catalogue_in_a_server_or_globally() {
         .to_string()
         .contains("\"abc\" is not a Discord server id"));
     fake.shutdown().await;
+}
+
+/// A simulated Proxmox cluster registered in the bot's lab, with its templates recorded.
+async fn simulator(bot: &Bot) -> pvelab_pve_sim::SimHandle {
+    let sim = pvelab_pve_sim::Sim::start(pvelab_pve_sim::SimConfig {
+        time_scale: 0.05,
+        ..pvelab_pve_sim::SimConfig::default()
+    })
+    .await
+    .expect("the simulator starts");
+    pvelab_bot::app::register_simulator(&bot.lab, &sim)
+        .await
+        .expect("the simulator is registered");
+    sim
+}
+
+impl Bot {
+    /// Every edit of a deferred command's original message, up to the final answer (the first
+    /// edit with an embed; progress edits are plain content).
+    async fn edits_until_answer(&self, interaction: &InteractionPayload) -> Vec<RecordedRequest> {
+        let callback = self.fake.wait_for_callback(interaction).await.unwrap();
+        assert_eq!(callback.payload()["type"], DEFERRED, "{callback}");
+        let route = interaction.original_route();
+        for n in 1.. {
+            let edits = self
+                .fake
+                .wait_for_requests(&format!("{n} edits"), n, |r| r.is("PATCH", &route))
+                .await
+                .unwrap();
+            if edits.last().is_some_and(|e| {
+                e.payload()["embeds"]
+                    .as_array()
+                    .is_some_and(|a| !a.is_empty())
+            }) {
+                return edits;
+            }
+        }
+        unreachable!()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deferred_pool_resize_edits_its_progress_then_answers_and_the_waitlisted_student_gets_a_vm(
+) {
+    let bot = Bot::start().await;
+    let sim = simulator(&bot).await;
+    let create = bot
+        .run(
+            &teacher(),
+            "class create",
+            &[
+                ("name", json!("net101")),
+                ("template", json!("debian-13-tmpl")),
+                ("pool", json!(1)),
+            ],
+        )
+        .await;
+    let edits = bot.edits_until_answer(&create).await;
+    assert_eq!(
+        edits[0].payload()["content"],
+        "VMs ready: 0/3",
+        "the first progress edit comes at once"
+    );
+    let created = text_of(edits.last().unwrap().payload());
+    assert!(created.contains("3 of 3 VMs ready"), "{created}");
+    let token = bot
+        .run(&teacher(), "class token", &[("class", json!("net101"))])
+        .await;
+    let token = token_in(bot.answer(&token).await.payload());
+    for (n, name) in [(1, "ada"), (2, "bea")] {
+        let join = bot
+            .run(&student(n, name), "join", &[("token", json!(token))])
+            .await;
+        bot.answer(&join).await;
+    }
+
+    let resize = bot
+        .run(
+            &teacher(),
+            "pool resize",
+            &[("class", json!("net101")), ("size", json!(3))],
+        )
+        .await;
+    let edits = bot.edits_until_answer(&resize).await;
+    assert!(edits.len() >= 2, "progress, then the answer: {edits:?}");
+    let progress: Vec<String> = edits[..edits.len() - 1]
+        .iter()
+        .map(|e| {
+            e.payload()["content"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(progress[0], "VMs ready: 0/2", "{progress:?}");
+    assert!(
+        progress.iter().all(|p| p.starts_with("VMs ready: ")),
+        "{progress:?}"
+    );
+    let answer = text_of(edits.last().unwrap().payload());
+    assert!(
+        answer.contains("Pool of net101 resized from 1 to 3 student VMs")
+            && answer.contains("2 of 2 VMs ready"),
+        "{answer}"
+    );
+    // Bea waited for a VM: the new one is hers, and she hears of it.
+    let dm = bot.second_dm(&student(2, "bea")).await;
+    assert!(
+        text_of(dm.payload()).contains("Your VM in net101 is ready (VM 20"),
+        "{:#}",
+        dm.payload()
+    );
+    bot.stop().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vm_rdp_attaches_an_rdp_file_for_the_vms_address_without_credentials() {
+    let bot = Bot::start().await;
+    let sim = simulator(&bot).await;
+    let create = bot
+        .run(
+            &teacher(),
+            "class create",
+            &[
+                ("name", json!("net101")),
+                ("template", json!("9000")),
+                ("pool", json!(1)),
+            ],
+        )
+        .await;
+    bot.edits_until_answer(&create).await;
+    let token = bot
+        .run(&teacher(), "class token", &[("class", json!("net101"))])
+        .await;
+    let token = token_in(bot.answer(&token).await.payload());
+    let ada = student(1, "ada");
+    let join = bot.run(&ada, "join", &[("token", json!(token))]).await;
+    bot.answer(&join).await;
+    let start = bot.run(&ada, "vm start", &[]).await;
+    let (_, started) = bot.deferred_answer(&start).await;
+    assert!(
+        text_of(started.payload()).contains("it is running now"),
+        "{:#}",
+        started.payload()
+    );
+    // The guest agent answers a while after the start (on the simulator's clock); then the
+    // inventory sees the VM running and the address job finds its address (what the scheduler
+    // does every few minutes).
+    sim.advance_clock(600.0);
+    let admin = operator(&bot.lab).await.unwrap();
+    let report = bot
+        .lab
+        .sync_now(&admin, pvelab_core::jobs::SyncWhat::All, None)
+        .await
+        .unwrap();
+    assert!(report.all_ok(), "{report:?}");
+
+    let rdp = bot.run(&ada, "vm rdp", &[]).await;
+    let (deferral, edit) = bot.deferred_answer(&rdp).await;
+    assert_eq!(flags(&deferral), EPHEMERAL, "an .rdp file is personal");
+    let files = edit.files();
+    assert_eq!(files.len(), 1, "{edit}");
+    assert_eq!(
+        files[0].filename, "net101-201.rdp",
+        "the simulator's guests hold 100-199"
+    );
+    let text = String::from_utf8(files[0].bytes.clone()).unwrap();
+    let address = text
+        .lines()
+        .next()
+        .and_then(|l| l.trim_end().strip_prefix("full address:s:"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        address.parse::<std::net::IpAddr>().is_ok(),
+        "an address: {text}"
+    );
+    assert!(
+        text_of(edit.payload()).contains(&format!("to connect to {address}.")),
+        "{:#}",
+        edit.payload()
+    );
+    for secret in ["password", "username", "token"] {
+        assert!(!text.to_lowercase().contains(secret), "{text}");
+    }
+    bot.stop().await;
+    sim.shutdown().await;
 }
