@@ -28,6 +28,7 @@ mod pools_foreign;
 mod pools_lifecycle;
 mod pools_outage;
 mod pools_provision;
+mod pools_publish;
 mod pools_reconcile;
 mod pools_resize;
 mod pools_support;
