@@ -33,5 +33,6 @@ mod pools_reconcile;
 mod pools_resize;
 mod pools_support;
 mod sealing;
+mod stress;
 mod submissions;
 mod support;

@@ -8,6 +8,7 @@
 //! The simulator runs with `time_scale = 0.01` (a 3 s linked clone takes 30 ms), so the suite
 //! takes seconds; waits poll conditions with deadlines and never sleep for a fixed time.
 
+mod authorization;
 mod client_vs_sim;
 mod discord_bot;
 mod discord_fake;
@@ -15,6 +16,7 @@ mod examples;
 mod fuzz_corpus;
 mod hostile_input;
 mod join_token_storage;
+mod outage_commands;
 mod parser_props;
 mod support;
 mod token_guessing;
