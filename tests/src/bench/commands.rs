@@ -69,16 +69,17 @@ pub(crate) async fn commands(args: &CommandsArgs) -> Result<Report> {
         lab.ensure_user(&console_id(name)?, Some(name)).await?;
     }
     let clusters = [cluster.clone()];
-    let plan = |prefix| ClassPlan {
+    let plan = |prefix, first| ClassPlan {
         prefix,
         classes,
+        first,
         size: args.class_size,
         teachers: classes.div_ceil(5),
         clusters: &clusters,
         nodes: args.nodes,
     };
-    let by_command = fill_classes(&lab, &admin, &plan("cmd"), 32).await?;
-    let by_core = fill_classes(&lab, &admin, &plan("ref"), 32).await?;
+    let by_command = fill_classes(&lab, &admin, &plan("cmd", 0), 32).await?;
+    let by_core = fill_classes(&lab, &admin, &plan("ref", classes), 32).await?;
     let report = lab
         .sync_now(
             &admin,
@@ -167,6 +168,7 @@ pub(crate) async fn commands(args: &CommandsArgs) -> Result<Report> {
     let core_with_two = myvm_counts.iter().filter(|n| **n == 2).count();
 
     let mut counts = serde_json::Map::new();
+    counts.insert("measured_command".into(), "/myvm".into());
     counts.insert("users".into(), args.users.into());
     counts.insert("classes".into(), (2 * classes).into());
     counts.insert("guests_in_inventory".into(), guests.into());

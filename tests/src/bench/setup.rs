@@ -148,6 +148,9 @@ pub(crate) struct ClassPlan<'a> {
     pub prefix: &'a str,
     /// How many classes.
     pub classes: usize,
+    /// Classes of earlier plans in the same lab: class `i` of this one takes VMID prefix
+    /// [`classic_prefix`]`(first + i)`.
+    pub first: usize,
     /// Student VMs of each (1 to 98: the classic VMID plan).
     pub size: u16,
     /// Teachers owning them, in turn.
@@ -156,6 +159,13 @@ pub(crate) struct ClassPlan<'a> {
     pub clusters: &'a [ClusterId],
     /// Its VMs are spread over nodes `pve1..pve{nodes}`.
     pub nodes: usize,
+}
+
+/// The classic VMID prefix of the `index`-th class of a benchmark lab: 1, 2, ... stepping over
+/// 90, whose VMIDs 9000-9099 hold the simulator's templates.
+pub(crate) fn classic_prefix(index: usize) -> Result<u32> {
+    let prefix = u32::try_from(index + 1)?;
+    Ok(if prefix >= 90 { prefix + 1 } else { prefix })
 }
 
 /// Classes through the core's public calls, as teachers would make them and provisioning would
@@ -196,6 +206,7 @@ pub(crate) async fn fill_classes(
             PoolSize::new(i64::from(plan.size))?,
         );
         new.deployment_cluster = Some(cluster.clone());
+        new.vmid_prefix = Some(classic_prefix(plan.first + i)?);
         let class = lab.create_class(teacher, new).await?;
         let token = lab
             .rotate_token(teacher, class.id, TokenExpiry::Never)
