@@ -57,6 +57,12 @@ pub(crate) async fn commands(args: &CommandsArgs) -> Result<Report> {
     // guest of the inventory, as after provisioning.
     let sim = SimChild::spawn(args.vms, args.nodes)?;
     let dir = tempfile::tempdir()?;
+    // The peak after each phase, so a figure over the goal says where the memory went.
+    let mut phases = serde_json::Map::new();
+    let mut phase = |name: &str| {
+        phases.insert(name.into(), status_mib("VmHWM").into());
+    };
+    phase("start");
     let (lab, admin) = lab_with_admin(&dir.path().join("bench.db")).await?;
     let cluster = ClusterId::parse("bench")?;
     add_sim_cluster(&lab, &admin, &cluster, &sim.access).await?;
@@ -92,6 +98,7 @@ pub(crate) async fn commands(args: &CommandsArgs) -> Result<Report> {
         .with_context(|| format!("the inventory tick failed: {report:?}"))?
         .written;
     drop(report);
+    phase("filled_and_inventory_tick");
     let size = usize::from(args.class_size);
     let tokens = |set: &[super::setup::FilledClass]| -> Arc<Vec<String>> {
         Arc::new(
@@ -124,6 +131,7 @@ pub(crate) async fn commands(args: &CommandsArgs) -> Result<Report> {
     })
     .await?;
 
+    phase("joins");
     // Act 2: every user types /myvm (two VMs each now); the reference makes the calls the
     // command makes (user, their VMs, each VM's class and whether it may start now).
     let (myvm_measured, myvm_replies) = burst(args.users, |i| {
@@ -148,6 +156,7 @@ pub(crate) async fn commands(args: &CommandsArgs) -> Result<Report> {
         }
     })
     .await?;
+    phase("myvm");
     let peak = status_mib("VmHWM");
     let resident = status_mib("VmRSS");
     drop(sim);
@@ -181,6 +190,7 @@ pub(crate) async fn commands(args: &CommandsArgs) -> Result<Report> {
     counts.insert("myvm_reference_with_two_vms".into(), core_with_two.into());
     counts.insert("peak_resident_mib (VmHWM)".into(), peak.into());
     counts.insert("resident_at_end_mib (VmRSS)".into(), resident.into());
+    counts.insert("peak_resident_mib_after_each_phase".into(), phases.into());
     counts.insert("peak_resident_goal_mib".into(), MEMORY_GOAL_MIB.into());
     counts.insert(
         "peak_resident_within_goal".into(),
