@@ -42,11 +42,13 @@ pub(crate) struct ScaleArgs {
     /// Clusters, each a small simulator in this process.
     #[arg(long, default_value_t = 50)]
     clusters: usize,
-    /// Classes, spread over the clusters in turn.
-    #[arg(long, default_value_t = 10_000)]
+    /// Classes, spread over the clusters in turn. The default keeps the run within a few
+    /// minutes on 2 cores; the full size of the issue is `--classes 10000 --users 100000`,
+    /// whose fill slows down as rows grow (see BENCHMARKS.md).
+    #[arg(long, default_value_t = 2_000)]
     classes: usize,
     /// Users; each joins one class (classes get users / classes students each, at most 98).
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = 20_000)]
     users: usize,
     /// Users typing `/myvm` at once for the latency figures.
     #[arg(long, default_value_t = 1000)]
