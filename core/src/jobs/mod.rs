@@ -44,7 +44,7 @@ pub use report::{ClusterRun, JobKind, JobStats, RunOutcome, SyncReport, SyncStat
 pub use scheduler::{JobProgress, JobsHandle, RunSummary};
 
 pub(crate) use client::{client_for, cluster_error};
-pub(crate) use run::run_job;
+pub(crate) use run::{run_job, unanswered_runs};
 pub(crate) use templates::{class_version_marker, replicate, specs_of, with_template_vmid};
 
 use std::collections::HashMap;

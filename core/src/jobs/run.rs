@@ -160,6 +160,66 @@ async fn guarded(
     }
 }
 
+/// For runs a person waits for (`sync_now`): when the cluster has a job of `jobs` to run and
+/// does not answer within the pools' answer time, each such run fails at once, recorded like
+/// any failure (so the scheduler backs off), instead of holding the person for the client's
+/// timeouts and retries. `None` when the cluster answers (or nothing would run there).
+pub(crate) async fn unanswered_runs(
+    lab: &Lab,
+    jobs: &[JobKind],
+    cluster: &ClusterId,
+) -> Option<Vec<ClusterRun>> {
+    let id = cluster.clone();
+    let settings = lab
+        .db()
+        .read(move |tx| cluster_jobs::settings(tx, &id))
+        .await
+        .ok()?;
+    let due: Vec<JobKind> = jobs
+        .iter()
+        .copied()
+        .filter(|job| skip_reason(*job, &settings).is_none())
+        .collect();
+    if due.is_empty() {
+        return None;
+    }
+    let e = lab.probe(cluster).await.err()?;
+    let started_at = lab.now();
+    let mut runs = Vec::with_capacity(jobs.len());
+    for job in jobs.iter().copied() {
+        let outcome = match skip_reason(job, &settings) {
+            Some(reason) => RunOutcome::Skipped {
+                reason: reason.into(),
+            },
+            None => {
+                if let Err(record) = record_failure(lab, job, cluster, &e).await {
+                    tracing::error!(%cluster, %job, error = %record, "a job's failure could not be recorded");
+                }
+                RunOutcome::Failed(same_error(&e))
+            }
+        };
+        runs.push(ClusterRun {
+            cluster: cluster.clone(),
+            job,
+            started_at,
+            outcome,
+        });
+    }
+    Some(runs)
+}
+
+/// One more copy of a probe's error for each run it fails (errors are not `Clone`: most carry
+/// sources that are not).
+fn same_error(e: &Error) -> Error {
+    match e {
+        Error::Cluster { cluster, problem } => Error::Cluster {
+            cluster: cluster.clone(),
+            problem: problem.clone(),
+        },
+        other => Error::internal(other.to_string()),
+    }
+}
+
 fn stopped() -> RunOutcome {
     RunOutcome::Skipped {
         reason: "the jobs were stopped before it finished".into(),

@@ -95,23 +95,41 @@ impl Lab {
                 .map(|(id, _)| id)
                 .collect(),
         };
+        // Clusters side by side; on each, the jobs in order (the inventory first, so the others
+        // see fresh facts). A cluster that does not answer fails its runs at once.
+        let jobs_asked = what.jobs();
         let never = CancellationToken::new();
-        let mut report = SyncReport::default();
-        for job in what.jobs() {
-            let mut runs = JoinSet::new();
-            for (index, cluster) in targets.iter().enumerate() {
-                let (lab, cluster, never) = (self.clone(), cluster.clone(), never.clone());
-                runs.spawn(
-                    async move { (index, jobs::run_job(&lab, job, &cluster, &never).await) },
-                );
-            }
-            let mut done = Vec::new();
-            while let Some(joined) = runs.join_next().await {
-                done.push(joined.map_err(|e| Error::internal(format!("a sync task failed: {e}")))?);
-            }
-            done.sort_by_key(|(index, _)| *index);
-            report.runs.extend(done.into_iter().map(|(_, run)| run));
+        let mut tasks = JoinSet::new();
+        for (index, cluster) in targets.into_iter().enumerate() {
+            let (lab, never, jobs_asked) = (self.clone(), never.clone(), jobs_asked.clone());
+            tasks.spawn(async move {
+                if let Some(runs) = jobs::unanswered_runs(&lab, &jobs_asked, &cluster).await {
+                    return (index, runs);
+                }
+                let mut runs = Vec::with_capacity(jobs_asked.len());
+                for job in jobs_asked {
+                    runs.push(jobs::run_job(&lab, job, &cluster, &never).await);
+                }
+                (index, runs)
+            });
         }
+        let mut done = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            done.push(joined.map_err(|e| Error::internal(format!("a sync task failed: {e}")))?);
+        }
+        // In the order asked for: job by job, each over the clusters in order.
+        let mut runs: Vec<(usize, usize, jobs::ClusterRun)> = done
+            .into_iter()
+            .flat_map(|(index, runs)| {
+                runs.into_iter()
+                    .enumerate()
+                    .map(move |(j, r)| (j, index, r))
+            })
+            .collect();
+        runs.sort_by_key(|(job, index, _)| (*job, *index));
+        let report = SyncReport {
+            runs: runs.into_iter().map(|(_, _, run)| run).collect(),
+        };
         Ok(report)
     }
 
@@ -213,13 +231,16 @@ impl Lab {
             .as_ref()
             .and_then(|e| e.last_status_check)
             .is_some_and(|at| now.duration_since(at) <= SignedDuration::from_secs(i64::from(ttl)));
+        // A person waits for this answer: a refresh that Proxmox does not answer in time gives
+        // way to what the database knows, with the reason beside it.
         let refresh_error = if fresh {
             None
         } else {
-            self.refresh_vm(&vm, entry.as_ref())
-                .await
-                .err()
-                .map(|e| e.to_string())
+            let within = self.pools().config().answer_within;
+            match tokio::time::timeout(within, self.refresh_vm(&vm, entry.as_ref())).await {
+                Ok(refreshed) => refreshed.err().map(|e| e.to_string()),
+                Err(_) => Some(crate::pools::client::unreachable(&cluster, within).to_string()),
+            }
         };
         let id = cluster.clone();
         let (entry, watch) = self

@@ -56,7 +56,7 @@ impl Lab {
         actions::run(self, &vm, VmAction::Stop).await
     }
 
-    /// Reboots the VM's guest.
+    /// Reboots the VM's guest; a stopped VM is started (a restart asks for a running VM).
     ///
     /// # Errors
     /// As [`Lab::shutdown_vm`].

@@ -120,6 +120,22 @@ pub(crate) async fn run(lab: &Lab, vm: &PoolVmState, action: VmAction) -> Result
         Ok(_) => {}
         Err(pvelab_proxmox::Error::TaskFailed { exit_status, .. })
             if action.already_done(&exit_status) => {}
+        // A restart of a stopped VM is a start: what the person asked for is a running VM.
+        Err(pvelab_proxmox::Error::TaskFailed { exit_status, .. })
+            if action == VmAction::Reboot && exit_status.contains("not running") =>
+        {
+            let qemu = client.node(&node).qemu(vmid);
+            let started = answer(lab, vm, read(lab, &cluster, || qemu.start())).await?;
+            match client
+                .wait_for_task_with(&started, super::client::task_wait(&config))
+                .await
+            {
+                Ok(_) => {}
+                Err(pvelab_proxmox::Error::TaskFailed { exit_status, .. })
+                    if VmAction::Start.already_done(&exit_status) => {}
+                Err(e) => return Err(cluster_error(&cluster, e)),
+            }
+        }
         Err(e) => return Err(cluster_error(&cluster, e)),
     }
     let state = client

@@ -66,6 +66,11 @@ async fn a_student_starts_and_stops_their_vm_and_a_teacher_may_too() {
         .find(|s| s.vm.vmid == vm)
         .expect("row");
     assert_eq!(recorded.power, Some(PowerState::Stopped));
+    // Restarting a stopped VM starts it (Proxmox itself refuses to reboot a stopped VM).
+    assert_eq!(
+        b.lab.reboot_vm(&sam, class.id, vm).await.expect("restart"),
+        PowerState::Running
+    );
 }
 
 #[tokio::test]
