@@ -67,3 +67,13 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_class ON audit_log (class_id, id);
 CREATE INDEX audit_log_actor ON audit_log (actor_id, id);
 CREATE INDEX audit_log_subject ON audit_log (subject_id, id);
+
+-- AuditCursor: how far each audit feed (an audit channel of a front end, e.g. `discord-audit`)
+-- has delivered the trail, so a restart continues after the last entry it delivered. Kept apart
+-- from the outbox's cursors: audit entries have their own numbering, and the trail is never
+-- pruned by what a feed has read.
+CREATE TABLE audit_cursors (
+    consumer   TEXT    PRIMARY KEY CHECK (length(consumer) BETWEEN 1 AND 64),
+    acked_id   INTEGER NOT NULL DEFAULT 0 CHECK (acked_id >= 0),
+    updated_at TEXT    NOT NULL
+);

@@ -37,7 +37,7 @@ pub use wakeup::Subscription;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{AuditEntry, SessionId};
+use crate::model::SessionId;
 use crate::types::{ClassId, ClassName, HoursWindow, UserId, VmId};
 
 /// Something a person should hear about.
@@ -167,11 +167,6 @@ pub enum LabEvent {
         /// The session.
         session: SessionId,
     },
-    /// An entry of the audit trail was written (audit channels show it). Addressed to nobody.
-    Audited {
-        /// The entry.
-        entry: Box<AuditEntry>,
-    },
     /// An outbox entry this build cannot read: written by a newer pvelab sharing the database
     /// (a kind or field this build does not know), or damaged. It has no recipient; acknowledge
     /// it like any other so it does not hold the consumer up. This build never writes one.
@@ -195,9 +190,7 @@ impl LabEvent {
             LabEvent::ShutdownWarning { user_id, .. }
             | LabEvent::VmShutDown { user_id, .. }
             | LabEvent::VmStartedForSession { user_id, .. } => *user_id,
-            LabEvent::SessionOpening { .. }
-            | LabEvent::Audited { .. }
-            | LabEvent::Unrecognized { .. } => None,
+            LabEvent::SessionOpening { .. } | LabEvent::Unrecognized { .. } => None,
         }
     }
 
@@ -214,7 +207,6 @@ impl LabEvent {
             | LabEvent::VmShutDown { class_id, .. }
             | LabEvent::SessionOpening { class_id, .. }
             | LabEvent::VmStartedForSession { class_id, .. } => Some(*class_id),
-            LabEvent::Audited { entry } => entry.class_id,
             LabEvent::Unrecognized { .. } => None,
         }
     }

@@ -506,3 +506,12 @@ pub(crate) enum AuditLog {
     Detail,
     Outcome,
 }
+
+/// `audit_cursors`: how far each audit feed has delivered the trail.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum AuditCursors {
+    Table,
+    Consumer,
+    AckedId,
+    UpdatedAt,
+}

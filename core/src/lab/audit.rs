@@ -12,8 +12,10 @@
 //!   `store::outbox::append`, which every event takes, with the transaction's actor (the system
 //!   for background work).
 //!
-//! Every entry is also announced in the outbox ([`LabEvent::Audited`](crate::events::LabEvent)),
-//! which audit channels of front ends consume as they do direct messages.
+//! Audit channels of front ends read the trail as a feed with a durable cursor per consumer
+//! ([`Lab::audit_after`], [`Lab::ack_audit`]), the way the outbox is read: at least once, woken
+//! by the same signal as the outbox's consumers. A feed has its own table of cursors, so the
+//! outbox's pruning and numbering stay as they are.
 
 use super::{class_for, Lab};
 use crate::error::{Entity, Error, Result};
@@ -168,6 +170,40 @@ impl Lab {
             Ok(_) => self.wake_consumers(1),
             Err(e) => tracing::error!(error = %e, "an attempt could not be audited"),
         }
+    }
+
+    /// Up to `limit` entries of the trail after `consumer`'s cursor, oldest first: what an audit
+    /// channel has not delivered yet. Takes no actor: it serves the embedding program, which
+    /// decides where the entries go (its audit channels). The same entries come again until
+    /// [`Lab::ack_audit`].
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when SQLite fails.
+    pub async fn audit_after(
+        &self,
+        consumer: &crate::events::ConsumerName,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>> {
+        let name = consumer.as_str().to_owned();
+        self.db()
+            .read(move |tx| store::after_cursor(tx, &name, limit))
+            .await
+    }
+
+    /// Marks the trail up to entry `up_to` as delivered by `consumer` (a cursor never moves
+    /// back).
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when SQLite fails.
+    pub async fn ack_audit(
+        &self,
+        consumer: &crate::events::ConsumerName,
+        up_to: i64,
+    ) -> Result<()> {
+        let name = consumer.as_str().to_owned();
+        self.db()
+            .write(move |tx| store::ack(tx, &name, up_to))
+            .await
     }
 
     /// The newest entries of the audit trail, newest first. Adminers read everything (and may

@@ -2,15 +2,14 @@
 //! or the system, written in the transaction of the change where there is one.
 
 use rusqlite::Connection;
-use sea_query::{Cond, Expr, ExprTrait, Order, Query};
+use sea_query::{Cond, Expr, ExprTrait, OnConflict, Order, Query};
 
 use super::{query_all, query_opt, stored};
-use crate::db::schema::{AuditLog as Log, Classes};
+use crate::db::schema::{AuditCursors as Cur, AuditLog as Log, Classes};
 use crate::db::time::{now_sql, ts_from_sql};
 use crate::error::{Error, Result};
 use crate::events::LabEvent;
 use crate::model::{AuditEntry, AuditOutcome};
-use crate::store::outbox;
 use crate::types::{ClassId, ClassName, Role, UserId};
 
 /// The longest detail kept; longer text is cut (an error message can be long).
@@ -65,8 +64,8 @@ fn map(c: &mut crate::store::Cols<'_, '_>) -> Result<AuditEntry> {
     })
 }
 
-/// Writes an entry inside the caller's transaction and announces it in the outbox (for audit
-/// channels), so the entry and its announcement exist exactly when the change was committed.
+/// Writes an entry inside the caller's transaction, so it exists exactly when the change was
+/// committed.
 ///
 /// # Errors
 /// [`Error::Internal`] when SQLite fails.
@@ -102,15 +101,8 @@ pub(crate) fn append(conn: &Connection, entry: &NewEntry) -> Result<AuditEntry> 
         ])
         .returning(Query::returning().columns(COLUMNS))
         .to_owned();
-    let written = query_opt(conn, &insert, map)?
-        .ok_or_else(|| Error::internal("a new audit entry was not returned"))?;
-    outbox::append(
-        conn,
-        &LabEvent::Audited {
-            entry: Box::new(written.clone()),
-        },
-    )?;
-    Ok(written)
+    query_opt(conn, &insert, map)?
+        .ok_or_else(|| Error::internal("a new audit entry was not returned"))
 }
 
 /// The newest entries, newest first: of `class` when given (else of every class and none), by
@@ -262,5 +254,57 @@ pub(crate) fn from_event(conn: &Connection, event: &LabEvent) -> Result<()> {
             outcome: AuditOutcome::Done,
         },
     )?;
+    Ok(())
+}
+
+/// Up to `limit` entries after `consumer`'s cursor, oldest first.
+///
+/// # Errors
+/// [`Error::Internal`] when SQLite fails.
+pub(crate) fn after_cursor(
+    conn: &Connection,
+    consumer: &str,
+    limit: u32,
+) -> Result<Vec<AuditEntry>> {
+    let cursor = Query::select()
+        .column(Cur::AckedId)
+        .from(Cur::Table)
+        .and_where(Expr::col(Cur::Consumer).eq(consumer))
+        .to_owned();
+    let after = query_opt(conn, &cursor, |c| c.next::<i64>())?.unwrap_or(0);
+    let select = Query::select()
+        .columns(COLUMNS)
+        .from(Log::Table)
+        .and_where(Expr::col(Log::Id).gt(after))
+        .order_by(Log::Id, Order::Asc)
+        .limit(u64::from(limit))
+        .to_owned();
+    query_all(conn, &select, map)
+}
+
+/// Moves `consumer`'s cursor forward to `up_to` (never back).
+///
+/// # Errors
+/// [`Error::Internal`] when SQLite fails.
+pub(crate) fn ack(conn: &Connection, consumer: &str, up_to: i64) -> Result<()> {
+    let upsert = Query::insert()
+        .into_table(Cur::Table)
+        .columns([Cur::Consumer, Cur::AckedId, Cur::UpdatedAt])
+        .values_panic([
+            consumer.into(),
+            std::cmp::max(up_to, 0).into(),
+            now_sql().into(),
+        ])
+        .on_conflict(
+            OnConflict::column(Cur::Consumer)
+                .value(
+                    Cur::AckedId,
+                    Expr::cust("max(audit_cursors.acked_id, excluded.acked_id)"),
+                )
+                .value(Cur::UpdatedAt, Expr::cust("excluded.updated_at"))
+                .to_owned(),
+        )
+        .to_owned();
+    super::execute(conn, &upsert)?;
     Ok(())
 }
