@@ -2,7 +2,7 @@
 //! typed arguments here, so every command function takes values that are already valid.
 
 use super::catalogue::CommandId as C;
-use super::{admin, checks, class, class_people, pool, student, submissions};
+use super::{admin, audit, checks, class, class_people, pool, sessions, student, submissions};
 use super::{CommandContext, CommandError, Invocation, Reply};
 use crate::parse::durations::{expires, idle};
 use crate::parse::names::{class as class_name, role, template, token};
@@ -130,6 +130,26 @@ pub async fn dispatch(ctx: &CommandContext, call: &Invocation) -> Result<Reply, 
             let snapshot = call.required("snapshot", check_options::snapshot)?;
             let confirmed = call.optional("confirm", flag)?.unwrap_or(false);
             submissions::rollback(ctx, &name, &user("user")?, &snapshot, confirmed).await
+        }
+        C::ClassSessionAdd => {
+            let name = call.required("class", class_name)?;
+            let args = sessions::AddArgs {
+                day: call.optional("day", sessions::day)?,
+                date: call.optional("date", sessions::date)?,
+                start: call.required("start", sessions::time)?,
+                end: call.required("end", sessions::time)?,
+            };
+            sessions::add(ctx, &name, args).await
+        }
+        C::ClassSessionList => sessions::list(ctx, &call.required("class", class_name)?).await,
+        C::ClassSessionRemove => {
+            let name = call.required("class", class_name)?;
+            sessions::remove(ctx, &name, call.required("session", sessions::session)?).await
+        }
+        C::Audit => {
+            let name = call.optional("class", class_name)?;
+            let who = call.optional("user", |o, t| ctx.parse_user(o, t))?;
+            audit::audit(ctx, name.as_ref(), who.as_ref()).await
         }
         // These need parts of pvelab that are not built yet: power control and reimaging
         // through Proxmox, provisioning, template and ISO synchronisation, cluster checks.

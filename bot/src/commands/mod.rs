@@ -10,7 +10,9 @@
 //! Command functions, one file per family: [`student`] join, myvm, leave; [`class`] and
 //! [`class_people`] the teachers' class commands; [`pool`] the pool; [`admin`] settings, roles
 //! and clusters; [`checks`] in-VM checks (`/check`, `/vm check`); [`submissions`] submissions
-//! and deadlines (`/vm submit`, `/class submissions`, `/class deadline`, `/pool rollback`).
+//! and deadlines (`/vm submit`, `/class submissions`, `/class deadline`, `/pool rollback`);
+//! [`sessions`] lab sessions (`/class session add|list|remove`); [`audit`] the audit trail
+//! (`/audit`).
 //!
 //! Layout of the machinery: [`catalogue`] every command and option (the table itself is in
 //! `list.rs`); [`invocation`] a command with checked
@@ -20,6 +22,7 @@
 //! answer.
 
 pub mod admin;
+pub mod audit;
 pub mod catalogue;
 pub mod checks;
 pub mod class;
@@ -34,6 +37,7 @@ mod list;
 pub mod pool;
 pub mod progress;
 pub mod reply;
+pub mod sessions;
 pub mod student;
 pub mod submissions;
 
