@@ -93,6 +93,10 @@ where
     let consumer = ConsumerName::parse(CONSOLE_DM).expect("a valid consumer name");
     let dms = Courier::new(lab.clone(), consumer, ConsoleNotifier::default());
     let feed = ClassFeed::new(lab.clone(), "console").expect("valid consumer names");
+    // The audit trail from before the session is `/audit`'s business; new entries are printed.
+    if let Err(e) = feed.skip_audit_backlog().await {
+        tracing::warn!("the audit trail could not be read: {e}");
+    }
     // Messages from before the session (another run, background work) come first.
     print_dms(&dms, out).await?;
     print_feed(&feed, out).await?;

@@ -96,6 +96,22 @@ impl ClassFeed {
         })
     }
 
+    /// Marks the whole audit trail so far as handed out, so a feed that starts (a console
+    /// session) shows the entries written from now on rather than the trail's history, which
+    /// `/audit` shows on request.
+    ///
+    /// # Errors
+    /// [`Error`] when the lab cannot be read or the cursor moved.
+    pub async fn skip_audit_backlog(&self) -> Result<(), Error> {
+        loop {
+            let entries = self.lab.audit_after(&self.audit, BATCH).await?;
+            let Some(last) = entries.last().map(|e| e.id) else {
+                return Ok(());
+            };
+            self.lab.ack_audit(&self.audit, last).await?;
+        }
+    }
+
     /// Everything not handed out yet, announcements first, each source in order; acknowledged
     /// as read.
     ///

@@ -185,13 +185,14 @@ async fn a_session_through_the_console_with_its_refusals_its_warm_start_and_the_
         out.contains("[dm to bob] Your VM in net101 (VM 103) was started for the class session"),
         "{out}"
     );
-    assert!(out.contains("[audit] "), "{out}");
     assert!(
-        out.contains("system · net101 · vm_started_for_session · done"),
+        answer(&out, "alice /myvm").contains("(starts 2027-01-15 08:00 UTC)"),
         "{out}"
     );
+    world.clock.advance(SignedDuration::from_mins(15));
+    let out = run(&world.lab, "alice /myvm\n").await;
     assert!(
-        answer(&out, "alice /myvm").contains("(running now)"),
+        answer(&out, "alice /myvm").contains("08:00-09:00 UTC (running now)"),
         "{out}"
     );
 
@@ -204,6 +205,10 @@ async fn a_session_through_the_console_with_its_refusals_its_warm_start_and_the_
     .await;
     let trail = answer(&out, "tom:teacher /audit class:net101");
     assert!(trail.starts_with("Audit trail: net101\n"), "{trail}");
+    assert!(
+        trail.contains("system · net101 · vm_started_for_session · done"),
+        "{trail}"
+    );
     assert!(
         trail.contains("manage_sessions · done · session 1 added"),
         "{trail}"
@@ -231,6 +236,14 @@ async fn a_session_through_the_console_with_its_refusals_its_warm_start_and_the_
     );
     assert!(
         removed.starts_with("Session 1 of net101 removed."),
+        "{removed}"
+    );
+    assert!(
+        removed.contains("[audit] 2027-01-15 08:05 UTC · user "),
+        "entries written during a console session are printed: {removed}"
+    );
+    assert!(
+        removed.contains("· net101 · manage_sessions · done · session 1 removed"),
         "{removed}"
     );
 }
