@@ -42,6 +42,8 @@ pub enum Entity {
     Check,
     /// A submission (a student's snapshot).
     Submission,
+    /// A scheduled session of a class.
+    Session,
 }
 
 impl Entity {
@@ -57,6 +59,7 @@ impl Entity {
             Entity::Event => "event",
             Entity::Check => "check",
             Entity::Submission => "submission",
+            Entity::Session => "session",
         }
     }
 }

@@ -47,6 +47,9 @@ pub enum SettingKey {
     IdleGrace,
     /// How long a guest may take to shut down before it is powered off.
     ShutdownForceAfter,
+    /// How long before a class session its student VMs are started (and the session
+    /// announced).
+    SessionLead,
 }
 
 /// The kind of value a key holds, with its bounds.
@@ -69,7 +72,7 @@ enum Kind {
 
 impl SettingKey {
     /// Every key, in display order.
-    pub const ALL: [SettingKey; 13] = [
+    pub const ALL: [SettingKey; 14] = [
         SettingKey::InventoryInterval,
         SettingKey::IpInterval,
         SettingKey::IsoInterval,
@@ -83,6 +86,7 @@ impl SettingKey {
         SettingKey::HoursWarningLead,
         SettingKey::IdleGrace,
         SettingKey::ShutdownForceAfter,
+        SettingKey::SessionLead,
     ];
 
     /// The stored key name.
@@ -101,6 +105,7 @@ impl SettingKey {
             SettingKey::HoursWarningLead => "shutdown.hours_warning_lead",
             SettingKey::IdleGrace => "shutdown.idle_grace",
             SettingKey::ShutdownForceAfter => "shutdown.force_after",
+            SettingKey::SessionLead => "sessions.lead",
         }
     }
 
@@ -140,6 +145,10 @@ impl SettingKey {
             SettingKey::ShutdownForceAfter => {
                 "time a guest may take to shut down before it is powered off (10s to 30m, e.g. 3m)"
             }
+            SettingKey::SessionLead => {
+                "time before a class session that its student VMs are started and the session \
+                 announced (1m to 2h, e.g. 10m)"
+            }
         }
     }
 
@@ -160,6 +169,7 @@ impl SettingKey {
                 Kind::Interval { min: 60, max: 3600 }
             }
             SettingKey::ShutdownForceAfter => Kind::Interval { min: 10, max: 1800 },
+            SettingKey::SessionLead => Kind::Interval { min: 60, max: 7200 },
             SettingKey::DefaultTimeZone => Kind::TimeZone,
             SettingKey::JoinRateLimit => Kind::Count { min: 1, max: 60 },
             SettingKey::CommandRateLimit => Kind::Count { min: 1, max: 600 },
@@ -183,6 +193,7 @@ impl SettingKey {
             SettingKey::DefaultTokenLifetime => SettingValue::Lifetime(TokenLifetime::Never),
             SettingKey::HoursWarningLead | SettingKey::IdleGrace => interval(600),
             SettingKey::ShutdownForceAfter => interval(180),
+            SettingKey::SessionLead => interval(600),
         }
     }
 
@@ -329,6 +340,7 @@ pub struct SystemSettings {
     hours_warning_lead: DurationText,
     idle_grace: DurationText,
     shutdown_force_after: DurationText,
+    session_lead: DurationText,
 }
 
 impl Default for SystemSettings {
@@ -348,6 +360,7 @@ impl Default for SystemSettings {
             hours_warning_lead: interval_text(60),
             idle_grace: interval_text(60),
             shutdown_force_after: interval_text(60),
+            session_lead: interval_text(60),
         };
         // The defaults are stated once, in `default_value`.
         for key in SettingKey::ALL {
@@ -404,6 +417,7 @@ impl SystemSettings {
             (K::HoursWarningLead, V::Interval(d)) => self.hours_warning_lead = d,
             (K::IdleGrace, V::Interval(d)) => self.idle_grace = d,
             (K::ShutdownForceAfter, V::Interval(d)) => self.shutdown_force_after = d,
+            (K::SessionLead, V::Interval(d)) => self.session_lead = d,
             // `parse_value` gives each key its own kind of value; nothing else reaches here.
             (key, value) => {
                 tracing::error!(%key, %value, "a setting value of the wrong kind was ignored");
@@ -427,6 +441,7 @@ impl SystemSettings {
             SettingKey::HoursWarningLead => SettingValue::Interval(self.hours_warning_lead),
             SettingKey::IdleGrace => SettingValue::Interval(self.idle_grace),
             SettingKey::ShutdownForceAfter => SettingValue::Interval(self.shutdown_force_after),
+            SettingKey::SessionLead => SettingValue::Interval(self.session_lead),
         }
     }
 
@@ -488,6 +503,11 @@ impl SystemSettings {
     /// How long a guest may take to shut down before it is powered off.
     pub fn shutdown_force_after(&self) -> Duration {
         self.shutdown_force_after.as_std()
+    }
+
+    /// How long before a class session its student VMs are started.
+    pub fn session_lead(&self) -> Duration {
+        self.session_lead.as_std()
     }
 
     /// The lifetime of new join tokens when none is given.

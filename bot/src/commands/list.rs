@@ -61,6 +61,10 @@ pub static GROUPS: &[(&[&str], &str)] = &[
     (&["vm"], "Control your VM"),
     (&["class"], "Create and manage classes"),
     (&["class", "coowner"], "Share a class with another teacher"),
+    (
+        &["class", "session"],
+        "Scheduled class time: VMs started before, stopped after",
+    ),
     (&["pool"], "The VMs of a class"),
     (&["template"], "Templates classes are cloned from"),
     (&["cluster"], "Proxmox clusters"),
@@ -235,4 +239,25 @@ pub static COMMANDS: &[CommandSpec] = &[
         &[opt("what", "What to refresh (default: all)", K::Choice(SYNC_WHAT))]).proxmox(),
     cmd(C::IsoList, &["iso", "list"], Role::Adminer, "List ISO images",
         &[opt("cluster", "Only this cluster", K::Cluster)]).proxmox(),
+    // lab sessions and the audit trail
+    cmd(C::ClassSessionAdd, &["class", "session", "add"], Role::Teacher,
+        "Schedule class time: weekly (day) or once (date), in the class's time zone", &[
+        CLASS,
+        req("start", "When it starts, e.g. 09:00", K::TimeOfDay),
+        req("end", "When it ends, e.g. 11:00 (the same day)", K::TimeOfDay),
+        opt("day", "Every week on this day, e.g. monday", K::Weekday),
+        opt("date", "Once on this date, e.g. 2027-01-15", K::Date),
+    ]),
+    cmd(C::ClassSessionList, &["class", "session", "list"], Role::User,
+        "List a class's sessions and the next one", &[CLASS]),
+    cmd(C::ClassSessionRemove, &["class", "session", "remove"], Role::Teacher,
+        "Remove a session of a class", &[
+        CLASS,
+        req("session", "Its number, as /class session list shows it", K::Integer),
+    ]),
+    cmd(C::Audit, &["audit"], Role::Teacher,
+        "Show who changed what: the latest audit entries (teachers: of their classes)", &[
+        opt("class", "Only this class (teachers must name one)", K::Class),
+        opt("user", "Only changes by or about this person", K::User),
+    ]),
 ];

@@ -11,5 +11,6 @@ mod notify;
 mod ops_http;
 mod rate_limits;
 mod run_service;
+mod sessions;
 mod sim_lab;
 mod support;

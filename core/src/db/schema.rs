@@ -452,3 +452,66 @@ pub(crate) enum PoolOperations {
     Failed,
     Summary,
 }
+
+// 0011_sessions_audit
+
+/// `class_sessions`: scheduled class time, weekly or once.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum ClassSessions {
+    Table,
+    Id,
+    ClassId,
+    Weekday,
+    OnDate,
+    StartMinute,
+    EndMinute,
+    CreatedBy,
+    CreatedAt,
+}
+
+/// `session_runs`: what the sessions job did for each occurrence.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum SessionRuns {
+    Table,
+    SessionId,
+    StartsAt,
+    EndsAt,
+    AnnouncedAt,
+    StartedAt,
+    WarnedAt,
+    EndedAt,
+}
+
+/// `session_usage`: running hours inside sessions per student.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum SessionUsage {
+    Table,
+    ClassId,
+    UserId,
+    SessionHours,
+}
+
+/// `audit_log`: every change by a person or the system.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum AuditLog {
+    Table,
+    Id,
+    At,
+    ActorId,
+    ActorRole,
+    Action,
+    ClassId,
+    ClassName,
+    SubjectId,
+    Detail,
+    Outcome,
+}
+
+/// `audit_cursors`: how far each audit feed has delivered the trail.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum AuditCursors {
+    Table,
+    Consumer,
+    AckedId,
+    UpdatedAt,
+}

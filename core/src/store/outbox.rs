@@ -58,6 +58,8 @@ pub(crate) fn append(conn: &Connection, event: &LabEvent) -> Result<EventId> {
         .map(EventId::new)
         .ok_or_else(|| Error::internal("the outbox returned no id for a new event"))?;
     tracing::debug!(%id, kind, "event written to the outbox");
+    // The changes events report are audited from here, in the same transaction.
+    crate::store::audit::from_event(conn, event)?;
     Ok(id)
 }
 

@@ -1,5 +1,6 @@
 //! Integration tests of pvelab-core through its public API (one test binary).
 
+mod audit;
 mod checks;
 mod checks_support;
 mod clusters;
@@ -33,6 +34,7 @@ mod pools_reconcile;
 mod pools_resize;
 mod pools_support;
 mod sealing;
+mod sessions;
 mod stress;
 mod submissions;
 mod support;
