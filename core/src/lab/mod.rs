@@ -19,6 +19,7 @@
 //! the runtime. `Lab` is cheap to clone and meant to be shared by all tasks of a front end.
 
 mod bounded;
+mod capacity;
 mod checks;
 mod classes;
 mod cluster_clients;
@@ -31,6 +32,7 @@ mod pool;
 mod pools;
 mod proxmox_errors;
 mod publish;
+mod reports;
 mod settings;
 mod submissions;
 mod sync;

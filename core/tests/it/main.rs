@@ -1,5 +1,6 @@
 //! Integration tests of pvelab-core through its public API (one test binary).
 
+mod capacity;
 mod checks;
 mod checks_support;
 mod clusters;
@@ -31,6 +32,7 @@ mod pools_provision;
 mod pools_reconcile;
 mod pools_resize;
 mod pools_support;
+mod reports;
 mod sealing;
 mod submissions;
 mod support;
