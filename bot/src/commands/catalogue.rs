@@ -60,6 +60,8 @@ pub enum CommandId {
     ClassSubmissions,
     ClassDeadline,
     PoolRollback,
+    ReportUsage,
+    PoolPlan,
 }
 
 /// What an option holds, which decides how its text is parsed (see [`crate::parse`]) and which
@@ -126,6 +128,8 @@ pub enum OptionKind {
     Deadline,
     /// A snapshot's name (`submit-20260131T081530Z`).
     Snapshot,
+    /// A day (`2027-01-15`), read in the class's time zone.
+    Date,
 }
 
 /// One option of a command.

@@ -3,6 +3,7 @@
 
 use super::catalogue::CommandId as C;
 use super::{admin, checks, class, class_people, pool, student, submissions};
+use super::{capacity, reports};
 use super::{CommandContext, CommandError, Invocation, Reply};
 use crate::parse::durations::{expires, idle};
 use crate::parse::names::{class as class_name, role, template, token};
@@ -130,6 +131,18 @@ pub async fn dispatch(ctx: &CommandContext, call: &Invocation) -> Result<Reply, 
             let snapshot = call.required("snapshot", check_options::snapshot)?;
             let confirmed = call.optional("confirm", flag)?.unwrap_or(false);
             submissions::rollback(ctx, &name, &user("user")?, &snapshot, confirmed).await
+        }
+        C::ReportUsage => {
+            let name = call.required("class", class_name)?;
+            let period = pvelab_core::model::ReportPeriod {
+                from: call.optional("from", reports::date)?,
+                to: call.optional("to", reports::date)?,
+            };
+            reports::usage(ctx, &name, period).await
+        }
+        C::PoolPlan => {
+            let name = call.required("class", class_name)?;
+            capacity::plan(ctx, &name, call.required("size", pool_size)?).await
         }
         // These need parts of pvelab that are not built yet: power control and reimaging
         // through Proxmox, provisioning, template and ISO synchronisation, cluster checks.

@@ -20,6 +20,7 @@
 //! answer.
 
 pub mod admin;
+pub mod capacity;
 pub mod catalogue;
 pub mod checks;
 pub mod class;
@@ -34,6 +35,7 @@ mod list;
 pub mod pool;
 pub mod progress;
 pub mod reply;
+pub mod reports;
 pub mod student;
 pub mod submissions;
 

@@ -55,7 +55,8 @@ pub fn discord_kind(kind: OptionKind) -> DiscordKind {
         | OptionKind::Timeout
         | OptionKind::Pattern
         | OptionKind::Deadline
-        | OptionKind::Snapshot => DiscordKind::String,
+        | OptionKind::Snapshot
+        | OptionKind::Date => DiscordKind::String,
     }
 }
 

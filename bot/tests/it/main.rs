@@ -9,6 +9,7 @@ mod example_config;
 mod notify;
 mod ops_http;
 mod rate_limits;
+mod reports;
 mod run_service;
 mod sim_lab;
 mod support;
