@@ -124,3 +124,74 @@ fn rows(plan: &CapacityPlan) -> Vec<Vec<String>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use pvelab_core::model::NodePlan;
+    use pvelab_core::types::ClusterId;
+    use pvelab_core::Error;
+
+    use super::*;
+    use crate::render::text;
+
+    fn node(name: &str, could_hold: u32, placed: u32) -> NodePlan {
+        NodePlan {
+            node: name.to_owned(),
+            memory_mb: 16_384,
+            committed_mb: 2048,
+            headroom_mb: 14_336,
+            vms_placed: placed,
+            could_hold,
+            cores: 16,
+            vcpus_committed: 2,
+        }
+    }
+
+    fn refused() -> CapacityPlan {
+        CapacityPlan {
+            class: ClassName::parse("net101").unwrap(),
+            cluster: ClusterId::parse("pve").unwrap(),
+            size: 23,
+            running_vms: 24,
+            memory_per_vm_mb: 2048,
+            cores_per_vm: 2,
+            disk_per_vm_gb: 32,
+            specs: SpecsSource::ClassOnly,
+            memory_needed_mb: 24 * 2048,
+            vcpus_needed: 48,
+            disk_needed_gb: 25 * 32,
+            overcommit_percent: 100,
+            nodes: vec![node("pve1", 7, 7), node("pve2", 0, 0), node("pve3", 9, 9)],
+            unplaced_vms: 8,
+            short_mb: 8 * 2048,
+            largest_size_that_fits: 15,
+        }
+    }
+
+    #[test]
+    fn a_refused_pool_says_by_how_much_where_there_is_room_and_what_to_do() {
+        let error = CommandError::Core(Error::Overcommitted {
+            plan: Box::new(refused()),
+        });
+        let reply = crate::render::errors::error_reply(&error);
+        assert!(reply.ephemeral);
+        let shown = text::plain(&reply);
+        assert!(
+            shown.contains("8 VMs (16384 MiB of memory) find no node within 100%"),
+            "{shown}"
+        );
+        assert!(shown.contains("Nothing was changed."), "{shown}");
+        assert!(
+            shown.contains("At most 15 student VMs fit now. Nodes with room: pve3 (9), pve1 (7)."),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("capacity.memory_overcommit_percent"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("pve2"),
+            "the table lists every node: {shown}"
+        );
+    }
+}
