@@ -216,3 +216,76 @@ fn shorten(name: &str, max: usize) -> String {
         name.chars().take(max - 1).collect::<String>() + "…"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use jiff::{SignedDuration, Timestamp};
+
+    use super::*;
+    use crate::reports::{RunningPoint, StudentUsageLine};
+    use crate::store::users::User;
+    use crate::types::{ClassName, ClassTimeZone, Role, UserId};
+
+    /// A month and a half of a class of 30, drawn day by day.
+    fn big_report() -> UsageReport {
+        let from: Timestamp = "2027-01-01T00:00:00Z".parse().unwrap();
+        let students = (0..30)
+            .map(|i| StudentUsageLine {
+                student: User {
+                    id: UserId::new(i + 1),
+                    username: None,
+                    external_id: None,
+                    display_name: Some(format!("student-with-a-long-name-{i:02}")),
+                    role: Role::User,
+                    created_at: from,
+                },
+                hours_used: (i as f64) * 1.7,
+                hours_in_sessions: 0.0,
+                idle_shutdowns: 0,
+                automatic_shutdowns: 0,
+                quota_left: None,
+            })
+            .collect();
+        let running = (0..45)
+            .map(|d| RunningPoint {
+                at: from + SignedDuration::from_hours(24 * d),
+                vms: f64::from((d % 7) as u8) * 2.5,
+            })
+            .collect();
+        UsageReport {
+            class: ClassName::parse("net101").unwrap(),
+            zone: ClassTimeZone::parse("Europe/Berlin").unwrap(),
+            from,
+            to: from + SignedDuration::from_hours(24 * 45),
+            history_from: Some(from),
+            students,
+            vm_hours: 740.0,
+            wh_per_vm_hour: 30,
+            energy_wh: 22_200.0,
+            running,
+            step: RunningStep::Day,
+        }
+    }
+
+    #[test]
+    fn a_large_class_over_weeks_gets_a_taller_chart_that_decodes() {
+        let report = big_report();
+        let png = png(&report).unwrap();
+        if let Some(path) = std::env::var_os("PVELAB_REPORT_PNG_LARGE") {
+            std::fs::write(path, &png).unwrap();
+        }
+        let decoder = ::png::Decoder::new(std::io::Cursor::new(&png));
+        let info = decoder.read_info().unwrap();
+        assert_eq!(info.info().width, WIDTH);
+        assert_eq!(info.info().height, height(30));
+        assert!(height(30) > height(2));
+    }
+
+    #[test]
+    fn long_names_are_cut_with_an_ellipsis() {
+        assert_eq!(shorten("short", 22), "short");
+        let cut = shorten("student-with-a-long-name-01", 10);
+        assert_eq!(cut.chars().count(), 10);
+        assert!(cut.ends_with('…'));
+    }
+}
