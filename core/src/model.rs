@@ -12,6 +12,7 @@ pub use sessions::{
     ClassSession, NextSession, SessionDay, SessionId, SessionPlan, SessionSpan, SessionTime,
 };
 
+pub use crate::capacity::{CapacityPlan, NodePlan, SpecsSource};
 pub use crate::checks::{
     summary_line, CheckCommand, CheckDefinition, CheckName, CheckOutcome, CheckTimeout, CommandEnd,
     ExitCode, OutputPattern, PassRule,
@@ -27,6 +28,7 @@ pub use crate::pools::{
     ClusterReconciliation, Discrepancy, Operation, OperationKind, OperationSummary, PoolAudit,
     PoolsConfig, Progress, ProgressEvent, ReconcileReport,
 };
+pub use crate::reports::{ReportPeriod, RunningPoint, RunningStep, StudentUsageLine, UsageReport};
 pub use crate::rules::idle::{CpuSample, IdlePolicy, IdleVerdict};
 pub use crate::rules::permissions::{Action, Actor, Requirement};
 pub use crate::rules::quota::{QuotaLevel, QuotaStatus};

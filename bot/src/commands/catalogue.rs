@@ -64,6 +64,8 @@ pub enum CommandId {
     ClassSessionList,
     ClassSessionRemove,
     Audit,
+    ReportUsage,
+    PoolPlan,
 }
 
 /// What an option holds, which decides how its text is parsed (see [`crate::parse`]) and which

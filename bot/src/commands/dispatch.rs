@@ -3,8 +3,8 @@
 
 use super::catalogue::CommandId as C;
 use super::vm::PowerAction;
-use super::{admin, audit, checks, class, class_people, clusters, import, pool, sessions};
-use super::{student, submissions, sync, templates, vm};
+use super::{admin, audit, capacity, checks, class, class_people, clusters, import, pool};
+use super::{reports, sessions, student, submissions, sync, templates, vm};
 use super::{CommandContext, CommandError, Invocation, Reply};
 use crate::parse::durations::{expires, idle};
 use crate::parse::names::{class as class_name, role, template, token};
@@ -203,6 +203,18 @@ pub async fn dispatch(ctx: &CommandContext, call: &Invocation) -> Result<Reply, 
             let name = call.optional("class", class_name)?;
             let who = call.optional("user", |o, t| ctx.parse_user(o, t))?;
             audit::audit(ctx, name.as_ref(), who.as_ref()).await
+        }
+        C::ReportUsage => {
+            let name = call.required("class", class_name)?;
+            let period = pvelab_core::model::ReportPeriod {
+                from: call.optional("from", reports::date)?,
+                to: call.optional("to", reports::date)?,
+            };
+            reports::usage(ctx, &name, period).await
+        }
+        C::PoolPlan => {
+            let name = call.required("class", class_name)?;
+            capacity::plan(ctx, &name, call.required("size", pool_size)?).await
         }
     }
 }

@@ -76,6 +76,7 @@ pub static GROUPS: &[(&[&str], &str)] = &[
         &["check"],
         "Commands that check students' VMs through the guest agent",
     ),
+    (&["report"], "Reports on how classes use their VMs"),
 ];
 
 /// Every command, in the order help lists them.
@@ -260,4 +261,17 @@ pub static COMMANDS: &[CommandSpec] = &[
         opt("class", "Only this class (teachers must name one)", K::Class),
         opt("user", "Only changes by or about this person", K::User),
     ]),
+    // reports and capacity
+    cmd(C::ReportUsage, &["report", "usage"], Role::Teacher,
+        "A class's usage over a period: hours, idle shutdowns, quota, energy; with CSV and chart", &[
+        CLASS,
+        opt("from", "First day, 2027-01-11, in the class's time zone (default: oldest history)",
+            K::Date),
+        opt("to", "Last day, 2027-01-15 (default: today)", K::Date),
+    ]),
+    cmd(C::PoolPlan, &["pool", "plan"], Role::Teacher,
+        "Estimate whether a pool of this size fits its nodes' memory (changes nothing)", &[
+        CLASS,
+        req("size", "The number of student VMs to plan for", K::PoolSize),
+    ]).proxmox(),
 ];

@@ -27,6 +27,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod capacity;
 pub mod catalogue;
 pub mod checks;
 pub mod class;
@@ -44,6 +45,7 @@ mod operations;
 pub mod pool;
 pub mod progress;
 pub mod reply;
+pub mod reports;
 pub mod sessions;
 pub mod student;
 pub mod submissions;

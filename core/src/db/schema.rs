@@ -514,4 +514,26 @@ pub(crate) enum AuditCursors {
     Consumer,
     AckedId,
     UpdatedAt,
+// 0012_usage_samples
+
+/// `usage_hourly`: running hours charged to a student in a class, per UTC hour.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum UsageHourly {
+    Table,
+    ClassId,
+    UserId,
+    Hour,
+    Hours,
+}
+
+/// `shutdown_log`: every automatic shutdown announced, with its reason's kind.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum ShutdownLog {
+    Table,
+    Id,
+    ClassId,
+    UserId,
+    Vmid,
+    Reason,
+    At,
 }

@@ -20,6 +20,7 @@
 
 mod audit;
 mod bounded;
+mod capacity;
 mod checks;
 mod classes;
 mod cluster_clients;
@@ -33,6 +34,7 @@ mod pools;
 mod proxmox_errors;
 mod publish;
 mod sessions;
+mod reports;
 mod settings;
 mod submissions;
 mod sync;

@@ -25,6 +25,7 @@ pub(crate) mod submissions;
 pub(crate) mod templates;
 pub(crate) mod tokens;
 pub(crate) mod usage;
+pub(crate) mod usage_history;
 pub(crate) mod users;
 pub(crate) mod vm_watch;
 pub(crate) mod waitlist;

@@ -1,6 +1,7 @@
 //! Integration tests of pvelab-core through its public API (one test binary).
 
 mod audit;
+mod capacity;
 mod checks;
 mod checks_support;
 mod clusters;
@@ -33,6 +34,7 @@ mod pools_publish;
 mod pools_reconcile;
 mod pools_resize;
 mod pools_support;
+mod reports;
 mod sealing;
 mod sessions;
 mod stress;
