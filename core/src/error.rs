@@ -42,6 +42,8 @@ pub enum Entity {
     Check,
     /// A submission (a student's snapshot).
     Submission,
+    /// A scheduled session of a class.
+    Session,
 }
 
 impl Entity {
@@ -57,6 +59,7 @@ impl Entity {
             Entity::Event => "event",
             Entity::Check => "check",
             Entity::Submission => "submission",
+            Entity::Session => "session",
         }
     }
 }
@@ -318,6 +321,18 @@ pub enum Error {
     Sealing {
         /// Why, without any secret material.
         reason: String,
+    },
+
+    /// A class's pool would need more memory than its cluster's nodes may give at the
+    /// `capacity.memory_overcommit_percent` setting; nothing was changed. The plan says by how
+    /// much, and which nodes still have room.
+    #[error(
+        "the pool of {} VMs does not fit: {} VMs ({} MiB of memory) find no node within {}% of its memory",
+        plan.size, plan.unplaced_vms, plan.short_mb, plan.overcommit_percent
+    )]
+    Overcommitted {
+        /// The estimate that was refused.
+        plan: Box<crate::capacity::CapacityPlan>,
     },
 
     /// A bug or a storage failure: nothing the caller did. The reason is for logs, not people.

@@ -37,6 +37,7 @@ pub use wakeup::Subscription;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::SessionId;
 use crate::types::{ClassId, ClassName, HoursWindow, UserId, VmId};
 
 /// Something a person should hear about.
@@ -139,6 +140,33 @@ pub enum LabEvent {
         /// Why.
         reason: ShutdownReason,
     },
+    /// A session of a class opens soon: its student VMs are being started. Addressed to the
+    /// class (front ends post it where the class lives), not to a person.
+    SessionOpening {
+        /// The class.
+        class_id: ClassId,
+        /// The class's name.
+        class_name: ClassName,
+        /// The session.
+        session: SessionId,
+        /// When it starts.
+        starts_at: jiff::Timestamp,
+        /// When it ends.
+        ends_at: jiff::Timestamp,
+        /// The class's time zone (IANA name), to show the times in.
+        zone: String,
+    },
+    /// A student's VM was started for a session of their class.
+    VmStartedForSession {
+        /// The VM's student, if it is assigned.
+        user_id: Option<UserId>,
+        /// The class.
+        class_id: ClassId,
+        /// The VM.
+        vmid: VmId,
+        /// The session.
+        session: SessionId,
+    },
     /// An outbox entry this build cannot read: written by a newer pvelab sharing the database
     /// (a kind or field this build does not know), or damaged. It has no recipient; acknowledge
     /// it like any other so it does not hold the consumer up. This build never writes one.
@@ -159,10 +187,10 @@ impl LabEvent {
             | LabEvent::QuotaExhausted { user_id, .. }
             | LabEvent::VmRebuilt { user_id, .. }
             | LabEvent::VmRemoved { user_id, .. } => Some(*user_id),
-            LabEvent::ShutdownWarning { user_id, .. } | LabEvent::VmShutDown { user_id, .. } => {
-                *user_id
-            }
-            LabEvent::Unrecognized { .. } => None,
+            LabEvent::ShutdownWarning { user_id, .. }
+            | LabEvent::VmShutDown { user_id, .. }
+            | LabEvent::VmStartedForSession { user_id, .. } => *user_id,
+            LabEvent::SessionOpening { .. } | LabEvent::Unrecognized { .. } => None,
         }
     }
 
@@ -176,7 +204,9 @@ impl LabEvent {
             | LabEvent::ShutdownWarning { class_id, .. }
             | LabEvent::VmRebuilt { class_id, .. }
             | LabEvent::VmRemoved { class_id, .. }
-            | LabEvent::VmShutDown { class_id, .. } => Some(*class_id),
+            | LabEvent::VmShutDown { class_id, .. }
+            | LabEvent::SessionOpening { class_id, .. }
+            | LabEvent::VmStartedForSession { class_id, .. } => Some(*class_id),
             LabEvent::Unrecognized { .. } => None,
         }
     }
@@ -229,6 +259,11 @@ pub enum ShutdownReason {
         #[serde(rename = "limit_hours")]
         limit: u16,
     },
+    /// The class's session it was running for ended.
+    SessionEnded {
+        /// The session.
+        session: SessionId,
+    },
 }
 
 impl std::fmt::Display for ShutdownReason {
@@ -242,6 +277,9 @@ impl std::fmt::Display for ShutdownReason {
             }
             ShutdownReason::QuotaExhausted { limit } => {
                 write!(f, "its usage quota of {limit} hours is used up")
+            }
+            ShutdownReason::SessionEnded { session } => {
+                write!(f, "the class's session {session} ended")
             }
         }
     }

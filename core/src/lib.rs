@@ -100,11 +100,13 @@ pub mod events;
 pub mod model;
 pub mod types;
 
+pub(crate) mod capacity;
 pub(crate) mod db;
 pub mod jobs;
 pub(crate) mod lab;
 pub(crate) mod password;
 pub mod pools;
+pub(crate) mod reports;
 pub mod rules;
 pub(crate) mod seal;
 pub(crate) mod settings_keys;

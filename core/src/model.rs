@@ -3,6 +3,16 @@
 //! Front ends and embedders import from here and from the crate root; everything else of the
 //! crate (storage, the SQL schema, the rule functions) is internal and may change freely.
 
+mod audit;
+mod sessions;
+
+pub use audit::{AuditEntry, AuditOutcome, AuditQuery};
+pub(crate) use sessions::next_of as next_session_of;
+pub use sessions::{
+    ClassSession, NextSession, SessionDay, SessionId, SessionPlan, SessionSpan, SessionTime,
+};
+
+pub use crate::capacity::{CapacityPlan, NodePlan, SpecsSource};
 pub use crate::checks::{
     summary_line, CheckCommand, CheckDefinition, CheckName, CheckOutcome, CheckTimeout, CommandEnd,
     ExitCode, OutputPattern, PassRule,
@@ -18,6 +28,7 @@ pub use crate::pools::{
     ClusterReconciliation, Discrepancy, Operation, OperationKind, OperationSummary, PoolAudit,
     PoolsConfig, Progress, ProgressEvent, ReconcileReport,
 };
+pub use crate::reports::{ReportPeriod, RunningPoint, RunningStep, StudentUsageLine, UsageReport};
 pub use crate::rules::idle::{CpuSample, IdlePolicy, IdleVerdict};
 pub use crate::rules::permissions::{Action, Actor, Requirement};
 pub use crate::rules::quota::{QuotaLevel, QuotaStatus};

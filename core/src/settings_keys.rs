@@ -47,6 +47,16 @@ pub enum SettingKey {
     IdleGrace,
     /// How long a guest may take to shut down before it is powered off.
     ShutdownForceAfter,
+    /// How long before a class session its student VMs are started (and the session
+    /// announced).
+    SessionLead,
+    /// The estimated energy of one VM running one hour, in Wh (usage reports).
+    EnergyPerVmHour,
+    /// How long the usage history behind reports is kept.
+    ReportRetention,
+    /// How far the memory of a node's running guests plus a planned pool may exceed the node's
+    /// memory, in percent of it (capacity planning).
+    MemoryOvercommit,
 }
 
 /// The kind of value a key holds, with its bounds.
@@ -69,7 +79,7 @@ enum Kind {
 
 impl SettingKey {
     /// Every key, in display order.
-    pub const ALL: [SettingKey; 13] = [
+    pub const ALL: [SettingKey; 17] = [
         SettingKey::InventoryInterval,
         SettingKey::IpInterval,
         SettingKey::IsoInterval,
@@ -83,6 +93,10 @@ impl SettingKey {
         SettingKey::HoursWarningLead,
         SettingKey::IdleGrace,
         SettingKey::ShutdownForceAfter,
+        SettingKey::SessionLead,
+        SettingKey::EnergyPerVmHour,
+        SettingKey::ReportRetention,
+        SettingKey::MemoryOvercommit,
     ];
 
     /// The stored key name.
@@ -101,6 +115,10 @@ impl SettingKey {
             SettingKey::HoursWarningLead => "shutdown.hours_warning_lead",
             SettingKey::IdleGrace => "shutdown.idle_grace",
             SettingKey::ShutdownForceAfter => "shutdown.force_after",
+            SettingKey::SessionLead => "sessions.lead",
+            SettingKey::EnergyPerVmHour => "reports.energy_wh_per_vm_hour",
+            SettingKey::ReportRetention => "reports.history_retention",
+            SettingKey::MemoryOvercommit => "capacity.memory_overcommit_percent",
         }
     }
 
@@ -140,6 +158,20 @@ impl SettingKey {
             SettingKey::ShutdownForceAfter => {
                 "time a guest may take to shut down before it is powered off (10s to 30m, e.g. 3m)"
             }
+            SettingKey::SessionLead => {
+                "time before a class session that its student VMs are started and the session \
+                 announced (1m to 2h, e.g. 10m)"
+            SettingKey::EnergyPerVmHour => {
+                "estimated energy of one VM running one hour in Wh, for usage reports \
+                 (1-5000; default 30)"
+            }
+            SettingKey::ReportRetention => {
+                "how long the usage history behind reports is kept (1d to 3650d; default 400d)"
+            }
+            SettingKey::MemoryOvercommit => {
+                "memory a node's running VMs plus a planned pool may use, in percent of the \
+                 node's memory (50-400; default 100: no overcommit)"
+            }
         }
     }
 
@@ -160,6 +192,13 @@ impl SettingKey {
                 Kind::Interval { min: 60, max: 3600 }
             }
             SettingKey::ShutdownForceAfter => Kind::Interval { min: 10, max: 1800 },
+            SettingKey::SessionLead => Kind::Interval { min: 60, max: 7200 },
+            SettingKey::EnergyPerVmHour => Kind::Count { min: 1, max: 5000 },
+            SettingKey::ReportRetention => Kind::Interval {
+                min: 86_400,
+                max: 3650 * 86_400,
+            },
+            SettingKey::MemoryOvercommit => Kind::Count { min: 50, max: 400 },
             SettingKey::DefaultTimeZone => Kind::TimeZone,
             SettingKey::JoinRateLimit => Kind::Count { min: 1, max: 60 },
             SettingKey::CommandRateLimit => Kind::Count { min: 1, max: 600 },
@@ -183,6 +222,10 @@ impl SettingKey {
             SettingKey::DefaultTokenLifetime => SettingValue::Lifetime(TokenLifetime::Never),
             SettingKey::HoursWarningLead | SettingKey::IdleGrace => interval(600),
             SettingKey::ShutdownForceAfter => interval(180),
+            SettingKey::SessionLead => interval(600),
+            SettingKey::EnergyPerVmHour => SettingValue::Count(30),
+            SettingKey::ReportRetention => interval(400 * 86_400),
+            SettingKey::MemoryOvercommit => SettingValue::Count(100),
         }
     }
 
@@ -329,6 +372,10 @@ pub struct SystemSettings {
     hours_warning_lead: DurationText,
     idle_grace: DurationText,
     shutdown_force_after: DurationText,
+    session_lead: DurationText,
+    energy_wh_per_vm_hour: u32,
+    report_retention: DurationText,
+    memory_overcommit_percent: u32,
 }
 
 impl Default for SystemSettings {
@@ -348,6 +395,10 @@ impl Default for SystemSettings {
             hours_warning_lead: interval_text(60),
             idle_grace: interval_text(60),
             shutdown_force_after: interval_text(60),
+            session_lead: interval_text(60),
+            energy_wh_per_vm_hour: 1,
+            report_retention: interval_text(60),
+            memory_overcommit_percent: 100,
         };
         // The defaults are stated once, in `default_value`.
         for key in SettingKey::ALL {
@@ -404,6 +455,10 @@ impl SystemSettings {
             (K::HoursWarningLead, V::Interval(d)) => self.hours_warning_lead = d,
             (K::IdleGrace, V::Interval(d)) => self.idle_grace = d,
             (K::ShutdownForceAfter, V::Interval(d)) => self.shutdown_force_after = d,
+            (K::SessionLead, V::Interval(d)) => self.session_lead = d,
+            (K::EnergyPerVmHour, V::Count(n)) => self.energy_wh_per_vm_hour = n,
+            (K::ReportRetention, V::Interval(d)) => self.report_retention = d,
+            (K::MemoryOvercommit, V::Count(n)) => self.memory_overcommit_percent = n,
             // `parse_value` gives each key its own kind of value; nothing else reaches here.
             (key, value) => {
                 tracing::error!(%key, %value, "a setting value of the wrong kind was ignored");
@@ -427,6 +482,10 @@ impl SystemSettings {
             SettingKey::HoursWarningLead => SettingValue::Interval(self.hours_warning_lead),
             SettingKey::IdleGrace => SettingValue::Interval(self.idle_grace),
             SettingKey::ShutdownForceAfter => SettingValue::Interval(self.shutdown_force_after),
+            SettingKey::SessionLead => SettingValue::Interval(self.session_lead),
+            SettingKey::EnergyPerVmHour => SettingValue::Count(self.energy_wh_per_vm_hour),
+            SettingKey::ReportRetention => SettingValue::Interval(self.report_retention),
+            SettingKey::MemoryOvercommit => SettingValue::Count(self.memory_overcommit_percent),
         }
     }
 
@@ -490,9 +549,30 @@ impl SystemSettings {
         self.shutdown_force_after.as_std()
     }
 
+    /// How long before a class session its student VMs are started.
+    pub fn session_lead(&self) -> Duration {
+        self.session_lead.as_std()
+    }
+
     /// The lifetime of new join tokens when none is given.
     pub fn default_token_lifetime(&self) -> TokenLifetime {
         self.default_token_lifetime
+    }
+
+    /// The estimated energy of one VM running one hour, in Wh.
+    pub fn energy_wh_per_vm_hour(&self) -> u32 {
+        self.energy_wh_per_vm_hour
+    }
+
+    /// How long the usage history behind reports is kept.
+    pub fn report_retention(&self) -> Duration {
+        self.report_retention.as_std()
+    }
+
+    /// How much memory a node's running VMs plus a planned pool may use, in percent of the
+    /// node's memory (100: no overcommit).
+    pub fn memory_overcommit_percent(&self) -> u32 {
+        self.memory_overcommit_percent
     }
 }
 

@@ -112,7 +112,8 @@ impl Service {
 
     /// Starts the Discord front end of `settings`: the gateway client with the bot's slash
     /// commands (reporting its connection to [`Service::health`], reconnecting after
-    /// failures, stopping with the service), and direct messages from the outbox. Returns the
+    /// failures, stopping with the service), direct messages from the outbox, and the class
+    /// feed (session announcements, audit entries) on servers that configure channels. Returns the
     /// bot's shared state.
     pub fn start_discord(&self, settings: &DiscordSettings) -> DiscordBot {
         let bot = DiscordBot::new(self.lab.clone(), self.dispatcher.clone(), &settings.guilds)
@@ -124,6 +125,13 @@ impl Service {
         let consumer = ConsumerName::parse(DISCORD_DM)
             .unwrap_or_else(|_| unreachable!("{DISCORD_DM} is a valid consumer name"));
         self.spawn_delivery(consumer, notifier);
+        if let Some(poster) = crate::discord::ChannelPoster::new(
+            self.lab.clone(),
+            std::sync::Arc::new(connection.http()),
+            &settings.guilds,
+        ) {
+            self.spawn(poster.run(self.stop.child_token()));
+        }
         self.spawn(run_client(connection, bot.clone(), self.stop.child_token()));
         bot
     }

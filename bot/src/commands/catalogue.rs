@@ -60,6 +60,12 @@ pub enum CommandId {
     ClassSubmissions,
     ClassDeadline,
     PoolRollback,
+    ClassSessionAdd,
+    ClassSessionList,
+    ClassSessionRemove,
+    Audit,
+    ReportUsage,
+    PoolPlan,
 }
 
 /// What an option holds, which decides how its text is parsed (see [`crate::parse`]) and which
@@ -126,6 +132,12 @@ pub enum OptionKind {
     Deadline,
     /// A snapshot's name (`submit-20260131T081530Z`).
     Snapshot,
+    /// A day of the week (`monday`).
+    Weekday,
+    /// A calendar date (`2027-01-15`).
+    Date,
+    /// A time of day (`09:00`).
+    TimeOfDay,
 }
 
 /// One option of a command.

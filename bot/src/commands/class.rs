@@ -202,9 +202,11 @@ pub async fn info(ctx: &CommandContext, name: &ClassName) -> Result<Reply, Comma
     if let Some(description) = &class.description {
         reply = reply.line(description.clone());
     }
+    let mut settings = settings_lines(&class);
+    settings.extend(super::sessions::next_line(ctx, &actor, class.id).await?);
     Ok(reply
         .section("people", people)
-        .section("settings", settings_lines(&class)))
+        .section("settings", settings))
 }
 
 /// The options of `/class settings`.

@@ -3,8 +3,8 @@
 
 use super::catalogue::CommandId as C;
 use super::vm::PowerAction;
-use super::{admin, checks, class, class_people, clusters, import, pool, student, submissions};
-use super::{sync, templates, vm};
+use super::{admin, audit, capacity, checks, class, class_people, clusters, import, pool};
+use super::{reports, sessions, student, submissions, sync, templates, vm};
 use super::{CommandContext, CommandError, Invocation, Reply};
 use crate::parse::durations::{expires, idle};
 use crate::parse::names::{class as class_name, role, template, token};
@@ -184,5 +184,37 @@ pub async fn dispatch(ctx: &CommandContext, call: &Invocation) -> Result<Reply, 
             sync::now(ctx, what).await
         }
         C::IsoList => sync::isos(ctx, call.optional("cluster", names::cluster)?.as_ref()).await,
+        C::ClassSessionAdd => {
+            let name = call.required("class", class_name)?;
+            let args = sessions::AddArgs {
+                day: call.optional("day", sessions::day)?,
+                date: call.optional("date", sessions::date)?,
+                start: call.required("start", sessions::time)?,
+                end: call.required("end", sessions::time)?,
+            };
+            sessions::add(ctx, &name, args).await
+        }
+        C::ClassSessionList => sessions::list(ctx, &call.required("class", class_name)?).await,
+        C::ClassSessionRemove => {
+            let name = call.required("class", class_name)?;
+            sessions::remove(ctx, &name, call.required("session", sessions::session)?).await
+        }
+        C::Audit => {
+            let name = call.optional("class", class_name)?;
+            let who = call.optional("user", |o, t| ctx.parse_user(o, t))?;
+            audit::audit(ctx, name.as_ref(), who.as_ref()).await
+        }
+        C::ReportUsage => {
+            let name = call.required("class", class_name)?;
+            let period = pvelab_core::model::ReportPeriod {
+                from: call.optional("from", reports::date)?,
+                to: call.optional("to", reports::date)?,
+            };
+            reports::usage(ctx, &name, period).await
+        }
+        C::PoolPlan => {
+            let name = call.required("class", class_name)?;
+            capacity::plan(ctx, &name, call.required("size", pool_size)?).await
+        }
     }
 }

@@ -61,6 +61,10 @@ pub static GROUPS: &[(&[&str], &str)] = &[
     (&["vm"], "Control your VM"),
     (&["class"], "Create and manage classes"),
     (&["class", "coowner"], "Share a class with another teacher"),
+    (
+        &["class", "session"],
+        "Scheduled class time: VMs started before, stopped after",
+    ),
     (&["pool"], "The VMs of a class"),
     (&["template"], "Templates classes are cloned from"),
     (&["cluster"], "Proxmox clusters"),
@@ -72,6 +76,7 @@ pub static GROUPS: &[(&[&str], &str)] = &[
         &["check"],
         "Commands that check students' VMs through the guest agent",
     ),
+    (&["report"], "Reports on how classes use their VMs"),
 ];
 
 /// Every command, in the order help lists them.
@@ -235,4 +240,38 @@ pub static COMMANDS: &[CommandSpec] = &[
         &[opt("what", "What to refresh (default: all)", K::Choice(SYNC_WHAT))]).proxmox(),
     cmd(C::IsoList, &["iso", "list"], Role::Adminer, "List ISO images",
         &[opt("cluster", "Only this cluster", K::Cluster)]).proxmox(),
+    // lab sessions and the audit trail
+    cmd(C::ClassSessionAdd, &["class", "session", "add"], Role::Teacher,
+        "Schedule class time: weekly (day) or once (date), in the class's time zone", &[
+        CLASS,
+        req("start", "When it starts, e.g. 09:00", K::TimeOfDay),
+        req("end", "When it ends, e.g. 11:00 (the same day)", K::TimeOfDay),
+        opt("day", "Every week on this day, e.g. monday", K::Weekday),
+        opt("date", "Once on this date, e.g. 2027-01-15", K::Date),
+    ]),
+    cmd(C::ClassSessionList, &["class", "session", "list"], Role::User,
+        "List a class's sessions and the next one", &[CLASS]),
+    cmd(C::ClassSessionRemove, &["class", "session", "remove"], Role::Teacher,
+        "Remove a session of a class", &[
+        CLASS,
+        req("session", "Its number, as /class session list shows it", K::Integer),
+    ]),
+    cmd(C::Audit, &["audit"], Role::Teacher,
+        "Show who changed what: the latest audit entries (teachers: of their classes)", &[
+        opt("class", "Only this class (teachers must name one)", K::Class),
+        opt("user", "Only changes by or about this person", K::User),
+    ]),
+    // reports and capacity
+    cmd(C::ReportUsage, &["report", "usage"], Role::Teacher,
+        "A class's usage over a period: hours, idle shutdowns, quota, energy; with CSV and chart", &[
+        CLASS,
+        opt("from", "First day, 2027-01-11, in the class's time zone (default: oldest history)",
+            K::Date),
+        opt("to", "Last day, 2027-01-15 (default: today)", K::Date),
+    ]),
+    cmd(C::PoolPlan, &["pool", "plan"], Role::Teacher,
+        "Estimate whether a pool of this size fits its nodes' memory (changes nothing)", &[
+        CLASS,
+        req("size", "The number of student VMs to plan for", K::PoolSize),
+    ]).proxmox(),
 ];

@@ -14,7 +14,8 @@
 //! [`admin`] settings, roles and the cluster list; [`clusters`] `/cluster test|set`; [`sync`]
 //! `/sync now` and `/iso list`; [`checks`] in-VM checks (`/check`, `/vm check`);
 //! [`submissions`] submissions and deadlines (`/vm submit`, `/class submissions`,
-//! `/class deadline`, `/pool rollback`). `operations` follows the core's pool operations
+//! `/class deadline`, `/pool rollback`); [`sessions`] lab sessions (`/class session
+//! add|list|remove`); [`audit`] the audit trail (`/audit`). `operations` follows the core's pool operations
 //! (progress while they run, their summary once they end).
 //!
 //! Layout of the machinery: [`catalogue`] every command and option (the table itself is in
@@ -25,6 +26,8 @@
 //! answer.
 
 pub mod admin;
+pub mod audit;
+pub mod capacity;
 pub mod catalogue;
 pub mod checks;
 pub mod class;
@@ -42,6 +45,8 @@ mod operations;
 pub mod pool;
 pub mod progress;
 pub mod reply;
+pub mod reports;
+pub mod sessions;
 pub mod student;
 pub mod submissions;
 pub mod sync;

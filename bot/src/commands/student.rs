@@ -66,21 +66,20 @@ pub async fn my_vm(ctx: &CommandContext, only: Option<&ClassName>) -> Result<Rep
             StartDecision::Allowed => "you may start it now".to_owned(),
             StartDecision::Refused(why) => format!("not now: {why}"),
         };
-        reply = reply.section(
-            format!("{}: {}", class.name, vm_label(&vm)),
-            vec![
-                format!("node: {}", vm.node.as_deref().unwrap_or("not known yet")),
-                format!(
-                    "address: {}",
-                    vm.cached_ip.as_deref().unwrap_or("not known yet")
-                ),
-                format!("usage: {}", format::usage(vm.usage_hours, class.max_usage)),
-                format!(
-                    "allowed hours: {} ({now})",
-                    format::hours(class.hours, class.time_zone.as_ref())
-                ),
-            ],
-        );
+        let mut lines = vec![
+            format!("node: {}", vm.node.as_deref().unwrap_or("not known yet")),
+            format!(
+                "address: {}",
+                vm.cached_ip.as_deref().unwrap_or("not known yet")
+            ),
+            format!("usage: {}", format::usage(vm.usage_hours, class.max_usage)),
+            format!(
+                "allowed hours: {} ({now})",
+                format::hours(class.hours, class.time_zone.as_ref())
+            ),
+        ];
+        lines.extend(super::sessions::next_line(ctx, &actor, class.id).await?);
+        reply = reply.section(format!("{}: {}", class.name, vm_label(&vm)), lines);
         let option = format!("class:{}", quote_value(class.name.as_str()));
         for (label, verb, style) in [
             ("Start", "start", ButtonStyle::Primary),

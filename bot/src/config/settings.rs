@@ -65,6 +65,12 @@ pub struct GuildSettings {
     pub teacher_roles: Vec<Snowflake>,
     /// When set, only members with this role may `/join`.
     pub student_role: Option<Snowflake>,
+    /// When set, every audit entry of the server's classes (and of changes outside classes) is
+    /// posted to this channel as it happens (`audit_channel = "id"`).
+    pub audit_channel: Option<Snowflake>,
+    /// Where session announcements of the server's classes go (`announce_channel = "id"`);
+    /// without it they go to the audit channel, if any.
+    pub announce_channel: Option<Snowflake>,
 }
 
 /// How pvelab logs in to a cluster.

@@ -214,6 +214,12 @@ fn discord(
         let student_role = g
             .string("student_role", p)
             .and_then(|r| snowflake(g.key("student_role"), &r, p));
+        let audit_channel = g
+            .string("audit_channel", p)
+            .and_then(|c| snowflake(g.key("audit_channel"), &c, p));
+        let announce_channel = g
+            .string("announce_channel", p)
+            .and_then(|c| snowflake(g.key("announce_channel"), &c, p));
         if let Some(id) = id {
             if guilds.iter().any(|other| other.id == id) {
                 p.add(g.key("id"), format!("guild {id} is configured twice"));
@@ -230,6 +236,8 @@ fn discord(
                 adminer_roles,
                 teacher_roles,
                 student_role,
+                audit_channel,
+                announce_channel,
             });
         }
     }

@@ -27,7 +27,7 @@ use super::grammar::{parse_line, ConsoleLine};
 use crate::commands::catalogue::find;
 use crate::commands::progress::ChannelProgress;
 use crate::commands::{CommandContext, Dispatcher, Invocation, Invoker};
-use crate::notify::{ConsoleNotifier, Courier, CONSOLE_DM};
+use crate::notify::{ClassFeed, ConsoleNotifier, Courier, CONSOLE_DM};
 use crate::parse::people::UserRef;
 use crate::render::errors::{error_reply, unexpected};
 use crate::render::sanitize::sanitize;
@@ -92,8 +92,14 @@ where
     let dispatcher = Dispatcher::unlimited();
     let consumer = ConsumerName::parse(CONSOLE_DM).expect("a valid consumer name");
     let dms = Courier::new(lab.clone(), consumer, ConsoleNotifier::default());
+    let feed = ClassFeed::new(lab.clone(), "console").expect("valid consumer names");
+    // The audit trail from before the session is `/audit`'s business; new entries are printed.
+    if let Err(e) = feed.skip_audit_backlog().await {
+        tracing::warn!("the audit trail could not be read: {e}");
+    }
     // Messages from before the session (another run, background work) come first.
     print_dms(&dms, out).await?;
+    print_feed(&feed, out).await?;
     let mut summary = SessionSummary::default();
     let mut stopped = false;
     loop {
@@ -131,6 +137,7 @@ where
         .await?;
         if summary.commands > commands {
             print_dms(&dms, out).await?;
+            print_feed(&feed, out).await?;
         }
         out.flush()?;
     }
@@ -156,6 +163,20 @@ async fn print_dms<W: Write>(dms: &Courier<ConsoleNotifier>, out: &mut W) -> io:
     }
     for line in dms.notifier().take_lines() {
         writeln!(out, "{}", for_terminal(&line))?;
+    }
+    Ok(())
+}
+
+/// Prints what classes hear (session announcements) and the audit trail's new entries, as
+/// `[class …]` and `[audit] …` lines.
+async fn print_feed<W: Write>(feed: &ClassFeed, out: &mut W) -> io::Result<()> {
+    match feed.drain().await {
+        Ok(items) => {
+            for item in items {
+                writeln!(out, "{}", for_terminal(&item.console_line()))?;
+            }
+        }
+        Err(e) => tracing::warn!("class announcements could not be read: {e}"),
     }
     Ok(())
 }

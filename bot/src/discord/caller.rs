@@ -189,6 +189,8 @@ mod tests {
             adminer_roles: vec![sf(1)],
             teacher_roles: vec![sf(2), sf(3)],
             student_role: Some(sf(4)),
+            audit_channel: None,
+            announce_channel: None,
         }])
     }
 

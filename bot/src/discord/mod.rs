@@ -28,6 +28,7 @@
 mod autocomplete;
 mod bot;
 mod caller;
+mod channels;
 mod client;
 mod components;
 mod execute;
@@ -44,6 +45,7 @@ mod stash;
 pub use autocomplete::matching as matching_class_names;
 pub use bot::{DiscordBot, Framework};
 pub use caller::{role_in, Caller, GuildRoles, Origin, Refusal};
+pub use channels::ChannelPoster;
 pub use client::{run_client, Connection, FIRST_RETRY, MAX_RETRY};
 pub use message::{ButtonId, Message, Page};
 pub use notifier::{DiscordNotifier, DMS_CLOSED};

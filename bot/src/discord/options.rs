@@ -55,7 +55,10 @@ pub fn discord_kind(kind: OptionKind) -> DiscordKind {
         | OptionKind::Timeout
         | OptionKind::Pattern
         | OptionKind::Deadline
-        | OptionKind::Snapshot => DiscordKind::String,
+        | OptionKind::Snapshot
+        | OptionKind::Weekday
+        | OptionKind::Date
+        | OptionKind::TimeOfDay => DiscordKind::String,
     }
 }
 

@@ -16,14 +16,19 @@
 //! stops is delivered again after the restart, with the same [`EventId`]. Recognising a repeat
 //! is the notifier's business ([`Notice::event_id`]).
 //!
+//! Beside them, [`ClassFeed`]: what a class as a whole hears (session announcements, the audit
+//! trail), which the console prints and the Discord bot posts to channels.
+//!
 //! Layout: `notifier` the trait and its types; `courier` settling events; `delivery_loop` the
 //! task; `console` the console's notifier.
 
+mod class_feed;
 mod console;
 mod courier;
 mod delivery_loop;
 mod notifier;
 
+pub use class_feed::{announcement, ClassFeed, FeedItem};
 pub use console::{dm_lines, ConsoleNotifier};
 pub use courier::{Courier, CourierError, Settled};
 pub use delivery_loop::{DeliveryLoop, FIRST_RETRY, MAX_RETRY, POLL};

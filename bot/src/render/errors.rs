@@ -46,6 +46,9 @@ fn core_reply(error: &Error) -> Reply {
     if let Error::RateLimited { retry_after } = error {
         return retry_reply("Too many attempts in a short time.", *retry_after);
     }
+    if let Error::Overcommitted { plan } = error {
+        return crate::commands::capacity::refusal(plan);
+    }
     let (what, todo): (String, &str) = match error {
         Error::InvalidValue(e) => (
             format!("{}: \"{}\" is not allowed.", e.field(), e.value()),

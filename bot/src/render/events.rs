@@ -63,6 +63,10 @@ pub fn event_message(event: &LabEvent, class: Option<&str>) -> Option<Reply> {
             "Your VM in {class} (VM {vmid}) was shut down because {}.",
             reason_words(reason)
         )),
+        LabEvent::VmStartedForSession { vmid, .. } => Reply::text(format!(
+            "Your VM in {class} (VM {vmid}) was started for the class session that opens soon."
+        ))
+        .line("Time in the session does not count against your quota."),
         // `recipient()` is `None` for these, handled above; new kinds get no message until
         // they are worded here.
         _ => return None,
@@ -82,6 +86,7 @@ fn reason_words(reason: &ShutdownReason) -> String {
         ShutdownReason::QuotaExhausted { limit } => {
             format!("its usage quota of {limit} hours is used up")
         }
+        ShutdownReason::SessionEnded { .. } => "your class's session ended".to_owned(),
         // A reason added to the core later: its own wording until it gets one here.
         other => other.to_string(),
     }

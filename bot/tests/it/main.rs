@@ -10,6 +10,8 @@ mod example_config;
 mod notify;
 mod ops_http;
 mod rate_limits;
+mod reports;
 mod run_service;
+mod sessions;
 mod sim_lab;
 mod support;

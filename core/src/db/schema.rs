@@ -452,3 +452,88 @@ pub(crate) enum PoolOperations {
     Failed,
     Summary,
 }
+
+// 0011_sessions_audit
+
+/// `class_sessions`: scheduled class time, weekly or once.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum ClassSessions {
+    Table,
+    Id,
+    ClassId,
+    Weekday,
+    OnDate,
+    StartMinute,
+    EndMinute,
+    CreatedBy,
+    CreatedAt,
+}
+
+/// `session_runs`: what the sessions job did for each occurrence.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum SessionRuns {
+    Table,
+    SessionId,
+    StartsAt,
+    EndsAt,
+    AnnouncedAt,
+    StartedAt,
+    WarnedAt,
+    EndedAt,
+}
+
+/// `session_usage`: running hours inside sessions per student.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum SessionUsage {
+    Table,
+    ClassId,
+    UserId,
+    SessionHours,
+}
+
+/// `audit_log`: every change by a person or the system.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum AuditLog {
+    Table,
+    Id,
+    At,
+    ActorId,
+    ActorRole,
+    Action,
+    ClassId,
+    ClassName,
+    SubjectId,
+    Detail,
+    Outcome,
+}
+
+/// `audit_cursors`: how far each audit feed has delivered the trail.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum AuditCursors {
+    Table,
+    Consumer,
+    AckedId,
+    UpdatedAt,
+// 0012_usage_samples
+
+/// `usage_hourly`: running hours charged to a student in a class, per UTC hour.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum UsageHourly {
+    Table,
+    ClassId,
+    UserId,
+    Hour,
+    Hours,
+}
+
+/// `shutdown_log`: every automatic shutdown announced, with its reason's kind.
+#[derive(Iden, Clone, Copy, Debug)]
+pub(crate) enum ShutdownLog {
+    Table,
+    Id,
+    ClassId,
+    UserId,
+    Vmid,
+    Reason,
+    At,
+}

@@ -27,12 +27,14 @@ use super::usage;
 use crate::db::time::now;
 use crate::error::Result;
 use crate::events::{LabEvent, ShutdownReason};
-use crate::lab::{charge_usage, Lab};
+use crate::lab::{charge_usage, in_session, time_in_sessions, Lab};
+use crate::model::ClassSession;
 use crate::rules::idle::{CpuSample, IdlePolicy};
 use crate::rules::quota::{self, QuotaLevel};
 use crate::store::classes::{self, Class};
 use crate::store::inventory::{self as store, GuestCategory, GuestFacts, GuestKind, GuestState};
 use crate::store::pool::{PoolVm, VmRole};
+use crate::store::sessions as session_store;
 use crate::store::usage as usage_store;
 use crate::store::vm_watch::{self, PendingShutdown, PublishMode, Watch};
 use crate::store::{cluster_jobs, outbox, settings};
@@ -189,7 +191,9 @@ fn tick(
         force_after: SignedDuration::try_from(system.shutdown_force_after()).unwrap_or_default(),
         idle_allowed: cluster_settings.auto_shutdown_enabled,
         default_zone: system.default_time_zone(),
+        session_lead: SignedDuration::try_from(system.session_lead()).unwrap_or_default(),
     };
+    let mut class_sessions: HashMap<ClassId, Vec<ClassSession>> = HashMap::new();
     let mut watches = vm_watch::all_on(tx, cluster)?;
     let mut samples = vm_watch::samples_since(tx, cluster, now - LONGEST_IDLE_SPAN)?;
     let mut classes: HashMap<ClassId, Class> = HashMap::new();
@@ -210,6 +214,12 @@ fn tick(
             }
         };
         let class = &*class;
+        let sessions = match class_sessions.entry(vm.class_id) {
+            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::hash_map::Entry::Vacant(new) => {
+                new.insert(session_store::list(tx, vm.class_id)?)
+            }
+        };
         let before = watches.remove(&vm.vmid).unwrap_or_default();
         let vm_samples = samples.remove(&vm.vmid).unwrap_or_default();
         let fact = facts.get(&vm.vmid).copied();
@@ -218,6 +228,7 @@ fn tick(
             cluster,
             vm,
             class,
+            sessions,
             fact,
             before.clone(),
             vm_samples,
@@ -245,6 +256,8 @@ struct Rules {
     force_after: SignedDuration,
     idle_allowed: bool,
     default_zone: crate::types::ClassTimeZone,
+    /// How long before a session its VMs are started (session time for the rules).
+    session_lead: SignedDuration,
 }
 
 /// Everything one tick does for one pool VM; returns its watch row afterwards.
@@ -254,6 +267,7 @@ fn pool_vm(
     cluster: &ClusterId,
     vm: &PoolVm,
     class: &Class,
+    sessions: &[ClassSession],
     fact: Option<&GuestFacts>,
     mut watch: Watch,
     mut samples: Vec<CpuSample>,
@@ -264,8 +278,13 @@ fn pool_vm(
     let state = fact.map(|f| f.state);
     let running = state == Some(GuestState::Running);
     let student = vm.assigned_to;
+    let zone = class.time_zone.as_ref().unwrap_or(&rules.default_zone);
+    // Inside a session (its lead time included) the quota does not count and no automatic
+    // shutdown rule applies: the session job starts and stops the VMs.
+    let in_session = in_session(sessions, zone, now, rules.session_lead);
 
-    // Usage: only time seen running between two ticks, charged to the VM's holder.
+    // Usage: only time seen running between two ticks, charged to the VM's holder; the part of
+    // it inside sessions goes to the student's session hours instead.
     if let (true, Some(student)) = (running, student) {
         let ran = usage::running_time(
             watch.usage_accounted_at,
@@ -273,8 +292,13 @@ fn pool_vm(
             fact.and_then(|f| f.uptime),
             rules.longest_gap,
         );
-        let used_hours = if ran > SignedDuration::ZERO {
-            let (update, announced) = charge_usage(tx, &vm.vm_ref(), usage::hours(ran))?;
+        let in_sessions = time_in_sessions(sessions, zone, now - ran, now, rules.session_lead);
+        if in_sessions > SignedDuration::ZERO {
+            session_store::add_hours(tx, class.id, student, usage::hours(in_sessions))?;
+        }
+        let charged = ran - in_sessions;
+        let used_hours = if charged > SignedDuration::ZERO {
+            let (update, announced) = charge_usage(tx, &vm.vm_ref(), usage::hours(charged))?;
             out.stats.events += announced;
             update.holder.map_or(0.0, |h| h.hours)
         } else {
@@ -284,18 +308,13 @@ fn pool_vm(
 
         // Quota: a VM whose holder used it up is shut down (also one started behind our back).
         let quota = quota::status(used_hours, class.max_usage);
-        if let (QuotaLevel::Exhausted, Some(limit)) = (quota.level, quota.limit) {
+        if let (QuotaLevel::Exhausted, Some(limit), false) = (quota.level, quota.limit, in_session)
+        {
             decide(&mut watch, ShutdownReason::QuotaExhausted { limit }, now);
         }
         // Restricted hours: warn once ahead of the end, shut down outside the window.
-        let zone = class.time_zone.as_ref().unwrap_or(&rules.default_zone);
-        match enforce::hours_step(
-            class.hours,
-            zone,
-            now,
-            rules.hours_lead,
-            watch.hours_warned_for,
-        ) {
+        let hours = if in_session { None } else { class.hours };
+        match enforce::hours_step(hours, zone, now, rules.hours_lead, watch.hours_warned_for) {
             HoursStep::Nothing => {}
             HoursStep::Warn {
                 closes_at,
@@ -326,6 +345,7 @@ fn pool_vm(
 
     // Idle: samples from the ticks themselves; a gap between them never counts as idle.
     let watched_for_idle = rules.idle_allowed
+        && !in_session
         && class.auto_shutdown.enabled
         && matches!(vm.role, VmRole::Student { .. } | VmRole::Manual);
     if running && watched_for_idle {

@@ -19,6 +19,8 @@
 //!   (`usage`), quota, hours and idle enforcement (`enforce`) decided in the same transaction,
 //!   and the shutdowns it decided;
 //! - `addresses`, `neighbours`, `probe`: VM addresses and remote-login availability;
+//! - `sessions`: warm VMs before a class's session, warn before its end, shut down after it
+//!   (one task for all classes, every 30 s);
 //! - `isos`, `templates`: ISO images and templates of clusters that allow their sync;
 //! - `client`: the way to a cluster's API client (the lab's registry) and its errors;
 //! - `config`, `report`: what a front end configures and what a run reports.
@@ -34,6 +36,7 @@ mod probe;
 mod report;
 mod run;
 mod scheduler;
+mod sessions;
 mod templates;
 mod usage;
 
@@ -42,6 +45,7 @@ pub use neighbours::{MacAddress, Neighbour, NeighbourSource, ProcNetArp, StaticN
 pub use probe::{NoProbe, PortProbe, ProbeFuture, RemoteService, TcpProbe};
 pub use report::{ClusterRun, JobKind, JobStats, RunOutcome, SyncReport, SyncStatus, SyncWhat};
 pub use scheduler::{JobProgress, JobsHandle, RunSummary};
+pub use sessions::SessionsReport;
 
 pub(crate) use client::{client_for, cluster_error};
 pub(crate) use run::{run_job, unanswered_runs};

@@ -142,6 +142,7 @@ type Progress = Arc<watch::Sender<JobProgress>>;
 
 async fn supervise(lab: Lab, cancel: CancellationToken, progress: Progress) {
     super::addresses::forget_unkept(&lab).await;
+    let sessions = tokio::spawn(super::sessions::run_loop(lab.clone(), cancel.child_token()));
     let mut tasks: HashMap<(JobKind, ClusterId), (CancellationToken, JoinHandle<()>)> =
         HashMap::new();
     loop {
@@ -179,6 +180,9 @@ async fn supervise(lab: Lab, cancel: CancellationToken, progress: Progress) {
             () = cancel.cancelled() => break,
             () = lab.clock().sleep_until(deadline) => {}
         }
+    }
+    if let Err(e) = sessions.await {
+        tracing::error!(error = %e, "the sessions task ended abnormally");
     }
     for (_, (token, handle)) in tasks {
         token.cancel();

@@ -89,14 +89,30 @@ impl Lab {
     pub async fn create_class(&self, actor: &Actor, new: NewClass) -> Result<Class> {
         authorize(actor, Action::CreateClass, ClassRelation::None)?;
         let teacher = actor.person(Action::CreateClass)?;
-        self.db()
+        let by = *actor;
+        let created = self
+            .db()
             .write(move |tx| {
                 if let Some(cluster) = &new.deployment_cluster {
                     crate::store::clusters::get(tx, cluster)?;
                 }
-                classes::insert(tx, teacher, &new)
+                let class = classes::insert(tx, teacher, &new)?;
+                crate::store::audit::append(
+                    tx,
+                    &crate::store::audit::NewEntry {
+                        actor: super::audit::who(&by),
+                        action: super::audit::action_name(Action::CreateClass),
+                        class: Some(class.id),
+                        subject: None,
+                        detail: format!("class {} with {} VMs", class.name, class.pool_size),
+                        outcome: crate::model::AuditOutcome::Done,
+                    },
+                )?;
+                Ok(class)
             })
-            .await
+            .await?;
+        self.wake_consumers(1);
+        Ok(created)
     }
 
     /// A class by id, for its teachers, co-owners and students (they need its name, hours and

@@ -18,7 +18,9 @@
 //! the async methods never block
 //! the runtime. `Lab` is cheap to clone and meant to be shared by all tasks of a front end.
 
+mod audit;
 mod bounded;
+mod capacity;
 mod checks;
 mod classes;
 mod cluster_clients;
@@ -31,6 +33,8 @@ mod pool;
 mod pools;
 mod proxmox_errors;
 mod publish;
+mod sessions;
+mod reports;
 mod settings;
 mod submissions;
 mod sync;
@@ -49,6 +53,7 @@ pub use join::{JoinOutcome, LeaveOutcome, VmOutcome};
 pub use pools::ImportedClass;
 pub(crate) use proxmox_errors::cluster_error;
 pub use publish::{PublishOutcome, ReimageWait};
+pub(crate) use sessions::{in_session, time_in_sessions, zone_of as session_zone};
 pub use submissions::{DueSubmissions, SubmissionFailure};
 pub use sync::{KeepRunning, VmState};
 pub(crate) use usage::charge_usage;
@@ -316,7 +321,9 @@ impl Lab {
     }
 
     /// The one shape of most class operations: in ONE write transaction, load the class, check
-    /// `action` for `actor` against the relation read in that same transaction, then `work`.
+    /// `action` for `actor` against the relation read in that same transaction, then `work`;
+    /// for an audited action, record the audit entry in that transaction too (a refused or
+    /// failed attempt is recorded after it, see `lab/audit.rs`).
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown class (or one the actor may not see);
@@ -333,12 +340,26 @@ impl Lab {
         F: FnOnce(&rusqlite::Transaction<'_>, Class) -> Result<T> + Send + 'static,
     {
         let actor = *actor;
-        self.db()
+        let audited = audit::audited(action);
+        let result = self
+            .db()
             .write(move |tx| {
-                let stored = class_for(tx, &actor, action, class)?;
-                work(tx, stored)
+                crate::store::audit::acting_as(audit::who(&actor), || {
+                    let stored = class_for(tx, &actor, action, class)?;
+                    let value = work(tx, stored)?;
+                    if audited {
+                        audit::record_done(tx, &actor, action, Some(class))?;
+                    }
+                    Ok(value)
+                })
             })
-            .await
+            .await;
+        match &result {
+            Ok(_) if audited => self.wake_consumers(1),
+            Ok(_) => {}
+            Err(e) => self.audit_failure(&actor, action, Some(class), e).await,
+        }
+        result
     }
 
     /// [`Lab::class_write`] for reads: one consistent snapshot, no write lock.

@@ -92,8 +92,13 @@ impl Lab {
     /// # Errors
     /// [`Error::NotPermitted`]; [`Error::NotFound`] for an unknown class or no usable cluster;
     /// [`Error::Cluster`] when the cluster does not answer within
-    /// [`PoolsConfig::answer_within`](crate::pools::PoolsConfig::answer_within).
+    /// [`PoolsConfig::answer_within`](crate::pools::PoolsConfig::answer_within);
+    /// [`Error::Overcommitted`] when the pool would not fit its nodes' memory.
     pub async fn provision(&self, actor: &Actor, class: ClassId) -> Result<Operation> {
+        let size = self
+            .class_read(actor, Action::ResizePool, class, |_, c| Ok(c.pool_size))
+            .await?;
+        self.require_capacity(actor, class, size).await?;
         self.start_pool_operation(actor, class, OperationKind::Provision)
             .await
     }
@@ -117,6 +122,7 @@ impl Lab {
             .db()
             .read(move |tx| choose_cluster(tx, None, deployment.as_ref(), template))
             .await?;
+        self.require_capacity_for_new(&new, &cluster).await?;
         let client = client_for(self, &cluster).await?;
         let guests = within_answer_time(self, &cluster, || observe::guests(&client)).await?;
         let vmids: Vec<u32> = guests.keys().copied().collect();
@@ -223,7 +229,8 @@ impl Lab {
     /// # Errors
     /// [`Error::NotPermitted`]; [`Error::InvalidValue`] for a size beyond the class's VMID plan
     /// (naming the limit); [`Error::Cluster`] when the cluster does not answer within 2 s (then
-    /// nothing changed).
+    /// nothing changed); [`Error::Overcommitted`] when the new size would not fit its nodes'
+    /// memory (then nothing changed either).
     pub async fn resize_pool(
         &self,
         actor: &Actor,
@@ -232,6 +239,13 @@ impl Lab {
         force: bool,
     ) -> Result<Operation> {
         self.probe_class_cluster(actor, class).await?;
+        // Only growing needs room; shrinking must stay possible on a crowded cluster.
+        let current = self
+            .class_read(actor, Action::ResizePool, class, |_, c| Ok(c.pool_size))
+            .await?;
+        if size > current {
+            self.require_capacity(actor, class, size).await?;
+        }
         let written = self
             .class_write(actor, Action::ResizePool, class, move |tx, _| {
                 let change = ClassSettings {

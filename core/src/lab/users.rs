@@ -53,10 +53,29 @@ impl Lab {
     /// [`Error::NotPermitted`] unless the actor is an adminer;
     /// [`Error::NotFound`] for an unknown user.
     pub async fn set_role(&self, actor: &Actor, user: UserId, role: Role) -> Result<User> {
-        authorize(actor, Action::ManageRoles, ClassRelation::None)?;
-        self.db()
-            .write(move |tx| users::set_role(tx, user, role))
-            .await
+        if let Err(e) = authorize(actor, Action::ManageRoles, ClassRelation::None) {
+            self.audit_failure(actor, Action::ManageRoles, None, &e)
+                .await;
+            return Err(e);
+        }
+        let by = *actor;
+        let changed = self
+            .db()
+            .write(move |tx| {
+                let before = users::get(tx, user)?.role;
+                let changed = users::set_role(tx, user, role)?;
+                super::audit::record(
+                    tx,
+                    &by,
+                    Action::ManageRoles,
+                    Some(user),
+                    format!("role {before} -> {role}"),
+                )?;
+                Ok(changed)
+            })
+            .await?;
+        self.wake_consumers(1);
+        Ok(changed)
     }
 }
 

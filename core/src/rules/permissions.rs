@@ -4,9 +4,9 @@
 //! |---|---|---|---|---|
 //! | join a class, look up a class one is in, see oneself, see and control own VMs, leave a class, run the class's checks on one's own VM, submit one's work | yes | yes | yes | yes |
 //! | create a class, see other users | no | yes | yes | yes |
-//! | class settings, tokens, pool size, assign / unassign, reset usage, publish template, list students and their VMs, control students' VMs, define and run in-VM checks, see submissions, roll a VM back to a submission, set the submission deadline | no | yes | no | yes |
+//! | class settings, tokens, pool size, assign / unassign, reset usage, publish template, list students and their VMs, control students' VMs, define and run in-VM checks, see submissions, roll a VM back to a submission, set the submission deadline, add / remove sessions, read the class's audit trail | no | yes | no | yes |
 //! | delete a class, add / remove co-owners | no | primary teacher only | no | yes |
-//! | clusters, system settings, users' roles and logins, templates and ISOs of all clusters, listing the classes of every scope, feeding VM usage | no | no | no | yes |
+//! | clusters, system settings, users' roles and logins, templates and ISOs of all clusters, listing the classes of every scope, feeding VM usage, the whole audit trail | no | no | no | yes |
 //!
 //! A cluster's `admin_users` / `admin_group` make a person an administrator of that one cluster
 //! ([`ClusterRelation::Admin`]): they may manage that cluster, its templates and its ISOs, but not
@@ -92,11 +92,17 @@ pub enum Action {
     RollbackSubmission,
     /// Set or clear the class's submission deadline.
     SetDeadline,
+    /// Add or remove the class's sessions (scheduled class time).
+    ManageSessions,
+    /// Read the audit trail of a class.
+    ViewAudit,
+    /// Read the whole audit trail (every class, and changes outside classes).
+    ViewAllAudit,
 }
 
 impl Action {
     /// Every action, in table order.
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 35] = [
         Action::JoinClass,
         Action::ViewOwnVms,
         Action::ViewClass,
@@ -129,6 +135,9 @@ impl Action {
         Action::ViewSubmissions,
         Action::RollbackSubmission,
         Action::SetDeadline,
+        Action::ManageSessions,
+        Action::ViewAudit,
+        Action::ViewAllAudit,
     ];
 
     /// What the action needs, i.e. its row in the table.
@@ -140,10 +149,12 @@ impl Action {
             CreateClass | ViewOtherUsers => Requirement::TeacherRole,
             EditClassSettings | ManageJoinToken | ResizePool | AssignVm | ResetUsage
             | PublishTemplate | ListStudents | ControlStudentVm | DefineChecks | RunChecks
-            | ViewSubmissions | RollbackSubmission | SetDeadline => Requirement::ClassTeacher,
+            | ViewSubmissions | RollbackSubmission | SetDeadline | ManageSessions | ViewAudit => {
+                Requirement::ClassTeacher
+            }
             DeleteClass | ManageCoOwners => Requirement::PrimaryTeacher,
             ManageClusters | ManageSettings | ListAllClasses | ManageRoles | ManageAccounts
-            | RecordUsage | ManageTemplates | ManageIsos => Requirement::Adminer,
+            | RecordUsage | ManageTemplates | ManageIsos | ViewAllAudit => Requirement::Adminer,
         }
     }
 
@@ -211,6 +222,9 @@ impl Action {
             ViewSubmissions => "see the students' submissions",
             RollbackSubmission => "roll a student's VM back to a submission",
             SetDeadline => "set the submission deadline",
+            ManageSessions => "add or remove class sessions",
+            ViewAudit => "read the class's audit trail",
+            ViewAllAudit => "read the whole audit trail",
         }
     }
 }

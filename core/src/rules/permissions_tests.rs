@@ -42,6 +42,9 @@ const TABLE: &[(Action, &str, bool)] = &[
     (Action::ViewSubmissions, ".YY.Y", false),
     (Action::RollbackSubmission, ".YY.Y", false),
     (Action::SetDeadline, ".YY.Y", false),
+    (Action::ManageSessions, ".YY.Y", false),
+    (Action::ViewAudit, ".YY.Y", false),
+    (Action::ViewAllAudit, "....Y", false),
 ];
 
 fn actor(role: Role) -> Actor {
@@ -156,6 +159,8 @@ fn the_system_actor_may_do_exactly_what_background_work_needs() {
         Action::SubmitWork,
         Action::RollbackSubmission,
         Action::SetDeadline,
+        Action::ManageSessions,
+        Action::ViewAllAudit,
     ] {
         let err = authorize(&system, refused, C::PrimaryTeacher).unwrap_err();
         assert!(

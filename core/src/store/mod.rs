@@ -6,6 +6,7 @@
 //! permissions and calls several of them inside ONE transaction, so a check and the change it
 //! guards can never be separated by another writer.
 
+pub(crate) mod audit;
 pub(crate) mod checks;
 pub(crate) mod class_settings;
 pub(crate) mod classes;
@@ -18,11 +19,13 @@ pub(crate) mod ips;
 pub(crate) mod isos;
 pub(crate) mod outbox;
 pub(crate) mod pool;
+pub(crate) mod sessions;
 pub(crate) mod settings;
 pub(crate) mod submissions;
 pub(crate) mod templates;
 pub(crate) mod tokens;
 pub(crate) mod usage;
+pub(crate) mod usage_history;
 pub(crate) mod users;
 pub(crate) mod vm_watch;
 pub(crate) mod waitlist;

@@ -25,6 +25,21 @@ pub(crate) fn append(conn: &Connection, event: &LabEvent) -> Result<EventId> {
         .and_then(|kind| kind.as_str())
         .ok_or_else(|| Error::internal("a stored event has no kind"))?
         .to_owned();
+    // Usage reports count automatic shutdowns by reason long after the event is delivered.
+    if let LabEvent::VmShutDown {
+        user_id,
+        class_id,
+        vmid,
+        ..
+    } = event
+    {
+        let reason = payload
+            .get("reason")
+            .and_then(|r| r.get("kind"))
+            .and_then(|k| k.as_str())
+            .unwrap_or("unknown");
+        super::usage_history::add_shutdown(conn, *class_id, *user_id, *vmid, reason)?;
+    }
     // Every join that waits, and every student served from the waitlist, writes one.
     static SQL: HotSql = HotSql::new();
     let sql = SQL.text(|| {
@@ -58,6 +73,8 @@ pub(crate) fn append(conn: &Connection, event: &LabEvent) -> Result<EventId> {
         .map(EventId::new)
         .ok_or_else(|| Error::internal("the outbox returned no id for a new event"))?;
     tracing::debug!(%id, kind, "event written to the outbox");
+    // The changes events report are audited from here, in the same transaction.
+    crate::store::audit::from_event(conn, event)?;
     Ok(id)
 }
 

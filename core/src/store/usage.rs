@@ -131,6 +131,8 @@ pub(crate) fn add(
         )
         .to_owned();
     execute(conn, &first)?;
+    // The report history keeps when the hours were used (this row only keeps how many).
+    super::usage_history::add_hours(conn, class, user, hours)?;
     let [in_class, of_user] = is(class, user);
     let update = Query::update()
         .table(Usage::Table)

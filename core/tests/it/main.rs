@@ -1,5 +1,7 @@
 //! Integration tests of pvelab-core through its public API (one test binary).
 
+mod audit;
+mod capacity;
 mod checks;
 mod checks_support;
 mod clusters;
@@ -32,7 +34,9 @@ mod pools_publish;
 mod pools_reconcile;
 mod pools_resize;
 mod pools_support;
+mod reports;
 mod sealing;
+mod sessions;
 mod stress;
 mod submissions;
 mod support;
