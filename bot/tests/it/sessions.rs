@@ -247,3 +247,40 @@ async fn a_session_through_the_console_with_its_refusals_its_warm_start_and_the_
         "{removed}"
     );
 }
+
+#[test]
+fn a_server_names_its_audit_and_announcement_channels_and_a_bad_id_is_named() {
+    use pvelab_bot::config::{parse_toml, EnvVars};
+    use secrecy::ExposeSecret;
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("key"),
+        SealingKey::generate().to_hex().expose_secret(),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("discord"), "a-token").unwrap();
+    let base = "database = \"pvelab.db\"\nsealing_key_file = \"key\"\n[discord]\n\
+                token_file = \"discord\"\n[[discord.guild]]\nid = \"123\"\n";
+    let settings = parse_toml(
+        &format!("{base}audit_channel = \"555\"\nannounce_channel = \"666\"\n"),
+        dir.path(),
+        &EnvVars::default(),
+    )
+    .expect("valid configuration");
+    let guild = &settings.discord.expect("discord").guilds[0];
+    assert_eq!(guild.audit_channel.map(|c| c.get()), Some(555));
+    assert_eq!(guild.announce_channel.map(|c| c.get()), Some(666));
+
+    let bad = parse_toml(
+        &format!("{base}audit_channel = \"general\"\n"),
+        dir.path(),
+        &EnvVars::default(),
+    )
+    .expect_err("a channel is an id");
+    let text = bad.to_string();
+    assert!(
+        text.contains("audit_channel") && text.contains("general"),
+        "{text}"
+    );
+}

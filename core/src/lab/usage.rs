@@ -166,16 +166,23 @@ impl Lab {
                 Some(zone) => zone.clone(),
                 None => settings::default_time_zone(tx)?,
             };
+            let now = crate::db::time::now();
+            // Inside a class session (its lead time included) neither the hours nor the quota
+            // hold a VM back: a session may lie outside the hours, and its time is free.
+            let lead = jiff::SignedDuration::try_from(settings::load(tx)?.session_lead())
+                .unwrap_or_default();
+            let sessions = crate::store::sessions::list(tx, class)?;
+            let in_session = super::sessions::in_session(&sessions, &zone, now, lead);
             Ok(may_start(&StartRequest {
                 actor: &who,
                 owns_vm: owner.is_some(),
                 class_relation: relation,
                 vm_deleting: vm.status == VmStatus::Deleting,
-                hours: stored.hours,
+                hours: if in_session { None } else { stored.hours },
                 zone: &zone,
                 quota: stored.max_usage,
-                used_hours,
-                now: crate::db::time::now(),
+                used_hours: if in_session { 0.0 } else { used_hours },
+                now,
             }))
         })
         .await

@@ -5,7 +5,9 @@
 
 use pvelab_core::events::{LabEvent, ShutdownReason};
 use pvelab_core::jobs::JobKind;
-use pvelab_core::model::{AuditQuery, ClassSettings, SessionDay, SessionPlan, SessionTime};
+use pvelab_core::model::{
+    AuditQuery, ClassSettings, SessionDay, SessionPlan, SessionTime, StartDecision,
+};
 use pvelab_core::types::{ClassTimeZone, HoursWindow};
 use pvelab_core::{Entity, Error};
 
@@ -103,6 +105,14 @@ async fn a_session_warm_starts_vms_keeps_its_time_out_of_the_quota_and_warns_the
         .any(|e| matches!(e, LabEvent::SessionOpening { session: s, .. } if *s == session.id)));
     assert!(events.iter().any(|e| matches!(e, LabEvent::VmStartedForSession { user_id: Some(u), vmid, .. } if *u == student.uid() && *vmid == vm)));
 
+    // Outside the class's hours, yet the student may start their VM during the session.
+    let during = world
+        .lab()
+        .may_start(&student, class.id, &world.vm(vm))
+        .await
+        .unwrap();
+    assert!(matches!(during, StartDecision::Allowed), "{during:?}");
+
     // Seventy minutes of running inside the session (lead included): no quota, no hours rule.
     world.sync(JobKind::Inventory).await;
     for _ in 0..13 {
@@ -154,6 +164,12 @@ async fn a_session_warm_starts_vms_keeps_its_time_out_of_the_quota_and_warns_the
         .await
         .unwrap()
         .is_none());
+    let after = world
+        .lab()
+        .may_start(&student, class.id, &world.vm(vm))
+        .await
+        .unwrap();
+    assert!(matches!(after, StartDecision::Refused(_)), "{after:?}");
 
     // Outside a session the hours rule applies again: started by hand at 09:00, shut down.
     world.sim.start_guest(vm.get()).unwrap();
