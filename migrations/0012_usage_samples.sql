@@ -15,6 +15,9 @@ CREATE TABLE usage_hourly (
     -- The start of the UTC hour, in the stored timestamp form.
     hour     TEXT    NOT NULL,
     hours    REAL    NOT NULL DEFAULT 0 CHECK (hours >= 0),
+    -- Running hours inside the class's sessions in that hour: not charged to the quota, but
+    -- the VMs ran (VM-hours, energy and the running line count both columns).
+    session_hours REAL NOT NULL DEFAULT 0 CHECK (session_hours >= 0),
     PRIMARY KEY (class_id, hour, user_id)
 );
 CREATE INDEX usage_hourly_by_hour ON usage_hourly (hour);

@@ -161,6 +161,7 @@ impl SettingKey {
             SettingKey::SessionLead => {
                 "time before a class session that its student VMs are started and the session \
                  announced (1m to 2h, e.g. 10m)"
+            }
             SettingKey::EnergyPerVmHour => {
                 "estimated energy of one VM running one hour in Wh, for usage reports \
                  (1-5000; default 30)"

@@ -514,6 +514,8 @@ pub(crate) enum AuditCursors {
     Consumer,
     AckedId,
     UpdatedAt,
+}
+
 // 0012_usage_samples
 
 /// `usage_hourly`: running hours charged to a student in a class, per UTC hour.
@@ -524,6 +526,7 @@ pub(crate) enum UsageHourly {
     UserId,
     Hour,
     Hours,
+    SessionHours,
 }
 
 /// `shutdown_log`: every automatic shutdown announced, with its reason's kind.

@@ -294,7 +294,9 @@ fn pool_vm(
         );
         let in_sessions = time_in_sessions(sessions, zone, now - ran, now, rules.session_lead);
         if in_sessions > SignedDuration::ZERO {
-            session_store::add_hours(tx, class.id, student, usage::hours(in_sessions))?;
+            let hours = usage::hours(in_sessions);
+            session_store::add_hours(tx, class.id, student, hours)?;
+            crate::store::usage_history::add_session_hours(tx, class.id, student, hours)?;
         }
         let charged = ran - in_sessions;
         let used_hours = if charged > SignedDuration::ZERO {

@@ -35,8 +35,10 @@ pub(crate) struct ReportInput {
 /// Computes the report.
 pub(crate) fn build(input: ReportInput) -> UsageReport {
     let mut used: HashMap<UserId, f64> = HashMap::new();
+    let mut in_sessions: HashMap<UserId, f64> = HashMap::new();
     for row in &input.hours {
         *used.entry(row.user).or_default() += row.hours;
+        *in_sessions.entry(row.user).or_default() += row.session_hours;
     }
     let mut idle: HashMap<UserId, u32> = HashMap::new();
     let mut shutdowns: HashMap<UserId, u32> = HashMap::new();
@@ -56,7 +58,7 @@ pub(crate) fn build(input: ReportInput) -> UsageReport {
             let id = student.id;
             StudentUsageLine {
                 hours_used: used.get(&id).copied().unwrap_or(0.0),
-                hours_in_sessions: 0.0,
+                hours_in_sessions: in_sessions.get(&id).copied().unwrap_or(0.0),
                 idle_shutdowns: idle.get(&id).copied().unwrap_or(0),
                 automatic_shutdowns: shutdowns.get(&id).copied().unwrap_or(0),
                 quota_left: limit.map(|l| (l - usage_now).max(0.0)),
@@ -70,7 +72,8 @@ pub(crate) fn build(input: ReportInput) -> UsageReport {
             .cmp(&bn.to_lowercase())
             .then(a.student.id.get().cmp(&b.student.id.get()))
     });
-    let vm_hours: f64 = input.hours.iter().map(|r| r.hours).sum();
+    // The VMs ran in sessions too: VM-hours and energy count both kinds of time.
+    let vm_hours: f64 = input.hours.iter().map(|r| r.hours + r.session_hours).sum();
     let step = if input.to.duration_since(input.from) <= HOURLY_UP_TO {
         RunningStep::Hour
     } else {
@@ -108,7 +111,7 @@ fn running(
             RunningStep::Hour => row.hour,
             RunningStep::Day => day_of(row.hour),
         };
-        *sums.entry(key).or_default() += row.hours;
+        *sums.entry(key).or_default() += row.hours + row.session_hours;
     }
     let mut points = Vec::new();
     let mut at = start;
@@ -161,6 +164,7 @@ mod tests {
             user: UserId::new(user),
             hour: at(hour),
             hours,
+            session_hours: 0.0,
         }
     }
 

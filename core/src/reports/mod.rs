@@ -24,7 +24,7 @@ pub struct StudentUsageLine {
     /// Running hours of their VMs in the period that counted against the quota.
     pub hours_used: f64,
     /// Running hours inside the class's scheduled sessions (which do not count against the
-    /// quota). Always 0 in this build: classes have no sessions yet.
+    /// quota).
     pub hours_in_sessions: f64,
     /// How often their VM was shut down for idleness in the period.
     pub idle_shutdowns: u32,

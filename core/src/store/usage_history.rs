@@ -24,7 +24,10 @@ pub(crate) struct HourRow {
     pub(crate) user: UserId,
     /// The start of the hour.
     pub(crate) hour: Timestamp,
+    /// Hours charged to the quota.
     pub(crate) hours: f64,
+    /// Hours inside the class's sessions (not charged).
+    pub(crate) session_hours: f64,
 }
 
 /// One automatic shutdown.
@@ -43,6 +46,24 @@ pub(crate) struct ShutdownRow {
 /// # Errors
 /// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn add_hours(conn: &Connection, class: ClassId, user: UserId, hours: f64) -> Result<()> {
+    add(conn, class, user, hours, Hourly::Hours)
+}
+
+/// Records `hours` of running time inside the class's sessions that ended now (not charged to
+/// the quota), spread like [`add_hours`].
+///
+/// # Errors
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
+pub(crate) fn add_session_hours(
+    conn: &Connection,
+    class: ClassId,
+    user: UserId,
+    hours: f64,
+) -> Result<()> {
+    add(conn, class, user, hours, Hourly::SessionHours)
+}
+
+fn add(conn: &Connection, class: ClassId, user: UserId, hours: f64, column: Hourly) -> Result<()> {
     if !hours.is_finite() || hours <= 0.0 {
         return Ok(());
     }
@@ -52,7 +73,7 @@ pub(crate) fn add_hours(conn: &Connection, class: ClassId, user: UserId, hours: 
     for (hour, part) in &parts {
         let insert = Query::insert()
             .into_table(Hourly::Table)
-            .columns([Hourly::ClassId, Hourly::UserId, Hourly::Hour, Hourly::Hours])
+            .columns([Hourly::ClassId, Hourly::UserId, Hourly::Hour, column])
             .values_panic([
                 class.get().into(),
                 user.get().into(),
@@ -62,11 +83,9 @@ pub(crate) fn add_hours(conn: &Connection, class: ClassId, user: UserId, hours: 
             .on_conflict(
                 OnConflict::columns([Hourly::ClassId, Hourly::Hour, Hourly::UserId])
                     .value(
-                        Hourly::Hours,
-                        Expr::col((Hourly::Table, Hourly::Hours)).add(Expr::col((
-                            sea_query::Alias::new("excluded"),
-                            Hourly::Hours,
-                        ))),
+                        column,
+                        Expr::col((Hourly::Table, column))
+                            .add(Expr::col((sea_query::Alias::new("excluded"), column))),
                     )
                     .to_owned(),
             )
@@ -136,7 +155,12 @@ pub(crate) fn hours_in(
     to: Timestamp,
 ) -> Result<Vec<HourRow>> {
     let select = Query::select()
-        .columns([Hourly::UserId, Hourly::Hour, Hourly::Hours])
+        .columns([
+            Hourly::UserId,
+            Hourly::Hour,
+            Hourly::Hours,
+            Hourly::SessionHours,
+        ])
         .from(Hourly::Table)
         .and_where(Expr::col(Hourly::ClassId).eq(class.get()))
         .and_where(Expr::col(Hourly::Hour).gte(ts_to_sql(from)))
@@ -149,6 +173,7 @@ pub(crate) fn hours_in(
             user: UserId::new(c.next()?),
             hour: ts_from_sql(&c.next::<String>()?)?,
             hours: c.next()?,
+            session_hours: c.next()?,
         })
     })
 }

@@ -76,6 +76,13 @@ fn action_of(id: CommandId) -> Row {
         C::ClassSubmissions => (Action::ViewClass, false),
         C::ClassDeadline => (Action::SetDeadline, true),
         C::TemplateList => (Action::CreateClass, false),
+        C::ClassSessionAdd | C::ClassSessionRemove => (Action::ManageSessions, true),
+        // Like submissions: everyone in the class sees its sessions.
+        C::ClassSessionList => (Action::ViewClass, false),
+        // Named with a class, the trail is the class's (its teachers); without, everyone's.
+        C::Audit => (Action::ViewAudit, true),
+        C::ReportUsage => (Action::ListStudents, true),
+        C::PoolPlan => (Action::ResizePool, true),
         C::IsoList => (Action::ManageIsos, false),
         C::ClusterList | C::ClusterTest | C::ClusterSet | C::SyncNow => {
             (Action::ManageClusters, false)
@@ -211,10 +218,15 @@ async fn world() -> World {
     }
 }
 
-/// A valid value for every option kind, naming the world's class, cluster and people.
-fn value(world: &World, kind: OptionKind) -> String {
+/// A valid value for every option, naming the world's class, cluster and people.
+fn value(world: &World, name: &str, kind: OptionKind) -> String {
     use OptionKind as K;
     match kind {
+        K::TimeOfDay if name == "end" => "11:00".into(),
+        K::TimeOfDay => "09:00".into(),
+        K::Weekday => "monday".into(),
+        // A day in the past: a report's period, never a session's (see `options_of`).
+        K::Date => "2026-11-30".into(),
         K::Token => world.token.clone(),
         K::Class => CLASS.into(),
         K::ClassName => "net102".into(),
@@ -256,7 +268,9 @@ async fn run(
     let options = spec
         .options
         .iter()
-        .map(|o| (o.name.to_owned(), value(world, o.kind)))
+        // A session is weekly (day) or once (date), never both: the sweep adds a weekly one.
+        .filter(|o| !(spec.id == CommandId::ClassSessionAdd && o.name == "date"))
+        .map(|o| (o.name.to_owned(), value(world, o.name, o.kind)))
         .collect();
     let call = Invocation::new(spec, options).expect("every option is the command's own");
     let ctx = CommandContext::new(
