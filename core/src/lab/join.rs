@@ -56,6 +56,19 @@ pub struct LeaveOutcome {
 /// Hands free clean VMs to waiting students, first come first served, inside the caller's
 /// transaction. Returns who got what (for the "your VM is ready" events).
 pub(crate) fn promote_waitlist(tx: &Connection, class: ClassId) -> Result<Vec<(UserId, PoolVm)>> {
+    serve_waitlist(tx, class).map(|served| served.promoted)
+}
+
+/// What [`serve_waitlist`] did, and whether anyone is left waiting.
+struct Served {
+    promoted: Vec<(UserId, PoolVm)>,
+    /// Someone still waits (no free VM was left for them).
+    still_waiting: bool,
+}
+
+/// [`promote_waitlist`], also telling whether the waitlist is empty afterwards, so a join
+/// learns it from the reads already made instead of reading the waitlist again.
+fn serve_waitlist(tx: &Connection, class: ClassId) -> Result<Served> {
     let mut promoted = Vec::new();
     while let Some(user) = waitlist::first(tx, class)? {
         if pool::held(tx, class, user)?.is_some() {
@@ -64,12 +77,18 @@ pub(crate) fn promote_waitlist(tx: &Connection, class: ClassId) -> Result<Vec<(U
             continue;
         }
         let Some(vm) = pool::assign_next_free(tx, class, user)? else {
-            break;
+            return Ok(Served {
+                promoted,
+                still_waiting: true,
+            });
         };
         waitlist::remove(tx, class, user)?;
         promoted.push((user, vm));
     }
-    Ok(promoted)
+    Ok(Served {
+        promoted,
+        still_waiting: false,
+    })
 }
 
 /// The class whose current token hashes to `hash`, if the token is still valid.
@@ -127,11 +146,14 @@ impl Lab {
                     None => {
                         // Serve those already waiting before a newcomer (first come first
                         // served).
-                        let promoted = promote_waitlist(tx, class.id)?;
-                        let vm = if waitlist::first(tx, class.id)?.is_none() {
-                            pool::assign_next_free(tx, class.id, student)?
-                        } else {
+                        let Served {
+                            promoted,
+                            still_waiting,
+                        } = serve_waitlist(tx, class.id)?;
+                        let vm = if still_waiting {
                             None
+                        } else {
+                            pool::assign_next_free(tx, class.id, student)?
                         };
                         let vm = match vm {
                             Some(vm) => VmOutcome::Assigned(vm),

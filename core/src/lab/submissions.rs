@@ -64,8 +64,9 @@ impl Lab {
     ///
     /// # Errors
     /// [`Error::NotFound`] for a class the actor is not in, or when they hold no VM in it (or
-    /// Proxmox does not have it); [`Error::Cluster`] when Proxmox refuses or fails the
-    /// snapshot; [`Error::NotPermitted`] for the system actor.
+    /// Proxmox does not have it); [`Error::Cluster`] when the cluster does not answer within
+    /// 2 s (then nothing was done), or refuses or fails the snapshot; [`Error::NotPermitted`]
+    /// for the system actor.
     pub async fn submit(&self, actor: &Actor, class: ClassId) -> Result<Submission> {
         let me = actor.person(Action::SubmitWork)?;
         let reader = *actor;
@@ -79,6 +80,8 @@ impl Lab {
                 })
             })
             .await?;
+        // A person waits for the answer: a cluster that does not answer within 2 s is said so.
+        self.probe(&vm.cluster_id).await?;
         let at = self.now();
         let snapshot = self
             .snapshot(
@@ -136,8 +139,9 @@ impl Lab {
     ///
     /// # Errors
     /// [`Error::NotPermitted`]; [`Error::NotFound`] for an unknown submission, or when the
-    /// student no longer holds that VM; [`Error::Cluster`] when Proxmox refuses (the snapshot
-    /// is gone after a reimage) or fails.
+    /// student no longer holds that VM; [`Error::Cluster`] when the cluster does not answer
+    /// within 2 s (then nothing was done), or refuses (the snapshot is gone after a reimage)
+    /// or fails.
     pub async fn rollback_to_submission(
         &self,
         actor: &Actor,
@@ -170,6 +174,8 @@ impl Lab {
             )
             .await?;
         let vm = &submission.vm;
+        // A person waits for the answer: a cluster that does not answer within 2 s is said so.
+        self.probe(&vm.cluster).await?;
         let located = self.locate(vm, node.as_ref()).await?;
         let fail = |e| cluster_error(&vm.cluster, e);
         let upid = located

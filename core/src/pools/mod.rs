@@ -21,6 +21,7 @@ pub(crate) mod client;
 mod config;
 pub(crate) mod converge;
 mod drive;
+mod due_reimages;
 mod executor;
 pub(crate) mod facts;
 pub(crate) mod import;

@@ -286,7 +286,9 @@ pub(crate) fn plan(intent: &Intent, rows: &[PoolVmState], facts: &Facts, now: Ti
             }
             continue;
         };
-        if intent.deleting || row.step == VmStep::Deleting {
+        // A VM marked for deletion goes, whatever step a concurrent operation recorded for it
+        // after the mark (a rebuild finishing late records `ready` over `deleting`).
+        if intent.deleting || row.step == VmStep::Deleting || row.vm.status == VmStatus::Deleting {
             out.actions.push(delete_action(intent, row, guest, slot));
             continue;
         }

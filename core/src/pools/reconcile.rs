@@ -2,7 +2,7 @@
 //!
 //! It resumes what a crash interrupted (from each VM's recorded step, never from memory),
 //! rebuilds VMs that vanished behind pvelab's back, records VMs stopped or started behind its
-//! back, reimages VMs their students left, finishes class deletions, and reports VMs in a
+//! back, reimages VMs their students left or whose class published a new template, finishes class deletions, and reports VMs in a
 //! class's range that pvelab does not know (never touching them). Clusters are reconciled side
 //! by side: one that does not answer costs its own retries and never delays another.
 
@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::client::client_for;
 use super::converge::{converge, forget_unmanaged, read};
+use super::due_reimages;
 use super::observe;
 use super::progress::{OperationSummary, Reporter};
 use crate::db::time::ts_to_sql;
@@ -120,6 +121,7 @@ async fn cluster_once(
 ) -> Result<Vec<OperationSummary>> {
     let client = client_for(lab, cluster).await?;
     let guests = read(lab, cluster, || observe::guests(&client)).await?;
+    due_reimages::start(lab, cluster).await?;
     let mut summaries = Vec::with_capacity(classes.len());
     for class in classes {
         let summary = converge(lab, *class, &Reporter::silent(), Some(&guests), None).await?;

@@ -8,7 +8,7 @@ use sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Order, Query};
 
 use super::usage::{self, StudentUsage};
 use super::users::{self, User};
-use super::{execute, pool, query_all, query_opt};
+use super::{execute, execute_hot, pool, query_all, query_opt, HotSql};
 use crate::db::schema::{
     ClassCoOwners, ClassEnrollments, Classes, StudentUsage as Usage, Users, VmAssignments, Waitlist,
 };
@@ -47,21 +47,25 @@ pub enum Enrollment {
 /// # Errors
 /// [`Error::Internal`](crate::Error::Internal) when SQLite fails (e.g. unknown user or class).
 pub(crate) fn enroll(conn: &Connection, user: UserId, class: ClassId) -> Result<Enrollment> {
-    let insert = Query::insert()
-        .into_table(ClassEnrollments::Table)
-        .columns([
-            ClassEnrollments::UserId,
-            ClassEnrollments::ClassId,
-            ClassEnrollments::EnrolledAt,
-        ])
-        .values_panic([user.get().into(), class.get().into(), now_sql().into()])
-        .on_conflict(
-            OnConflict::columns([ClassEnrollments::UserId, ClassEnrollments::ClassId])
-                .do_nothing()
-                .to_owned(),
-        )
-        .to_owned();
-    Ok(if execute(conn, &insert)? == 1 {
+    static SQL: HotSql = HotSql::new();
+    let sql = SQL.text(|| {
+        Query::insert()
+            .into_table(ClassEnrollments::Table)
+            .columns([
+                ClassEnrollments::UserId,
+                ClassEnrollments::ClassId,
+                ClassEnrollments::EnrolledAt,
+            ])
+            .values_panic([0_i64.into(), 0_i64.into(), "".into()])
+            .on_conflict(
+                OnConflict::columns([ClassEnrollments::UserId, ClassEnrollments::ClassId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .to_owned()
+    });
+    let params = rusqlite::params![user.get(), class.get(), now_sql()];
+    Ok(if execute_hot(conn, sql, params)? == 1 {
         Enrollment::Enrolled
     } else {
         Enrollment::AlreadyEnrolled

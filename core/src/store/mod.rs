@@ -27,8 +27,10 @@ pub(crate) mod users;
 pub(crate) mod vm_watch;
 pub(crate) mod waitlist;
 
+use std::sync::OnceLock;
+
 use rusqlite::types::FromSql;
-use rusqlite::{Connection, Row};
+use rusqlite::{Connection, Params, Row};
 use sea_query::SqliteQueryBuilder;
 use sea_query_rusqlite::RusqliteBinder;
 
@@ -42,6 +44,64 @@ pub(crate) fn execute<S: RusqliteBinder>(conn: &Connection, statement: &S) -> Re
         .db()?
         .execute(&*values.as_params())
         .db()
+}
+
+/// The SQL text of a hot statement (one a join runs), built by sea-query the first time and
+/// reused after: building a statement's tree and writing its text anew on every run cost about
+/// as much as SQLite running it. The text has a `?` for every value the builder was given, in
+/// the order the text names them; each run binds its own values in that order
+/// ([`query_opt_hot`], [`execute_hot`]). Statements whose shape depends on their values (an
+/// optional condition, a list of varying length) are not hot statements.
+pub(crate) struct HotSql(OnceLock<String>);
+
+impl HotSql {
+    /// Nothing built yet.
+    pub(crate) const fn new() -> Self {
+        Self(OnceLock::new())
+    }
+
+    /// The text; `shape` builds the statement (with any values of the right kinds) the first
+    /// time only.
+    pub(crate) fn text<S: RusqliteBinder>(&self, shape: impl FnOnce() -> S) -> &str {
+        self.0
+            .get_or_init(|| shape().build_rusqlite(SqliteQueryBuilder).0)
+    }
+}
+
+/// Executes a hot statement's text with `params`; returns the number of changed rows.
+pub(crate) fn execute_hot(conn: &Connection, sql: &str, params: impl Params) -> Result<usize> {
+    conn.prepare_cached(sql).db()?.execute(params).db()
+}
+
+/// Runs a hot query's text with `params` and maps its first row, if any.
+pub(crate) fn query_opt_hot<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    mut map: impl FnMut(&mut Cols<'_, '_>) -> Result<T>,
+) -> Result<Option<T>> {
+    let mut prepared = conn.prepare_cached(sql).db()?;
+    let mut rows = prepared.query(params).db()?;
+    match rows.next().db()? {
+        Some(row) => Ok(Some(map(&mut Cols { row, next: 0 })?)),
+        None => Ok(None),
+    }
+}
+
+/// Runs a hot query's text with `params` and maps every row.
+pub(crate) fn query_all_hot<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    mut map: impl FnMut(&mut Cols<'_, '_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut prepared = conn.prepare_cached(sql).db()?;
+    let mut rows = prepared.query(params).db()?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().db()? {
+        out.push(map(&mut Cols { row, next: 0 })?);
+    }
+    Ok(out)
 }
 
 /// Runs a built query and maps every row.

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use rusqlite::Connection;
 use sea_query::{Expr, ExprTrait, Func, OnConflict, Order, Query};
 
-use super::{execute, query_all, query_opt};
+use super::{execute, query_all, query_opt, query_opt_hot, HotSql};
 use crate::db::schema::{Outbox, OutboxCursors, SqliteSequence};
 use crate::db::time::{now_sql, ts_from_sql, ts_to_sql};
 use crate::error::{Entity, Error, Result};
@@ -25,25 +25,36 @@ pub(crate) fn append(conn: &Connection, event: &LabEvent) -> Result<EventId> {
         .and_then(|kind| kind.as_str())
         .ok_or_else(|| Error::internal("a stored event has no kind"))?
         .to_owned();
-    let insert = Query::insert()
-        .into_table(Outbox::Table)
-        .columns([
-            Outbox::Kind,
-            Outbox::RecipientId,
-            Outbox::ClassId,
-            Outbox::Payload,
-            Outbox::CreatedAt,
-        ])
-        .values_panic([
-            kind.clone().into(),
-            event.recipient().map(|u| u.get()).into(),
-            event.class_id().map(|c| c.get()).into(),
-            payload.to_string().into(),
-            now_sql().into(),
-        ])
-        .returning_col(Outbox::Id)
-        .to_owned();
-    let id = query_opt(conn, &insert, |c| c.next::<i64>())?
+    // Every join that waits, and every student served from the waitlist, writes one.
+    static SQL: HotSql = HotSql::new();
+    let sql = SQL.text(|| {
+        Query::insert()
+            .into_table(Outbox::Table)
+            .columns([
+                Outbox::Kind,
+                Outbox::RecipientId,
+                Outbox::ClassId,
+                Outbox::Payload,
+                Outbox::CreatedAt,
+            ])
+            .values_panic([
+                "".into(),
+                Some(0_i64).into(),
+                Some(0_i64).into(),
+                "".into(),
+                "".into(),
+            ])
+            .returning_col(Outbox::Id)
+            .to_owned()
+    });
+    let params = rusqlite::params![
+        kind,
+        event.recipient().map(|u| u.get()),
+        event.class_id().map(|c| c.get()),
+        payload.to_string(),
+        now_sql(),
+    ];
+    let id = query_opt_hot(conn, sql, params, |c| c.next::<i64>())?
         .map(EventId::new)
         .ok_or_else(|| Error::internal("the outbox returned no id for a new event"))?;
     tracing::debug!(%id, kind, "event written to the outbox");

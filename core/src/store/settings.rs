@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 use sea_query::{Expr, ExprTrait, OnConflict, Query};
 
-use super::{execute, query_all};
+use super::{execute, query_all_hot, HotSql};
 use crate::db::schema::SystemSettings;
 use crate::db::time::now_sql;
 use crate::error::Result;
@@ -58,11 +58,15 @@ pub(crate) fn unset(conn: &Connection, key: SettingKey) -> Result<bool> {
 /// # Errors
 /// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn load(conn: &Connection) -> Result<Settings> {
-    let select = Query::select()
-        .columns([SystemSettings::Key, SystemSettings::Value])
-        .from(SystemSettings::Table)
-        .to_owned();
-    let rows = query_all(conn, &select, |c| {
+    // Read by every join (its rate limit, the waitlist switch).
+    static SQL: HotSql = HotSql::new();
+    let sql = SQL.text(|| {
+        Query::select()
+            .columns([SystemSettings::Key, SystemSettings::Value])
+            .from(SystemSettings::Table)
+            .to_owned()
+    });
+    let rows = query_all_hot(conn, sql, [], |c| {
         Ok((c.next::<String>()?, c.next::<String>()?))
     })?;
     let (settings, problems) =

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use jiff::Timestamp;
 use rusqlite::Connection;
-use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
+use sea_query::{Expr, ExprTrait, OnConflict, Order, Query, SelectStatement};
 
 use super::{execute, query_all, query_opt, stored, Cols};
 use crate::db::schema::{Classes, Templates, Templates as T, VmWatch, VmidBlocks};
@@ -396,7 +396,7 @@ pub(crate) struct NewTemplate {
 /// Records a template pvelab made; returns it.
 ///
 /// # Errors
-/// [`Error::Internal`] when SQLite fails (or the VMID is recorded already).
+/// [`Error::Internal`] when SQLite fails.
 pub(crate) fn insert(conn: &Connection, new: &NewTemplate) -> Result<TemplateRecord> {
     let now = now_sql();
     let mut values: Vec<(T, Expr)> = vec![
@@ -427,10 +427,22 @@ pub(crate) fn insert(conn: &Connection, new: &NewTemplate) -> Result<TemplateRec
     ];
     values.extend(spec_values(&new.specs));
     let (columns, exprs): (Vec<T>, Vec<Expr>) = values.into_iter().unzip();
+    // The template sync may have recorded the new template already (it found the finished
+    // clone between its creation and this record): pvelab's own record replaces that row.
+    let replaced: Vec<T> = columns
+        .iter()
+        .copied()
+        .filter(|c| !matches!(c, T::ClusterId | T::ProxmoxVmid | T::CreatedAt))
+        .collect();
     let insert = Query::insert()
         .into_table(T::Table)
         .columns(columns)
         .values_panic(exprs)
+        .on_conflict(
+            OnConflict::columns([T::ClusterId, T::ProxmoxVmid])
+                .update_columns(replaced)
+                .to_owned(),
+        )
         .to_owned();
     execute(conn, &insert)?;
     by_vmid(conn, &new.cluster, new.vmid)?

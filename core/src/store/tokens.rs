@@ -6,7 +6,7 @@ use rusqlite::Connection;
 use sea_query::{Expr, ExprTrait, Query};
 
 use super::classes::{map, select, Class};
-use super::{execute, query_opt};
+use super::{execute, query_opt_hot, HotSql};
 use crate::db::schema::Classes;
 use crate::db::time::{now_sql, ts_to_sql};
 use crate::error::{Entity, Error, Result};
@@ -49,8 +49,12 @@ pub(crate) fn set_token(
 /// # Errors
 /// [`Error::Internal`] when SQLite fails.
 pub(crate) fn by_token_hash(conn: &Connection, hash: &JoinTokenHash) -> Result<Option<Class>> {
-    let select = select()
-        .and_where(Expr::col((Classes::Table, Classes::JoinToken)).eq(hash.to_hex()))
-        .to_owned();
-    query_opt(conn, &select, map)
+    // Every join looks its token up twice (before queueing for the writer, and in its write).
+    static SQL: HotSql = HotSql::new();
+    let sql = SQL.text(|| {
+        select()
+            .and_where(Expr::col((Classes::Table, Classes::JoinToken)).eq(""))
+            .to_owned()
+    });
+    query_opt_hot(conn, sql, [hash.to_hex()], map)
 }

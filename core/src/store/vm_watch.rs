@@ -319,12 +319,11 @@ pub(crate) fn prune_samples(
     execute(conn, &delete)
 }
 
-/// Records that a VM was reimaged from its pending template (the reconciler's hook): the
-/// template becomes the VM's image and nothing is pending any more.
+/// Records that a VM's reimage from its pending template has begun (in the transaction that
+/// moves it to `Rebuilding`): the template becomes the VM's image and nothing is pending.
 ///
 /// # Errors
 /// [`Error::Internal`] when SQLite fails.
-#[allow(dead_code)] // called by the pool reconciler once its reimage lands
 pub(crate) fn reimaged(conn: &Connection, cluster: &ClusterId, vmid: VmId) -> Result<()> {
     let mut watch = get(conn, cluster, vmid)?;
     if let Some(pending) = watch.reimage.take() {

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use sea_query::{Expr, ExprTrait, Func, OnConflict, Order, Query};
 
 use super::users::{self, User};
-use super::{execute, query_all, query_opt};
+use super::{execute, execute_hot, query_all, query_opt_hot, HotSql};
 use crate::db::schema::{Users, Waitlist};
 use crate::db::time::{now_sql, ts_from_sql};
 use crate::error::Result;
@@ -17,17 +17,24 @@ use crate::types::{ClassId, UserId};
 /// # Errors
 /// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn enqueue(conn: &Connection, class: ClassId, user: UserId) -> Result<u32> {
-    let insert = Query::insert()
-        .into_table(Waitlist::Table)
-        .columns([Waitlist::ClassId, Waitlist::UserId, Waitlist::EnqueuedAt])
-        .values_panic([class.get().into(), user.get().into(), now_sql().into()])
-        .on_conflict(
-            OnConflict::columns([Waitlist::ClassId, Waitlist::UserId])
-                .do_nothing()
-                .to_owned(),
-        )
-        .to_owned();
-    execute(conn, &insert)?;
+    static SQL: HotSql = HotSql::new();
+    let sql = SQL.text(|| {
+        Query::insert()
+            .into_table(Waitlist::Table)
+            .columns([Waitlist::ClassId, Waitlist::UserId, Waitlist::EnqueuedAt])
+            .values_panic([0_i64.into(), 0_i64.into(), "".into()])
+            .on_conflict(
+                OnConflict::columns([Waitlist::ClassId, Waitlist::UserId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .to_owned()
+    });
+    execute_hot(
+        conn,
+        sql,
+        rusqlite::params![class.get(), user.get(), now_sql()],
+    )?;
     Ok(position(conn, class, user)?.unwrap_or(0))
 }
 
@@ -36,22 +43,30 @@ pub(crate) fn enqueue(conn: &Connection, class: ClassId, user: UserId) -> Result
 /// # Errors
 /// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn position(conn: &Connection, class: ClassId, user: UserId) -> Result<Option<u32>> {
-    let mine = Query::select()
-        .column(Waitlist::Id)
-        .from(Waitlist::Table)
-        .and_where(Expr::col(Waitlist::ClassId).eq(class.get()))
-        .and_where(Expr::col(Waitlist::UserId).eq(user.get()))
-        .to_owned();
-    let Some(id) = query_opt(conn, &mine, |c| c.next::<i64>())? else {
+    // Asked by every join that waits.
+    static MINE: HotSql = HotSql::new();
+    static AHEAD: HotSql = HotSql::new();
+    let mine = MINE.text(|| {
+        Query::select()
+            .column(Waitlist::Id)
+            .from(Waitlist::Table)
+            .and_where(Expr::col(Waitlist::ClassId).eq(0_i64))
+            .and_where(Expr::col(Waitlist::UserId).eq(0_i64))
+            .to_owned()
+    });
+    let Some(id) = query_opt_hot(conn, mine, [class.get(), user.get()], |c| c.next::<i64>())?
+    else {
         return Ok(None);
     };
-    let ahead = Query::select()
-        .expr(Func::count(Expr::col(Waitlist::Id)))
-        .from(Waitlist::Table)
-        .and_where(Expr::col(Waitlist::ClassId).eq(class.get()))
-        .and_where(Expr::col(Waitlist::Id).lte(id))
-        .to_owned();
-    let count = query_opt(conn, &ahead, |c| c.next::<i64>())?.unwrap_or(0);
+    let ahead = AHEAD.text(|| {
+        Query::select()
+            .expr(Func::count(Expr::col(Waitlist::Id)))
+            .from(Waitlist::Table)
+            .and_where(Expr::col(Waitlist::ClassId).eq(0_i64))
+            .and_where(Expr::col(Waitlist::Id).lte(0_i64))
+            .to_owned()
+    });
+    let count = query_opt_hot(conn, ahead, [class.get(), id], |c| c.next::<i64>())?.unwrap_or(0);
     Ok(Some(u32::try_from(count).unwrap_or(u32::MAX)))
 }
 
@@ -73,14 +88,18 @@ pub(crate) fn remove(conn: &Connection, class: ClassId, user: UserId) -> Result<
 /// # Errors
 /// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
 pub(crate) fn first(conn: &Connection, class: ClassId) -> Result<Option<UserId>> {
-    let select = Query::select()
-        .column(Waitlist::UserId)
-        .from(Waitlist::Table)
-        .and_where(Expr::col(Waitlist::ClassId).eq(class.get()))
-        .order_by(Waitlist::Id, Order::Asc)
-        .limit(1)
-        .to_owned();
-    query_opt(conn, &select, |c| Ok(UserId::new(c.next()?)))
+    static SQL: HotSql = HotSql::new();
+    let sql = SQL.text(|| {
+        Query::select()
+            .column(Waitlist::UserId)
+            .from(Waitlist::Table)
+            .and_where(Expr::col(Waitlist::ClassId).eq(0_i64))
+            .order_by(Waitlist::Id, Order::Asc)
+            .limit(1)
+            .to_owned()
+    });
+    // The class, then the limit.
+    query_opt_hot(conn, sql, [class.get(), 1], |c| Ok(UserId::new(c.next()?)))
 }
 
 /// The class's waitlist in order, each user with the time they joined it: one query.

@@ -32,7 +32,7 @@ pub(crate) struct InventoryArgs {
 
 /// The process's CPU time so far (user + system, all threads), from `/proc/self/stat`; `None`
 /// where there is no such file. The simulator runs in this process too, so its work is included.
-fn cpu_time() -> Option<Duration> {
+pub(crate) fn cpu_time() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // Fields after the command name (which may hold spaces) start after the last ')'.
     let rest = stat.rsplit_once(')')?.1;
@@ -209,6 +209,7 @@ pub(crate) async fn inventory(args: &InventoryArgs) -> Result<Report> {
         measured,
         reference_name: "decoding the same cluster/resources payload into the client's types",
         reference,
+        more: Vec::new(),
         counts,
     })
 }

@@ -22,8 +22,16 @@ use pvelab_core::{Lab, LabConfig, SealingKey};
 use serde::Serialize;
 use tokio::sync::Barrier;
 
+#[path = "../bench/commands.rs"]
+mod commands;
 #[path = "../bench/inventory.rs"]
 mod inventory;
+#[path = "../bench/scale.rs"]
+mod scale;
+#[path = "../bench/setup.rs"]
+mod setup;
+#[path = "../bench/sim_child.rs"]
+mod sim_child;
 
 #[derive(Parser)]
 #[command(about = "pvelab benchmarks: figures beside a reference measured in the same run")]
@@ -48,6 +56,15 @@ enum Scenario {
     Provision(ProvisionArgs),
     /// Inventory ticks of a large simulated cluster, against decoding the same payload alone.
     Inventory(inventory::InventoryArgs),
+    /// `/join` and `/myvm` through the console's command code, against the same core calls;
+    /// the process's peak memory with a 10,000-VM inventory and 1,000 users.
+    Commands(commands::CommandsArgs),
+    /// One process with many clusters, classes and users: database size, `/myvm` p99 and the
+    /// inventory tick cost, against the same lab a hundredth the size.
+    Scale(scale::ScaleArgs),
+    /// A simulated cluster for another scenario, in a child process (not a benchmark).
+    #[command(hide = true)]
+    SimChild(sim_child::SimChildArgs),
 }
 
 #[derive(Args)]
@@ -86,8 +103,23 @@ struct Report {
     reference: Throughput,
     /// measured throughput / reference throughput.
     ratio: f64,
+    /// Further figures of the same run, each with its own reference (e.g. `/join` beside
+    /// `/myvm`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    more: Vec<Comparison>,
     /// Scenario-specific counts (e.g. assigned / waitlisted / duplicates).
     counts: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A further figure of a report, beside its own reference.
+#[derive(Serialize)]
+struct Comparison {
+    name: String,
+    measured: Throughput,
+    reference_name: &'static str,
+    reference: Throughput,
+    /// measured throughput / reference throughput.
+    ratio: f64,
 }
 
 /// Operations per second and latency percentiles of one burst.
@@ -270,6 +302,7 @@ async fn join_burst(args: &JoinBurstArgs) -> Result<Report> {
         measured,
         reference_name: "raw SQLite write transactions (BEGIN IMMEDIATE; one INSERT; COMMIT)",
         reference,
+        more: Vec::new(),
         counts,
     })
 }
@@ -317,6 +350,16 @@ fn print_text(report: &Report) {
         "  ratio (measured / reference throughput): {:.3}",
         report.ratio
     );
+    for more in &report.more {
+        println!("  {}:", more.name);
+        line("measured", &more.measured);
+        line("reference", &more.reference);
+        println!("  reference: {}", more.reference_name);
+        println!(
+            "  ratio (measured / reference throughput): {:.3}",
+            more.ratio
+        );
+    }
     for (name, value) in &report.counts {
         println!("  {name}: {value}");
     }
@@ -348,6 +391,9 @@ async fn run(scenario: &Scenario) -> Result<Report> {
             join_burst(args).await
         }
         Scenario::Inventory(args) => inventory::inventory(args).await,
+        Scenario::Commands(args) => commands::commands(args).await,
+        Scenario::Scale(args) => scale::scale(args).await,
+        Scenario::SimChild(_) => anyhow::bail!("sim-child is not a benchmark"),
     }
 }
 
@@ -522,6 +568,7 @@ mod provision {
             reference_name:
                 "the same pool provisioned one VM at a time (one clone slot, one VM in flight)",
             reference,
+            more: Vec::new(),
             counts,
         })
     }
@@ -532,6 +579,9 @@ fn main() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    if let Scenario::SimChild(args) = &cli.scenario {
+        return runtime.block_on(sim_child::serve(args));
+    }
     let mut reports = Vec::new();
     for _ in 0..cli.rounds.max(1) {
         reports.push(runtime.block_on(run(&cli.scenario))?);

@@ -13,7 +13,7 @@ use super::{in_class, map, update_vm, PoolVm, VmRole, VmStatus, COLUMNS};
 use crate::db::schema::{Classes, PoolSteps, VmAssignments as Vm};
 use crate::db::time::now_sql;
 use crate::error::{Error, NotAssignable, Result};
-use crate::store::query_opt;
+use crate::store::{query_opt, query_opt_hot, HotSql};
 use crate::types::{ClassId, PoolSize, UserId, VmRef};
 
 /// The columns that record `user` holding a VM from now on.
@@ -49,6 +49,26 @@ pub(crate) fn assign_next_free(
     class: ClassId,
     user: UserId,
 ) -> Result<Option<PoolVm>> {
+    // The heart of every join: built once (see `HotSql`); its values are bound below in the
+    // order the text names them.
+    static SQL: HotSql = HotSql::new();
+    let sql = SQL.text(|| next_free_update(ClassId::new(0), UserId::new(0)));
+    let params = rusqlite::params![
+        VmStatus::Assigned.as_str(),
+        user.get(),
+        now_sql(),
+        class.get(),
+        VmStep::Ready.as_str(),
+        class.get(),
+        1_i64,
+    ];
+    query_opt_hot(conn, sql, params, map)
+}
+
+/// The `UPDATE` that hands the lowest free, clean, ready student slot within the pool size to
+/// `user`. Its values, in the order of its text: the three of [`held_by`], the class, the
+/// step `ready`, the class (for the pool size), the limit 1.
+fn next_free_update(class: ClassId, user: UserId) -> sea_query::UpdateStatement {
     let free = Query::select()
         .column(Vm::Id)
         .from(Vm::Table)
@@ -65,13 +85,12 @@ pub(crate) fn assign_next_free(
         .order_by(Vm::Slot, Order::Asc)
         .limit(1)
         .to_owned();
-    let update = Query::update()
+    Query::update()
         .table(Vm::Table)
         .values(held_by(user))
         .and_where(Expr::col(Vm::Id).in_subquery(free))
         .returning(Query::returning().columns(COLUMNS))
-        .to_owned();
-    query_opt(conn, &update, map)
+        .to_owned()
 }
 
 /// The class's pool size, as a subquery.

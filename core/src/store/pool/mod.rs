@@ -26,7 +26,7 @@ use jiff::Timestamp;
 use rusqlite::Connection;
 use sea_query::{Cond, Expr, ExprTrait, Order, Query, SelectStatement, UpdateStatement};
 
-use super::{query_all, query_opt, stored, Cols};
+use super::{query_all, query_opt, query_opt_hot, stored, Cols, HotSql};
 use crate::db::schema::VmAssignments as Vm;
 use crate::db::time::{opt_ts_from_sql, ts_from_sql};
 use crate::error::{Entity, Error, Result};
@@ -289,9 +289,13 @@ pub(crate) fn held_by_user(conn: &Connection, user: UserId) -> Result<Vec<PoolVm
 /// # Errors
 /// [`Error::Internal`] when SQLite fails.
 pub(crate) fn held(conn: &Connection, class: ClassId, user: UserId) -> Result<Option<PoolVm>> {
-    let select = select()
-        .and_where(Expr::col(Vm::ClassId).eq(class.get()))
-        .and_where(Expr::col(Vm::AssignedUserId).eq(user.get()))
-        .to_owned();
-    query_opt(conn, &select, map)
+    // Every join asks (and once more per student it serves from the waitlist).
+    static SQL: HotSql = HotSql::new();
+    let sql = SQL.text(|| {
+        select()
+            .and_where(Expr::col(Vm::ClassId).eq(0_i64))
+            .and_where(Expr::col(Vm::AssignedUserId).eq(0_i64))
+            .to_owned()
+    });
+    query_opt_hot(conn, sql, [class.get(), user.get()], map)
 }
