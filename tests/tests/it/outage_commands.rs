@@ -243,7 +243,6 @@ async fn during_outage(world: &World, mode: OutageMode) -> (Vec<String>, usize) 
             continue;
         }
         match &result {
-            Err(CommandError::NotAvailable { .. }) => {}
             _ if needs_the_cluster(spec.id) => wrong.push(format!(
                 "{mode:?}: {name} needs the cluster, yet answered {result:?}"
             )),
