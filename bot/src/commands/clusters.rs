@@ -163,6 +163,8 @@ pub async fn set(
         || jobs.enable_ip_lookup.is_some()
         || jobs.vm_cache_ttl.is_some();
     if !cluster_changes && !job_changes {
+        // Whether the caller may change the cluster at all comes first.
+        ctx.lab.cluster_job_settings(&actor, id).await?;
         return Err(CommandError::refused(
             format!("Nothing to change on cluster {id}."),
             "Give at least one of active:, deployment:, priority:, template-sync:, iso-sync:, \

@@ -158,6 +158,8 @@ pub async fn publish(
 ) -> Result<Reply, CommandError> {
     let actor = ctx.actor().await?;
     let class = ctx.class(&actor, name).await?;
+    // Only its teachers (and adminers) are asked: the same right as reading its reimages.
+    ctx.lab.pending_reimages(&actor, class.id).await?;
     let option = format!("class:{}", quote_value(class.name.as_str()));
     if !confirmed {
         return Ok(

@@ -4,7 +4,9 @@
 //! decides whether the action is allowed now (hours, quota, the VM being ready) and does it on
 //! Proxmox; these functions find the VM and word the answer.
 
-use pvelab_core::model::{Class, GuestState, PoolVm, PowerState};
+use std::time::Duration;
+
+use pvelab_core::model::{Class, GuestState, PoolVm, PowerState, VmState};
 use pvelab_core::types::ClassName;
 use pvelab_core::{Actor, Entity};
 
@@ -134,13 +136,21 @@ pub async fn reimage(
     Ok(reply.ephemeral())
 }
 
-/// The VM's address as the lab knows it (refreshed when stale).
-async fn address(
+/// How long `/vm ip` and `/vm rdp` wait for a stale state to be read from Proxmox before they
+/// answer from the last known address (a cluster that hangs must not hold the answer).
+const REFRESH_WITHIN: Duration = Duration::from_secs(2);
+
+/// The VM's state as the lab knows it (refreshed when stale), or `None` when Proxmox did not
+/// answer the refresh within [`REFRESH_WITHIN`].
+async fn fresh_state(
     ctx: &CommandContext,
     actor: &Actor,
     vm: &PoolVm,
-) -> Result<pvelab_core::model::VmState, CommandError> {
-    Ok(ctx.lab.vm_state(actor, &vm.vm_ref()).await?)
+) -> Result<Option<VmState>, CommandError> {
+    match tokio::time::timeout(REFRESH_WITHIN, ctx.lab.vm_state(actor, &vm.vm_ref())).await {
+        Ok(state) => Ok(Some(state?)),
+        Err(_) => Ok(None),
+    }
 }
 
 /// `/vm ip [class]`: the VM's addresses and state.
@@ -150,23 +160,27 @@ async fn address(
 pub async fn ip(ctx: &CommandContext, class: Option<&ClassName>) -> Result<Reply, CommandError> {
     let actor = ctx.actor().await?;
     let (vm, of) = own_vm(ctx, &actor, class).await?;
-    let state = address(ctx, &actor, &vm).await?;
-    let running = match state.state {
-        GuestState::Running => "running",
-        GuestState::Stopped => "stopped",
-        _ => "state not known",
+    let state = fresh_state(ctx, &actor, &vm).await?;
+    let address = state
+        .as_ref()
+        .map_or(vm.cached_ip.clone(), |s| s.ip.clone());
+    let running = match state.as_ref().map(|s| s.state) {
+        Some(GuestState::Running) => "running",
+        Some(GuestState::Stopped) => "stopped",
+        Some(_) => "state not known",
+        None => "not known now: Proxmox did not answer in time (the address is the last known)",
     };
     let mut reply = Reply::titled(format!("{}: {}", of.name, vm_label(&vm)))
         .line(format!(
             "address: {}",
-            state.ip.as_deref().unwrap_or("not known yet")
+            address.as_deref().unwrap_or("not known yet")
         ))
         .ephemeral();
-    if let Some(v6) = &state.ipv6 {
+    if let Some(v6) = state.as_ref().and_then(|s| s.ipv6.as_ref()) {
         reply = reply.line(format!("IPv6 address: {v6}"));
     }
     reply = reply.line(format!("state: {running}"));
-    if state.ip.is_none() {
+    if address.is_none() {
         reply = reply
             .line("pvelab learns the address a little while after the VM starts; ask again then.");
     }
@@ -195,8 +209,11 @@ pub(crate) fn rdp_file(address: &str) -> String {
 pub async fn rdp(ctx: &CommandContext, class: Option<&ClassName>) -> Result<Reply, CommandError> {
     let actor = ctx.actor().await?;
     let (vm, of) = own_vm(ctx, &actor, class).await?;
-    let state = address(ctx, &actor, &vm).await?;
-    let Some(ip) = state.ip.clone() else {
+    let state = fresh_state(ctx, &actor, &vm).await?;
+    let address = state
+        .as_ref()
+        .map_or(vm.cached_ip.clone(), |s| s.ip.clone());
+    let Some(ip) = address else {
         return Err(CommandError::refused(
             format!("The address of VM {} is not known yet.", vm.vmid),
             "Start the VM and ask again in a minute; /vm ip shows when its address is known.",
@@ -209,7 +226,7 @@ pub async fn rdp(ctx: &CommandContext, class: Option<&ClassName>) -> Result<Repl
         ))
         .attach(file.clone(), rdp_file(&ip).into_bytes())
         .ephemeral();
-    if !state.rdp_available {
+    if !state.as_ref().is_some_and(|s| s.rdp_available) {
         reply = reply.line(
             "pvelab has not seen remote desktop answer on this VM; if it does not connect, \
              start the VM or check that remote desktop is enabled in it.",

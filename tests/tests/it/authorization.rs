@@ -75,6 +75,7 @@ fn action_of(id: CommandId) -> Row {
         // (`Lab::submissions`), the class's teachers everyone's (`Action::ViewSubmissions`).
         C::ClassSubmissions => (Action::ViewClass, false),
         C::ClassDeadline => (Action::SetDeadline, true),
+        // The templates a class may be created from: what `/class create` needs to name one.
         C::TemplateList => (Action::CreateClass, false),
         C::ClassSessionAdd | C::ClassSessionRemove => (Action::ManageSessions, true),
         // Like submissions: everyone in the class sees its sessions.
