@@ -75,7 +75,8 @@ fn action_of(id: CommandId) -> Row {
         // (`Lab::submissions`), the class's teachers everyone's (`Action::ViewSubmissions`).
         C::ClassSubmissions => (Action::ViewClass, false),
         C::ClassDeadline => (Action::SetDeadline, true),
-        C::TemplateList => (Action::ManageTemplates, false),
+        // The templates a teacher may create classes from.
+        C::TemplateList => (Action::CreateClass, false),
         C::IsoList => (Action::ManageIsos, false),
         C::ClusterList | C::ClusterTest | C::ClusterSet | C::SyncNow => {
             (Action::ManageClusters, false)
@@ -285,8 +286,6 @@ fn permitted(row: &Row, caller: Caller) -> bool {
 fn disagreement(allowed: bool, result: &Result<Reply, CommandError>) -> Option<String> {
     let refused = matches!(result, Err(CommandError::Core(Error::NotPermitted { .. })));
     match (allowed, result) {
-        // Wired in parallel: not a permission refusal, whoever asks.
-        (_, Err(CommandError::NotAvailable { .. })) => None,
         (true, _) if refused => Some(format!("permitted but refused: {result:?}")),
         (true, _) => None,
         (false, Err(e)) if refused => {
@@ -339,7 +338,7 @@ async fn every_command_and_every_caller_agree_with_the_permission_table() {
 }
 
 /// The judge itself: a refusal where the table allows, or an answer where it forbids, is
-/// reported; the permission refusal where it forbids, and a NotAvailable anywhere, are not.
+/// reported; the permission refusal where it forbids is not.
 #[test]
 fn the_sweep_reports_both_kinds_of_disagreement() {
     let refusal = || {
@@ -353,8 +352,4 @@ fn the_sweep_reports_both_kinds_of_disagreement() {
     assert!(disagreement(false, &Ok(Reply::text("done"))).is_some());
     assert!(disagreement(true, &Ok(Reply::text("done"))).is_none());
     assert!(disagreement(false, &Err(CommandError::Core(Error::NoFreeVm))).is_some());
-    let missing = Err(CommandError::NotAvailable {
-        command: "/sync now".into(),
-    });
-    assert!(disagreement(false, &missing).is_none());
 }
