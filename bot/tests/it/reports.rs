@@ -7,8 +7,7 @@ use jiff::SignedDuration;
 use pvelab_bot::app::clusters::operator;
 use pvelab_bot::app::{SimLab, SIM_CLUSTER};
 use pvelab_bot::console::{run_session, SessionOptions};
-use pvelab_core::model::NewPoolVm;
-use pvelab_core::types::{ClassName, ClusterId, NodeName, VmRef};
+use pvelab_core::types::{ClassName, ClusterId, VmRef};
 
 use crate::support::{answer, token_in};
 
@@ -29,27 +28,19 @@ async fn run(lab: &SimLab, script: &str) -> String {
     String::from_utf8(out).expect("utf-8")
 }
 
-/// Registers the simulator's running VM 102 as the class's student slot 2; returns it.
-async fn register_vm(lab: &SimLab, class: &str) -> VmRef {
+/// The VM of the class's first student slot (built by `/class create`), which the first
+/// student to join gets.
+async fn first_student_vm(lab: &SimLab, class: &str) -> VmRef {
     let admin = operator(&lab.lab).await.expect("operator");
     let class = lab
         .lab
         .class_by_name(&admin, None, &ClassName::parse(class).expect("name"))
         .await
         .expect("class");
-    let vm = NewPoolVm {
-        cluster_id: ClusterId::parse(SIM_CLUSTER).expect("id"),
-        vmid: class.scheme.student_vmid(2).expect("slot"),
-        manual: false,
-        node: Some(NodeName::parse("pve3").expect("node")),
-        name: None,
-        mac_address: None,
-    };
-    lab.lab
-        .register_vm(&admin, class.id, vm.clone())
-        .await
-        .expect("register");
-    VmRef::new(vm.cluster_id, vm.vmid)
+    VmRef::new(
+        ClusterId::parse(SIM_CLUSTER).expect("id"),
+        class.scheme.student_vmid(1).expect("slot"),
+    )
 }
 
 #[tokio::test]
@@ -62,8 +53,8 @@ async fn a_usage_report_and_a_capacity_plan_through_the_console() {
     )
     .await;
     let token = token_in(&out);
-    let vm = register_vm(&lab, "net101").await;
     run(&lab, &format!("alice /join token:{token}\n")).await;
+    let vm = first_student_vm(&lab, "net101").await;
     let admin = operator(&lab.lab).await.expect("operator");
     lab.lab
         .record_usage(&admin, &vm, SignedDuration::from_mins(90))
@@ -122,7 +113,7 @@ async fn a_usage_report_and_a_capacity_plan_through_the_console() {
         "{plan}"
     );
     assert!(
-        plan.contains("template's specs are not cached yet"),
+        plan.contains("Sizes from the class's settings and its template's cached specs."),
         "{plan}"
     );
 
