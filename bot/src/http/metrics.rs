@@ -10,12 +10,14 @@
 //!   [`Dispatcher`](crate::commands::Dispatcher), the one place every command passes), direct
 //!   messages by outcome (in the [`Courier`](crate::notify::Courier));
 //! - read from the lab when scraped ([`Metrics::refresh_lab`]): pool sizes, the student VMs of
-//!   each pool by status, and waitlist lengths. Reading at scrape time keeps them true however
+//!   each pool by status, waitlist lengths, and per cluster and background job the last run's
+//!   duration and the failures in a row (a cluster whose Proxmox fails shows there). Reading at scrape time keeps them true however
 //!   the lab changed (another process on the same database, too).
 //!
 //! Labels are bounded: command names come from the catalogue, outcomes from fixed lists, and
 //! classes are the lab's classes. No person is ever a label.
 
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -53,6 +55,12 @@ struct ClassLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabels {
+    cluster: String,
+    job: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolVmLabels {
     class_id: String,
     class: String,
@@ -66,6 +74,8 @@ struct Inner {
     pool_size: Family<ClassLabels, Gauge>,
     pool_vms: Family<PoolVmLabels, Gauge>,
     waitlist: Family<ClassLabels, Gauge>,
+    job_duration: Family<JobLabels, Gauge<f64, AtomicU64>>,
+    job_failures: Family<JobLabels, Gauge>,
     /// One scrape at a time: the lab's gauges are cleared and refilled as a whole.
     scrape: tokio::sync::Mutex<()>,
 }
@@ -132,12 +142,26 @@ impl Metrics {
             "Students waiting for a VM of a class",
             waitlist.clone(),
         );
+        let job_duration = Family::<JobLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "job_last_duration_seconds",
+            "How long the last finished run of a background job took on a cluster",
+            job_duration.clone(),
+        );
+        let job_failures = Family::<JobLabels, Gauge>::default();
+        registry.register(
+            "job_consecutive_failures",
+            "Failed runs in a row of a background job on a cluster (0 after a success)",
+            job_failures.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
                 registry,
                 commands,
                 notifications,
                 pool_size,
+                job_duration,
+                job_failures,
                 pool_vms,
                 waitlist,
                 scrape: tokio::sync::Mutex::new(()),
@@ -192,7 +216,28 @@ impl Metrics {
             let waiting = lab.waitlist(&actor, class.id).await?.len();
             figures.push((class, pool, waiting));
         }
+        let jobs = lab.sync_status(&actor, None).await?;
         let inner = &self.inner;
+        inner.job_duration.clear();
+        inner.job_failures.clear();
+        for status in jobs {
+            let labels = JobLabels {
+                cluster: status.cluster.to_string(),
+                job: status.job.name(),
+            };
+            if let (Some(started), Some(finished)) =
+                (status.last_started_at, status.last_finished_at)
+            {
+                if finished >= started {
+                    let took = finished.duration_since(started).as_secs_f64();
+                    inner.job_duration.get_or_create(&labels).set(took);
+                }
+            }
+            inner
+                .job_failures
+                .get_or_create(&labels)
+                .set(i64::from(status.consecutive_failures));
+        }
         inner.pool_size.clear();
         inner.pool_vms.clear();
         inner.waitlist.clear();

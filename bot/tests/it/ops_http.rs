@@ -202,6 +202,18 @@ async fn metrics_show_commands_pools_and_waitlists_in_the_prometheus_text_format
         .unwrap();
     let bob = ops.lab.lab.actor(bob.id).await.unwrap();
     ops.lab.lab.join(&bob, &token).await.unwrap();
+    // One inventory run on the simulated cluster, as the scheduler would make.
+    let report = ops
+        .lab
+        .lab
+        .sync_now(
+            &admin,
+            pvelab_core::jobs::SyncWhat::Job(pvelab_core::jobs::JobKind::Inventory),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(report.all_ok(), "{report:?}");
 
     let (status, content_type, text) = ops.get("/metrics").await;
     assert_eq!(status, 200, "{text}");
@@ -215,6 +227,7 @@ async fn metrics_show_commands_pools_and_waitlists_in_the_prometheus_text_format
         &format!("pvelab_waitlist_length{{class_id=\"{id}\",class=\"net101\"}} 0"),
         &format!("pvelab_pool_vms{{class_id=\"{id}\",class=\"net101\",status=\"assigned\"}} 1"),
         &format!("pvelab_pool_vms{{class_id=\"{id}\",class=\"net101\",status=\"available\"}} 2"),
+        "pvelab_job_consecutive_failures{cluster=\"sim\",job=\"inventory\"} 0",
     ] {
         assert!(
             text.lines().any(|l| l == line),
@@ -222,6 +235,11 @@ async fn metrics_show_commands_pools_and_waitlists_in_the_prometheus_text_format
         );
     }
     assert!(text.contains("# TYPE pvelab_pool_size gauge"), "{text}");
+    assert!(
+        text.lines().any(|l| l
+            .starts_with("pvelab_job_last_duration_seconds{cluster=\"sim\",job=\"inventory\"} ")),
+        "{text}"
+    );
 
     // A deleted class leaves the figures at the next scrape.
     ops.commands(&["tom:teacher /class delete class:net101 confirm:yes"])

@@ -6,7 +6,7 @@
 use pvelab_core::events::{LabEvent, ShutdownReason};
 use pvelab_core::jobs::JobKind;
 use pvelab_core::model::{
-    AuditQuery, ReportPeriod, ClassSettings, SessionDay, SessionPlan, SessionTime, StartDecision,
+    AuditQuery, ClassSettings, ReportPeriod, SessionDay, SessionPlan, SessionTime, StartDecision,
 };
 use pvelab_core::types::{ClassTimeZone, HoursWindow};
 use pvelab_core::{Entity, Error};
@@ -141,9 +141,16 @@ async fn a_session_warm_starts_vms_keeps_its_time_out_of_the_quota_and_warns_the
         .await
         .unwrap();
     let line = &report.students[0];
-    assert!((line.hours_in_sessions - 65.0 / 60.0).abs() < 1e-6, "{line:?}");
+    assert!(
+        (line.hours_in_sessions - 65.0 / 60.0).abs() < 1e-6,
+        "{line:?}"
+    );
     assert_eq!(line.hours_used, 0.0, "{line:?}");
-    assert!((report.vm_hours - 65.0 / 60.0).abs() < 1e-6, "{}", report.vm_hours);
+    assert!(
+        (report.vm_hours - 65.0 / 60.0).abs() < 1e-6,
+        "{}",
+        report.vm_hours
+    );
     let events = world.events().await;
     assert!(
         events.iter().any(|e| matches!(e,
