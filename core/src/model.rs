@@ -19,7 +19,7 @@ pub use crate::checks::{
 };
 pub use crate::events::{ConsumerName, EventId, OutboxEvent, PruneReport};
 pub use crate::lab::{CheckRun, DueSubmissions, OwnCheckRun, SubmissionFailure};
-pub use crate::lab::{ClusterCheck, ClusterTimeouts, NodeCheck};
+pub use crate::lab::{ClusterCheck, ClusterTimeouts, NodeCheck, ProxmoxRequests};
 pub use crate::lab::{
     ImportedClass, JoinOutcome, KeepRunning, LeaveOutcome, PublishOutcome, ReimageWait,
     StudentView, TokenRotation, UsageUpdate, VmOutcome, VmState,

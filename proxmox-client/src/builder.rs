@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::auth::{Auth, SessionCache};
 use crate::client::{Client, Inner};
+use crate::counter::RequestCounter;
 use crate::error::{Error, Result};
 use crate::task::TaskWait;
 use crate::tls::{Fingerprint, Trust};
@@ -39,6 +40,7 @@ pub struct ClientBuilder {
     request_timeout: Duration,
     connect_timeout: Duration,
     task_wait: TaskWait,
+    counter: Option<Arc<RequestCounter>>,
 }
 
 impl ClientBuilder {
@@ -53,6 +55,7 @@ impl ClientBuilder {
             request_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             task_wait: TaskWait::default(),
+            counter: None,
         }
     }
 
@@ -143,6 +146,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Counts every request the client sends into `counter` (shared, so a rebuilt client can
+    /// go on counting into the same figures).
+    pub fn count_requests(mut self, counter: Arc<RequestCounter>) -> Self {
+        self.counter = Some(counter);
+        self
+    }
+
     /// Check everything and build the client.
     ///
     /// # Errors
@@ -178,6 +188,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 pin,
                 task_wait: self.task_wait,
+                counter: self.counter,
             }),
         })
     }

@@ -47,6 +47,7 @@ pub(crate) struct Inner {
     pub(crate) retry: RetryPolicy,
     pub(crate) pin: Option<Arc<PinVerifier>>,
     pub(crate) task_wait: TaskWait,
+    pub(crate) counter: Option<Arc<crate::counter::RequestCounter>>,
 }
 
 impl fmt::Debug for Client {
@@ -192,6 +193,9 @@ impl Client {
             let sent = self
                 .send_once(req, &url, authenticated, session.as_deref())
                 .await;
+            if let Some(counter) = &self.inner.counter {
+                counter.sent(sent.as_ref().is_ok_and(|r| (200..300).contains(&r.status)));
+            }
             let reply = match sent {
                 Ok(reply) => {
                     if let Some(server_now) = reply.server_time {

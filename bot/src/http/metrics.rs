@@ -11,7 +11,9 @@
 //!   messages by outcome (in the [`Courier`](crate::notify::Courier));
 //! - read from the lab when scraped ([`Metrics::refresh_lab`]): pool sizes, the student VMs of
 //!   each pool by status, waitlist lengths, and per cluster and background job the last run's
-//!   duration and the failures in a row (a cluster whose Proxmox fails shows there). Reading at scrape time keeps them true however
+//!   duration and the failures in a row (a cluster whose Proxmox fails shows there), and the
+//!   Proxmox API requests sent and failed per cluster (the core counts them; a scrape adds what
+//!   came since the last one, so the counters only grow). Reading at scrape time keeps them true however
 //!   the lab changed (another process on the same database, too).
 //!
 //! Labels are bounded: command names come from the catalogue, outcomes from fixed lists, and
@@ -55,6 +57,11 @@ struct ClassLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ClusterLabels {
+    cluster: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct JobLabels {
     cluster: String,
     job: &'static str,
@@ -76,6 +83,10 @@ struct Inner {
     waitlist: Family<ClassLabels, Gauge>,
     job_duration: Family<JobLabels, Gauge<f64, AtomicU64>>,
     job_failures: Family<JobLabels, Gauge>,
+    proxmox_requests: Family<ClusterLabels, Counter>,
+    proxmox_errors: Family<ClusterLabels, Counter>,
+    /// The core's request counts at the last scrape, per cluster.
+    proxmox_seen: std::sync::Mutex<std::collections::HashMap<String, (u64, u64)>>,
     /// One scrape at a time: the lab's gauges are cleared and refilled as a whole.
     scrape: tokio::sync::Mutex<()>,
 }
@@ -154,9 +165,24 @@ impl Metrics {
             "Failed runs in a row of a background job on a cluster (0 after a success)",
             job_failures.clone(),
         );
+        let proxmox_requests = Family::<ClusterLabels, Counter>::default();
+        registry.register(
+            "proxmox_requests",
+            "Proxmox API requests sent to a cluster (every attempt of a retried request)",
+            proxmox_requests.clone(),
+        );
+        let proxmox_errors = Family::<ClusterLabels, Counter>::default();
+        registry.register(
+            "proxmox_errors",
+            "Proxmox API requests to a cluster that got no answer or an answer outside 2xx",
+            proxmox_errors.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
                 registry,
+                proxmox_requests,
+                proxmox_errors,
+                proxmox_seen: std::sync::Mutex::new(std::collections::HashMap::new()),
                 commands,
                 notifications,
                 pool_size,
@@ -217,7 +243,27 @@ impl Metrics {
             figures.push((class, pool, waiting));
         }
         let jobs = lab.sync_status(&actor, None).await?;
+        let requests = lab.proxmox_requests(&actor)?;
         let inner = &self.inner;
+        {
+            let mut seen = inner.proxmox_seen.lock().unwrap_or_else(|p| p.into_inner());
+            for counts in requests {
+                let cluster = counts.cluster.to_string();
+                let (sent, failed) = seen.get(&cluster).copied().unwrap_or((0, 0));
+                let labels = ClusterLabels {
+                    cluster: cluster.clone(),
+                };
+                inner
+                    .proxmox_requests
+                    .get_or_create(&labels)
+                    .inc_by(counts.requests.saturating_sub(sent));
+                inner
+                    .proxmox_errors
+                    .get_or_create(&labels)
+                    .inc_by(counts.failures.saturating_sub(failed));
+                seen.insert(cluster, (counts.requests, counts.failures));
+            }
+        }
         inner.job_duration.clear();
         inner.job_failures.clear();
         for status in jobs {

@@ -235,6 +235,19 @@ async fn metrics_show_commands_pools_and_waitlists_in_the_prometheus_text_format
         );
     }
     assert!(text.contains("# TYPE pvelab_pool_size gauge"), "{text}");
+    // The pool was built and the inventory read through the lab's client of `sim`.
+    let sent: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("pvelab_proxmox_requests_total{cluster=\"sim\"} "))
+        .unwrap_or_else(|| panic!("no request count for sim in:\n{text}"))
+        .parse()
+        .unwrap();
+    assert!(sent >= 2, "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("pvelab_proxmox_errors_total{cluster=\"sim\"} ")),
+        "{text}"
+    );
     assert!(
         text.lines().any(|l| l
             .starts_with("pvelab_job_last_duration_seconds{cluster=\"sim\",job=\"inventory\"} ")),

@@ -14,14 +14,16 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::RwLock;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use super::proxmox_errors::cluster_error;
 use super::Lab;
 use crate::error::{Error, Result};
+use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::store::clusters::{self, ClusterCredential, StoredConnection};
 use crate::types::{ClusterId, ClusterTrust};
+use pvelab_proxmox::RequestCounter;
 
 /// How long the lab waits for a cluster, and how often it retries a failed read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +57,8 @@ pub(crate) struct ClusterClients {
     /// Requests per second and burst allowed to one cluster (the pools' pacing setting).
     rate: (u32, u32),
     cache: RwLock<HashMap<ClusterId, Cached>>,
+    /// Requests sent to each cluster since the lab opened, across rebuilt clients.
+    counters: Mutex<HashMap<ClusterId, Arc<RequestCounter>>>,
 }
 
 #[derive(Clone)]
@@ -83,6 +87,7 @@ impl ClusterClients {
             timeouts,
             rate: (20, 40),
             cache: RwLock::new(HashMap::new()),
+            counters: Mutex::new(HashMap::new()),
         }
     }
 
@@ -138,6 +143,23 @@ impl ClusterClients {
         self.write().remove(cluster);
     }
 
+    /// The request counter of `cluster` (made on first use, kept when the client is rebuilt).
+    fn counter(&self, cluster: &ClusterId) -> Arc<RequestCounter> {
+        let mut counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        counters.entry(cluster.clone()).or_default().clone()
+    }
+
+    /// Requests sent and failed per cluster since the lab opened, by cluster id.
+    pub(crate) fn request_counts(&self) -> Vec<(ClusterId, u64, u64)> {
+        let counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        let mut counts: Vec<_> = counters
+            .iter()
+            .map(|(id, c)| (id.clone(), c.requests(), c.failures()))
+            .collect();
+        counts.sort_by(|a, b| a.0.cmp(&b.0));
+        counts
+    }
+
     /// The number of clients held (tests).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
@@ -155,6 +177,7 @@ fn build(
     credential: ClusterCredential,
     timeouts: ClusterTimeouts,
     rate: (u32, u32),
+    counter: Arc<RequestCounter>,
 ) -> pvelab_proxmox::Result<pvelab_proxmox::Client> {
     let url = format!("https://{}:{}", row.host.url_authority(), row.port);
     let auth = match credential {
@@ -172,6 +195,7 @@ fn build(
         .connect_timeout(timeouts.connect)
         .request_timeout(timeouts.request)
         .rate_limit(rate.0, rate.1)
+        .count_requests(counter)
         .retry_policy(pvelab_proxmox::RetryPolicy {
             max_retries: timeouts.retries,
             ..pvelab_proxmox::RetryPolicy::default()
@@ -185,7 +209,38 @@ fn build(
     builder.build()
 }
 
+/// What the lab sent one cluster since it opened (see [`Lab::proxmox_requests`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxmoxRequests {
+    /// The cluster.
+    pub cluster: ClusterId,
+    /// API requests sent, every attempt of a retried request included.
+    pub requests: u64,
+    /// Those that got no answer, or an answer outside 2xx.
+    pub failures: u64,
+}
+
 impl Lab {
+    /// The API requests the lab sent each cluster since it opened, and how many failed
+    /// (adminers): for a front end's metrics. Counts survive a cluster's client being rebuilt.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`] unless the actor is an adminer.
+    pub fn proxmox_requests(&self, actor: &Actor) -> Result<Vec<ProxmoxRequests>> {
+        authorize(actor, Action::ManageClusters, ClassRelation::None)?;
+        Ok(self
+            .inner
+            .clients
+            .request_counts()
+            .into_iter()
+            .map(|(cluster, requests, failures)| ProxmoxRequests {
+                cluster,
+                requests,
+                failures,
+            })
+            .collect())
+    }
+
     /// The API client of `cluster`, built from its row on first use and again after the row
     /// changed. This is how the core talks to Proxmox; errors of calls made with it go through
     /// [`cluster_error`](super::proxmox_errors::cluster_error).
@@ -215,7 +270,8 @@ impl Lab {
             return Ok(client);
         }
         let credential = row.credential(&self.sealer()?)?;
-        let client = build(&row, credential, clients.timeouts, clients.rate)
+        let counter = clients.counter(cluster);
+        let client = build(&row, credential, clients.timeouts, clients.rate, counter)
             .map_err(|e| cluster_error(cluster, e))?;
         tracing::debug!(cluster = %cluster, revision = row.revision, "built an API client");
         Ok(clients.keep(cluster, row.revision, client))

@@ -45,7 +45,7 @@ mod vm_actions;
 
 pub use checks::{CheckRun, OwnCheckRun};
 pub use classes::{StudentView, TokenRotation};
-pub use cluster_clients::ClusterTimeouts;
+pub use cluster_clients::{ClusterTimeouts, ProxmoxRequests};
 pub use clusters::{ClusterCheck, NodeCheck};
 pub(crate) use events::announce_assignments;
 pub(crate) use join::promote_waitlist;

@@ -159,6 +159,13 @@ async fn a_failing_cluster_is_recorded_without_touching_another() {
         .contains("unreachable"));
     assert_eq!(of(&second).consecutive_failures, 1);
     assert!(of(&second).last_success_at < of(&second).last_finished_at);
+    // The lab counted the refused requests against the failing cluster alone.
+    let counts = lab.proxmox_requests(&world.w.admin).unwrap();
+    let count =
+        |c: &pvelab_core::types::ClusterId| counts.iter().find(|r| &r.cluster == c).unwrap();
+    assert!(count(&second).failures >= 1, "{counts:?}");
+    assert_eq!(count(&world.cluster).failures, 0, "{counts:?}");
+    assert!(count(&world.cluster).requests >= 2, "{counts:?}");
     // The failed cluster's rows stay, marked with the error; the good one's are clean.
     let stale = lab.inventory(&world.w.admin, &second).await.unwrap();
     assert!(!stale.is_empty());
