@@ -78,7 +78,8 @@ fn state_word(state: PowerState) -> &'static str {
 ///
 /// # Errors
 /// [`CommandError::Core`]: outside the class's hours, quota used up, the VM not ready yet, the
-/// cluster not answering; as [`own_vm`].
+/// cluster not answering; not found when the caller holds no VM there, and
+/// [`CommandError::Refused`] when they hold VMs in several classes and named none.
 pub async fn power(
     ctx: &CommandContext,
     action: PowerAction,
@@ -156,7 +157,8 @@ async fn fresh_state(
 /// `/vm ip [class]`: the VM's addresses and state.
 ///
 /// # Errors
-/// As [`own_vm`].
+/// [`CommandError::Core`] (not found) when the caller holds no VM there;
+/// [`CommandError::Refused`] when they hold VMs in several classes and named none.
 pub async fn ip(ctx: &CommandContext, class: Option<&ClassName>) -> Result<Reply, CommandError> {
     let actor = ctx.actor().await?;
     let (vm, of) = own_vm(ctx, &actor, class).await?;
@@ -205,7 +207,9 @@ pub(crate) fn rdp_file(address: &str) -> String {
 /// `/vm rdp [class]`: a ready `.rdp` file for the VM's address.
 ///
 /// # Errors
-/// As [`own_vm`]; [`CommandError::Refused`] while the VM's address is not known.
+/// [`CommandError::Core`] (not found) when the caller holds no VM there;
+/// [`CommandError::Refused`] when they hold VMs in several classes and named none, or while the
+/// VM's address is not known.
 pub async fn rdp(ctx: &CommandContext, class: Option<&ClassName>) -> Result<Reply, CommandError> {
     let actor = ctx.actor().await?;
     let (vm, of) = own_vm(ctx, &actor, class).await?;
