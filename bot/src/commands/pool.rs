@@ -30,7 +30,7 @@ fn status(vm: &PoolVm) -> &'static str {
 }
 
 /// Names of the given users, looked up once each.
-async fn names(
+pub(super) async fn names(
     ctx: &CommandContext,
     actor: &Actor,
     ids: impl IntoIterator<Item = UserId>,

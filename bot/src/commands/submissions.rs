@@ -1,13 +1,11 @@
 //! Submissions: students' `/vm submit`; teachers' `/class submissions`, `/class deadline` and
 //! `/pool rollback`.
 
-use std::collections::HashMap;
-
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use pvelab_core::model::{Class, SubmissionDeadline};
 use pvelab_core::types::{ClassName, SnapshotName, UserId};
-use pvelab_core::{Actor, Entity, Error};
+use pvelab_core::{Entity, Error};
 
 use super::checks::own_class;
 use super::{ButtonStyle, CommandContext, CommandError, Reply};
@@ -72,21 +70,6 @@ pub async fn submit(ctx: &CommandContext, name: Option<&ClassName>) -> Result<Re
     Ok(reply.ephemeral())
 }
 
-/// Names of the given users, looked up once each.
-async fn names(
-    ctx: &CommandContext,
-    actor: &Actor,
-    ids: Vec<UserId>,
-) -> Result<HashMap<UserId, String>, CommandError> {
-    let mut out = HashMap::new();
-    for id in ids {
-        if let std::collections::hash_map::Entry::Vacant(e) = out.entry(id) {
-            e.insert(format::person(&ctx.lab.user(actor, id).await?));
-        }
-    }
-    Ok(out)
-}
-
 /// `/class submissions class`: every student's submissions (a student sees their own), and
 /// the deadline.
 ///
@@ -98,7 +81,7 @@ pub async fn list(ctx: &CommandContext, class_name: &ClassName) -> Result<Reply,
     let submissions = ctx.lab.submissions(&actor, class.id).await?;
     let deadline = ctx.lab.deadline(&actor, class.id).await?;
     let who: Vec<UserId> = submissions.iter().map(|s| s.student).collect();
-    let names = names(ctx, &actor, who).await?;
+    let names = super::pool::names(ctx, &actor, who).await?;
     let rows = submissions
         .iter()
         .map(|s| {
