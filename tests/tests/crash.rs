@@ -9,11 +9,11 @@
 //! `CRASH_SEED` to replay a failing one. The two binaries are taken from the build folder of
 //! this test (`cargo build -p pvelab-bot -p pvelab-pve-sim` builds them).
 
-use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use pvelab_bot::app::clusters::operator;
 use pvelab_bot::config::{self, EnvVars};
@@ -115,10 +115,16 @@ fn write_config(dir: &Path, port: u16) -> PathBuf {
     file
 }
 
+/// How long a console may take to finish a script (or an empty one: its start-up
+/// reconciliation) before the test calls it hung; runs take about a second.
+const CONSOLE_LIMIT: Duration = Duration::from_secs(120);
+
 /// Runs `pvelab console --config` on `script`; with `kill_after`, SIGKILLs it then unless it
-/// ended before. Returns its output when it ended by itself.
-fn console(config: &Path, script: &str, kill_after: Option<Duration>) -> Option<String> {
-    let mut child = Command::new(binary("pvelab"))
+/// ended before. Returns its output when it ended by itself. A console that neither ends nor is
+/// due for a kill within [`CONSOLE_LIMIT`] is killed and fails the test, so a hang is reported
+/// with its script instead of stalling the suite.
+async fn console(config: &Path, script: &str, kill_after: Option<Duration>) -> Option<String> {
+    let mut child = tokio::process::Command::new(binary("pvelab"))
         .arg("console")
         .arg("--config")
         .arg(config)
@@ -126,44 +132,50 @@ fn console(config: &Path, script: &str, kill_after: Option<Duration>) -> Option<
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
+        .kill_on_drop(true)
         .spawn()
         .expect("pvelab starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
         .write_all(script.as_bytes())
+        .await
         .expect("the script is written");
-    let Some(after) = kill_after else {
-        let out = child.wait_with_output().expect("pvelab ends");
-        assert!(out.status.success(), "the console exits with 0");
-        return Some(String::from_utf8_lossy(&out.stdout).into_owned());
-    };
-    let deadline = Instant::now() + after;
-    loop {
-        if child.try_wait().expect("status").is_some() {
-            let out = child.wait_with_output().expect("output");
-            return Some(String::from_utf8_lossy(&out.stdout).into_owned());
+    drop(stdin);
+    // Read the output as it comes, so a long one never blocks the console on a full pipe.
+    let mut stdout = child.stdout.take().expect("stdout");
+    let output = tokio::spawn(async move {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text).await;
+        text
+    });
+    let limit = kill_after.unwrap_or(CONSOLE_LIMIT).min(CONSOLE_LIMIT);
+    match tokio::time::timeout(limit, child.wait()).await {
+        Ok(status) => {
+            let status = status.expect("the console's exit status");
+            let text = output.await.expect("the output reader");
+            if kill_after.is_none() {
+                assert!(status.success(), "the console exits with 0: {text}");
+            }
+            Some(text)
         }
-        if Instant::now() >= deadline {
+        Err(_) => {
             // SIGKILL on Unix: no destructor, no safe point.
-            child.kill().expect("kill");
-            child.wait().expect("reaped");
-            return None;
+            child.kill().await.expect("kill");
+            let text = output.await.expect("the output reader");
+            assert!(
+                kill_after.is_some_and(|after| after < CONSOLE_LIMIT),
+                "the console on {script:?} did not end within {} s; its output: {text}",
+                CONSOLE_LIMIT.as_secs()
+            );
+            None
         }
-        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
 async fn lab(config: &Path) -> Lab {
     let env: EnvVars = [("PVELAB_SEALING_KEY", KEY)].into_iter().collect();
     let settings = config::load(config, &env).expect("the configuration");
-    let lab = pvelab_bot::app::open_lab(&settings).await.expect("the lab");
-    // The checks' labs are never closed: closing one (its writer thread and its readers each
-    // closing their SQLite connection) while another closes was seen to deadlock inside
-    // SQLite's unix VFS once in about sixty runs; the core's orderly close is a known follow-up.
-    std::mem::forget(lab.clone());
-    lab
+    pvelab_bot::app::open_lab(&settings).await.expect("the lab")
 }
 
 /// The class `c1`, if it exists.
@@ -240,10 +252,10 @@ async fn crash_and_recover(
     done: impl AsyncFn() -> bool,
 ) -> bool {
     let kill = Duration::from_millis(rng.below(budget_ms));
-    let killed = console(config, script, Some(kill)).is_none();
-    console(config, "", None);
+    let killed = console(config, script, Some(kill)).await.is_none();
+    console(config, "", None).await;
     if !done().await {
-        console(config, script, None);
+        console(config, script, None).await;
     }
     killed
 }
@@ -255,7 +267,9 @@ async fn one_run(seed: u64) -> usize {
     let dir = tempfile::tempdir().unwrap();
     let (_sim, port) = start_sim(dir.path(), seed);
     let config = write_config(dir.path(), port);
-    let out = console(&config, "ada:adminer /sync now what:templates\n", None).unwrap();
+    let out = console(&config, "ada:adminer /sync now what:templates\n", None)
+        .await
+        .unwrap();
     assert!(out.contains("templates  done"), "seed {seed}: {out}");
 
     let create = "tom:teacher /class create name:c1 template:9000 pool:3\n";
@@ -286,7 +300,7 @@ async fn one_run(seed: u64) -> usize {
         .await,
     );
     // A deletion the kill interrupted is finished by the reconciliation of the next start.
-    console(&config, "", None);
+    console(&config, "", None).await;
     assert!(class(&config).await.is_none(), "seed {seed}: c1 is deleted");
     assert_nothing_left(&config, seed, range).await;
     killed

@@ -19,6 +19,7 @@
 //! connection (each `:memory:` connection would be a separate database), used for reads and
 //! writes alike: reads lock it between the writer's batches.
 
+mod connection;
 pub(crate) mod migrate;
 pub(crate) mod schema;
 pub(crate) mod time;
@@ -33,6 +34,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use tokio::sync::Semaphore;
 
+use self::connection::Conn;
 use self::writer::Writer;
 
 use crate::clock::Clock;
@@ -56,7 +58,7 @@ struct Inner {
     read_gate: Semaphore,
     /// The writer connection; only the writer thread and, for an in-memory database, reads use
     /// it.
-    connection: Arc<Mutex<Connection>>,
+    connection: Arc<Mutex<Conn>>,
     /// "Now" of every transaction.
     clock: Clock,
     /// `None` for an in-memory database: everything uses the writer connection.
@@ -65,7 +67,7 @@ struct Inner {
 
 struct Readers {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<Conn>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -114,9 +116,9 @@ impl Db {
     /// [`Error::Internal`] when the file cannot be opened or migrated, [`Error::SchemaTooNew`]
     /// when a newer pvelab wrote it.
     pub(crate) fn open_file_blocking(path: &Path, clock: Clock) -> Result<Self> {
-        let mut writer = Connection::open(path).map_err(|e| {
+        let mut writer = Conn::new(Connection::open(path).map_err(|e| {
             Error::internal(format!("cannot open the database {}: {e}", path.display()))
-        })?;
+        })?);
         configure(&writer)?;
         let mode: String = writer
             .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
@@ -143,14 +145,14 @@ impl Db {
     /// # Errors
     /// [`Error::Internal`] when SQLite fails.
     pub(crate) fn open_memory_blocking(clock: Clock) -> Result<Self> {
-        let mut conn = Connection::open_in_memory().db()?;
+        let mut conn = Conn::new(Connection::open_in_memory().db()?);
         configure(&conn)?;
         time::with_now(clock.now(), || migrate::run(&mut conn))?;
         Self::start(conn, clock, None)
     }
 
     /// Hands the migrated writer connection to a new writer thread.
-    fn start(conn: Connection, clock: Clock, readers: Option<Readers>) -> Result<Self> {
+    fn start(conn: Conn, clock: Clock, readers: Option<Readers>) -> Result<Self> {
         let connection = Arc::new(Mutex::new(conn));
         Ok(Self {
             inner: Arc::new(Inner {
@@ -237,14 +239,16 @@ fn closed(_: tokio::sync::AcquireError) -> Error {
     Error::internal("the database is shutting down")
 }
 
-fn open_reader(path: &Path) -> Result<Connection> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI,
-    )
-    .db()?;
+fn open_reader(path: &Path) -> Result<Conn> {
+    let conn = Conn::new(
+        Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .db()?,
+    );
     configure(&conn)?;
     Ok(conn)
 }

@@ -30,6 +30,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
 
+use super::connection::Conn;
 use super::{lock, time};
 use crate::clock::Clock;
 use crate::error::{db_error, Error, Result};
@@ -53,7 +54,7 @@ impl Writer {
     ///
     /// # Errors
     /// [`Error::Internal`] when the thread cannot be started.
-    pub(super) fn start(conn: Arc<Mutex<Connection>>, clock: Clock) -> Result<Self> {
+    pub(super) fn start(conn: Arc<Mutex<Conn>>, clock: Clock) -> Result<Self> {
         let (queue, jobs) = mpsc::channel();
         std::thread::Builder::new()
             .name("pvelab-db-writer".into())
@@ -147,7 +148,7 @@ where
 }
 
 /// The writer thread: batches until the last sender is dropped.
-fn serve(conn: &Mutex<Connection>, clock: &Clock, jobs: &Receiver<Box<dyn Job>>) {
+fn serve(conn: &Mutex<Conn>, clock: &Clock, jobs: &Receiver<Box<dyn Job>>) {
     // Writes not yet run, oldest first (including those a broken batch left over).
     let mut waiting: VecDeque<Box<dyn Job>> = VecDeque::new();
     loop {
