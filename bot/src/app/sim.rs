@@ -37,6 +37,7 @@ ROLE is user (default), teacher or adminer. Try:
   tom:teacher /pool status class:net101
   ada:adminer /cluster list
 
+help lists every command; help /class create shows one command's options.
 End with Ctrl-D; everything is thrown away.
 ";
 

@@ -155,8 +155,13 @@ pub async fn list(ctx: &CommandContext) -> Result<Reply, CommandError> {
     let actor = ctx.actor().await?;
     let adminer = actor.role() >= Role::Adminer;
     let scope = ctx.scope();
+    let classes = if adminer {
+        ctx.lab.classes(&actor, scope).await?
+    } else {
+        ctx.lab.classes_in(&actor, scope).await?
+    };
     let mut rows = Vec::new();
-    for class in ctx.lab.classes(&actor, scope).await? {
+    for class in classes {
         if adminer || teaches(ctx, &actor, &class).await {
             rows.push(vec![
                 class.name.to_string(),

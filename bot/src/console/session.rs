@@ -190,6 +190,12 @@ async fn run_line<W: Write>(
     options: &SessionOptions,
     summary: &mut SessionSummary,
 ) -> io::Result<()> {
+    if super::help::is_help(text) {
+        if options.echo {
+            writeln!(out, "> {}", text.trim())?;
+        }
+        return writeln!(out, "{}", super::help::help(text));
+    }
     let line = match parse_line(text) {
         Ok(None) => return Ok(()),
         Ok(Some(line)) => line,

@@ -400,3 +400,27 @@ async fn commands_that_need_proxmox_answer_what_is_missing_in_a_lab_that_never_r
     assert!(!out.contains("not available"), "{out}");
     assert_eq!(summary.commands, 4);
 }
+
+/// The console has no server scope: a teacher's `/class list` shows the classes they teach,
+/// another teacher's shows none of them, an adminer's shows every class.
+#[tokio::test]
+async fn a_teacher_lists_their_own_classes_in_the_console() {
+    let world = World::new().await;
+    let out = world
+        .run(
+            "tom:teacher /class create name:net101 template:9000 pool:1\n\
+             tom:teacher /class list\n\
+             eve:teacher /class list\n\
+             ada:adminer /class list\n",
+        )
+        .await;
+    let tom = answer(&out, "tom:teacher /class list");
+    assert!(tom.starts_with("Your classes\n"), "{tom}");
+    assert!(tom.contains("net101"), "{tom}");
+    let eve = answer(&out, "eve:teacher /class list");
+    assert!(eve.starts_with("Your classes"), "{eve}");
+    assert!(!eve.contains("net101"), "{eve}");
+    let ada = answer(&out, "ada:adminer /class list");
+    assert!(ada.starts_with("Classes\n"), "{ada}");
+    assert!(ada.contains("net101"), "{ada}");
+}

@@ -176,6 +176,26 @@ impl Lab {
             .await
     }
 
+    /// The classes of ONE scope the actor sees, by name; `None` is the classes made without a
+    /// scope (as the console makes them), never every scope. Adminers see every class of it,
+    /// everyone else the ones they teach, co-own or are enrolled in. Unlike [`Lab::classes`],
+    /// open to every role even without a scope, which is what a front end without scopes
+    /// needs for "my classes".
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the database fails.
+    pub async fn classes_in(&self, actor: &Actor, scope: Option<&Scope>) -> Result<Vec<Class>> {
+        authorize(actor, Action::ViewClass, ClassRelation::None)?;
+        let (actor, scope) = (*actor, scope.cloned());
+        self.db()
+            .read(move |tx| match actor.user_id() {
+                _ if sees_all(&actor) => classes::list_in_scope(tx, scope.as_ref()),
+                Some(user) => classes::list_visible(tx, user, scope.as_ref()),
+                None => Ok(Vec::new()),
+            })
+            .await
+    }
+
     /// Changes class settings (the class's teachers, co-owners and adminers). A change that
     /// sets nothing is refused rather than silently accepted.
     ///

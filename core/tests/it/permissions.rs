@@ -316,6 +316,35 @@ async fn a_teacher_listing_every_scope_is_told_it_needs_the_adminer_role() {
     assert!(own_scope.is_ok(), "one scope is open: {own_scope:?}");
 }
 
+/// `classes_in(None)` is a console's "my classes": the unscoped classes each person sees, for
+/// every role, and never a scoped class (that stays `classes(None)`, the adminers').
+#[tokio::test]
+async fn the_classes_without_a_scope_are_listed_for_whoever_sees_them() {
+    let w = world().await;
+    let (class, token) = class_with_vms(&w, "c", 5, 0).await;
+    let mut scoped = NewClass::new(name("d"), pool_size(1));
+    scoped.scope = Some(scope("guild-1"));
+    w.lab
+        .create_class(&w.teacher, scoped)
+        .await
+        .expect("a class of a scope");
+    let c = cast(&w, &class).await;
+    let enrolled = w.student("enrolled").await;
+    w.join(&enrolled, &token).await;
+    let names = |classes: Vec<Class>| -> Vec<String> {
+        classes.into_iter().map(|c| c.name.to_string()).collect()
+    };
+    let expected: [&[&str]; 5] = [&[], &[], &["c"], &["c"], &["c"]];
+    for (i, (who, actor)) in actors(&c).into_iter().enumerate() {
+        let listed = w.lab.classes_in(&actor, None).await.expect("listed");
+        assert_eq!(names(listed), expected[i], "{who}");
+    }
+    let listed = w.lab.classes_in(&enrolled, None).await.expect("listed");
+    assert_eq!(names(listed), ["c"], "an enrolled student");
+    let scoped = w.lab.classes_in(&w.teacher, Some(&scope("guild-1"))).await;
+    assert_eq!(names(scoped.expect("listed")), ["d"], "one scope");
+}
+
 #[tokio::test]
 async fn a_refusal_names_the_action_and_the_missing_right() {
     let w = world().await;

@@ -57,8 +57,9 @@ fn action_of(id: CommandId) -> Row {
         C::VmSubmit => (Action::SubmitWork, false),
         C::Leave => (Action::LeaveClass, false),
         C::ClassCreate | C::ClassImport => (Action::CreateClass, false),
-        // The console has no front-end scope: its class list is every scope's.
-        C::ClassList => (Action::ListAllClasses, false),
+        // The console has no front-end scope: an adminer's class list is every scope's, anyone
+        // else's the classes they see among those made without a scope.
+        C::ClassList => (Action::ViewClass, false),
         C::ClassInfo | C::ClassStudents | C::PoolStatus => (Action::ListStudents, true),
         C::ClassSettings => (Action::EditClassSettings, true),
         C::ClassToken | C::ClassRevokeToken => (Action::ManageJoinToken, true),

@@ -285,3 +285,15 @@ pub(crate) fn list(conn: &Connection, scope: Option<&Scope>) -> Result<Vec<Class
     select.order_by((Classes::Table, Classes::Name), Order::Asc);
     query_all(conn, &select, map)
 }
+
+/// Classes of exactly one scope (`None` = the classes without a scope), by name.
+///
+/// # Errors
+/// [`Error::Internal`] when SQLite fails.
+pub(crate) fn list_in_scope(conn: &Connection, scope: Option<&Scope>) -> Result<Vec<Class>> {
+    let select = select()
+        .and_where(Expr::col((Classes::Table, Classes::ScopeId)).eq(scope_to_sql(scope)))
+        .order_by((Classes::Table, Classes::Name), Order::Asc)
+        .to_owned();
+    query_all(conn, &select, map)
+}
