@@ -4,7 +4,8 @@
 //! the file is the operator's word, and the core still checks and records every change as made
 //! by someone.
 
-use pvelab_core::model::{ClusterCredential, NewCluster};
+use pvelab_core::jobs::Subnet;
+use pvelab_core::model::{ClusterChange, ClusterCredential, ClusterJobChange, NewCluster};
 use pvelab_core::types::{
     AdminEntry, ApiTokenId, CaCertificate, ClusterTrust, ExternalId, Fingerprint, Host, PveUser,
     Role,
@@ -43,8 +44,8 @@ pub async fn program_actor(lab: &Lab) -> Result<Actor, pvelab_core::Error> {
 pub struct Registered {
     /// Clusters added now.
     pub added: Vec<String>,
-    /// Clusters that were in the database already and were left as they are.
-    pub kept: Vec<String>,
+    /// Clusters that were in the database already, brought up to the file's values.
+    pub updated: Vec<String>,
 }
 
 /// The core's record of a configured cluster: every value parsed into the core's types (the
@@ -95,8 +96,56 @@ pub fn new_cluster(c: &ClusterSettings) -> Result<NewCluster, AppError> {
     Ok(new)
 }
 
-/// Adds every configured cluster the database does not have yet. Clusters it has are kept as
-/// stored: the core offers no update of a cluster yet.
+/// The file's values for a stored cluster: everything the file says except the secret's
+/// sealing and `is_default` (which the core moves only by adding a cluster).
+///
+/// # Errors
+/// As [`new_cluster`].
+pub fn cluster_change(c: &ClusterSettings) -> Result<ClusterChange, AppError> {
+    let new = new_cluster(c)?;
+    Ok(ClusterChange {
+        name: Some(new.name),
+        host: Some(new.host),
+        port: Some(new.port),
+        credential: Some(new.credential),
+        trust: Some(new.trust),
+        is_active: Some(c.is_active),
+        allow_vm_deployment: Some(c.allow_vm_deployment),
+        priority: Some(new.priority),
+        admin_users: Some(new.admin_users),
+        admin_group: Some(new.admin_group),
+        description: Some(new.description),
+    })
+}
+
+/// The file's settings for the cluster's background jobs.
+///
+/// # Errors
+/// [`AppError::Core`] naming an ARP subnet that is not CIDR notation.
+pub fn job_change(c: &ClusterSettings) -> Result<ClusterJobChange, AppError> {
+    let arp_subnets = c
+        .arp_subnets
+        .iter()
+        .map(|s| Subnet::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(pvelab_core::Error::from)?;
+    Ok(ClusterJobChange {
+        allow_template_sync: Some(c.allow_template_sync),
+        allow_iso_sync: Some(c.allow_iso_sync),
+        auto_shutdown_enabled: Some(c.auto_shutdown_enabled),
+        arp_subnets: Some(arp_subnets),
+        vm_cache_ttl: c.vm_cache_ttl,
+        enable_ip_lookup: Some(c.enable_ip_lookup),
+        enable_ip_persistence: Some(c.enable_ip_persistence),
+        template_storage: Some(c.template_storage.clone()),
+    })
+}
+
+/// Brings every configured cluster into the database as the file describes it: a new one is
+/// added, a known one gets the file's address, login, trust, flags and job settings (the file
+/// is the operator's word at every start, so a corrected fingerprint or secret takes effect by
+/// restarting; a `/cluster set` lasts until the next start unless the file says the same).
+/// Clusters in the database that the file does not name are left alone.
 ///
 /// # Errors
 /// [`AppError::Core`]: no sealing key, a cluster the core refuses.
@@ -106,22 +155,33 @@ pub async fn register(lab: &Lab, clusters: &[ClusterSettings]) -> Result<Registe
         return Ok(done);
     }
     let actor = operator(lab).await?;
-    let known: Vec<String> = lab
-        .clusters(&actor)
-        .await?
-        .into_iter()
-        .map(|c| c.cluster_id.to_string())
-        .collect();
+    let known = lab.clusters(&actor).await?;
     for c in clusters {
         let id = c.id.to_string();
-        if known.contains(&id) {
-            tracing::info!(cluster = %id, "cluster is registered already; kept as stored");
-            done.kept.push(id);
-        } else {
-            lab.add_cluster(&actor, new_cluster(c)?).await?;
-            tracing::info!(cluster = %id, "cluster registered");
-            done.added.push(id);
+        match known.iter().find(|k| k.cluster_id == c.id) {
+            None => {
+                lab.add_cluster(&actor, new_cluster(c)?).await?;
+                tracing::info!(cluster = %id, "cluster registered");
+                done.added.push(id);
+            }
+            Some(stored) => {
+                if stored.is_default != c.is_default {
+                    tracing::warn!(
+                        cluster = %id,
+                        file = c.is_default,
+                        stored = stored.is_default,
+                        "is_default differs from the database and is kept as stored: the default \
+                         cluster is chosen when a cluster is added"
+                    );
+                }
+                tracing::info!(cluster = %id, "cluster is registered already; updated from the file");
+                done.updated.push(id);
+            }
         }
+        lab.update_cluster(&actor, &[], &c.id, cluster_change(c)?)
+            .await?;
+        lab.change_cluster_job_settings(&actor, &c.id, job_change(c)?)
+            .await?;
     }
     Ok(done)
 }

@@ -3,6 +3,7 @@
 
 mod binary;
 mod checks_submissions;
+mod cluster_config;
 mod console_commands;
 mod console_dms;
 mod console_pools;
