@@ -5,7 +5,9 @@
 //! by someone.
 
 use pvelab_core::jobs::Subnet;
-use pvelab_core::model::{ClusterChange, ClusterCredential, ClusterJobChange, NewCluster};
+use pvelab_core::model::{
+    Cluster, ClusterChange, ClusterCredential, ClusterJobChange, ClusterJobSettings, NewCluster,
+};
 use pvelab_core::types::{
     AdminEntry, ApiTokenId, CaCertificate, ClusterTrust, ExternalId, Fingerprint, Host, PveUser,
     Role,
@@ -44,7 +46,8 @@ pub async fn program_actor(lab: &Lab) -> Result<Actor, pvelab_core::Error> {
 pub struct Registered {
     /// Clusters added now.
     pub added: Vec<String>,
-    /// Clusters that were in the database already, brought up to the file's values.
+    /// Clusters that were in the database already and differed from the file, now brought up
+    /// to its values (clusters that matched it are in neither list).
     pub updated: Vec<String>,
 }
 
@@ -96,33 +99,64 @@ pub fn new_cluster(c: &ClusterSettings) -> Result<NewCluster, AppError> {
     Ok(new)
 }
 
-/// The file's values for a stored cluster: everything the file says except the secret's
-/// sealing and `is_default` (which the core moves only by adding a cluster).
+/// What the file says differently from the stored cluster: only those fields are set, so a
+/// start that changes nothing writes nothing (and records nothing in the audit trail).
+/// `is_default` is left out: the core moves the default only by adding a cluster.
 ///
 /// # Errors
 /// As [`new_cluster`].
-pub fn cluster_change(c: &ClusterSettings) -> Result<ClusterChange, AppError> {
+pub fn cluster_change(
+    c: &ClusterSettings,
+    stored: &Cluster,
+    credential: Option<&ClusterCredential>,
+) -> Result<ClusterChange, AppError> {
+    fn differs<T: PartialEq>(file: T, stored: &T) -> Option<T> {
+        (file != *stored).then_some(file)
+    }
     let new = new_cluster(c)?;
+    let same_credential = match (credential, &new.credential) {
+        (
+            Some(ClusterCredential::ApiToken { id, secret }),
+            ClusterCredential::ApiToken {
+                id: file_id,
+                secret: file_secret,
+            },
+        ) => id == file_id && secret.expose_secret() == file_secret.expose_secret(),
+        (
+            Some(ClusterCredential::Password { user, password }),
+            ClusterCredential::Password {
+                user: file_user,
+                password: file_password,
+            },
+        ) => user == file_user && password.expose_secret() == file_password.expose_secret(),
+        _ => false,
+    };
     Ok(ClusterChange {
-        name: Some(new.name),
-        host: Some(new.host),
-        port: Some(new.port),
-        credential: Some(new.credential),
-        trust: Some(new.trust),
-        is_active: Some(c.is_active),
-        allow_vm_deployment: Some(c.allow_vm_deployment),
-        priority: Some(new.priority),
-        admin_users: Some(new.admin_users),
-        admin_group: Some(new.admin_group),
-        description: Some(new.description),
+        name: differs(new.name, &stored.name),
+        host: differs(new.host, &stored.host),
+        port: differs(new.port, &stored.port),
+        credential: (!same_credential).then_some(new.credential),
+        trust: differs(new.trust, &stored.trust),
+        is_active: differs(c.is_active, &stored.is_active),
+        allow_vm_deployment: differs(c.allow_vm_deployment, &stored.allow_vm_deployment),
+        priority: differs(new.priority, &stored.priority),
+        admin_users: differs(new.admin_users, &stored.admin_users),
+        admin_group: differs(new.admin_group, &stored.admin_group),
+        description: differs(new.description, &stored.description),
     })
 }
 
-/// The file's settings for the cluster's background jobs.
+/// What the file says differently from the cluster's stored job settings.
 ///
 /// # Errors
 /// [`AppError::Core`] naming an ARP subnet that is not CIDR notation.
-pub fn job_change(c: &ClusterSettings) -> Result<ClusterJobChange, AppError> {
+pub fn job_change(
+    c: &ClusterSettings,
+    stored: &ClusterJobSettings,
+) -> Result<ClusterJobChange, AppError> {
+    fn differs<T: PartialEq>(file: T, stored: &T) -> Option<T> {
+        (file != *stored).then_some(file)
+    }
     let arp_subnets = c
         .arp_subnets
         .iter()
@@ -130,14 +164,16 @@ pub fn job_change(c: &ClusterSettings) -> Result<ClusterJobChange, AppError> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(pvelab_core::Error::from)?;
     Ok(ClusterJobChange {
-        allow_template_sync: Some(c.allow_template_sync),
-        allow_iso_sync: Some(c.allow_iso_sync),
-        auto_shutdown_enabled: Some(c.auto_shutdown_enabled),
-        arp_subnets: Some(arp_subnets),
-        vm_cache_ttl: c.vm_cache_ttl,
-        enable_ip_lookup: Some(c.enable_ip_lookup),
-        enable_ip_persistence: Some(c.enable_ip_persistence),
-        template_storage: Some(c.template_storage.clone()),
+        allow_template_sync: differs(c.allow_template_sync, &stored.allow_template_sync),
+        allow_iso_sync: differs(c.allow_iso_sync, &stored.allow_iso_sync),
+        auto_shutdown_enabled: differs(c.auto_shutdown_enabled, &stored.auto_shutdown_enabled),
+        arp_subnets: differs(arp_subnets, &stored.arp_subnets),
+        vm_cache_ttl: c
+            .vm_cache_ttl
+            .and_then(|ttl| differs(ttl, &stored.vm_cache_ttl)),
+        enable_ip_lookup: differs(c.enable_ip_lookup, &stored.enable_ip_lookup),
+        enable_ip_persistence: differs(c.enable_ip_persistence, &stored.enable_ip_persistence),
+        template_storage: differs(c.template_storage.clone(), &stored.template_storage),
     })
 }
 
@@ -158,30 +194,41 @@ pub async fn register(lab: &Lab, clusters: &[ClusterSettings]) -> Result<Registe
     let known = lab.clusters(&actor).await?;
     for c in clusters {
         let id = c.id.to_string();
-        match known.iter().find(|k| k.cluster_id == c.id) {
+        let stored = match known.iter().find(|k| k.cluster_id == c.id) {
+            Some(stored) => stored.clone(),
             None => {
-                lab.add_cluster(&actor, new_cluster(c)?).await?;
+                let added = lab.add_cluster(&actor, new_cluster(c)?).await?;
                 tracing::info!(cluster = %id, "cluster registered");
-                done.added.push(id);
+                done.added.push(id.clone());
+                added
             }
-            Some(stored) => {
-                if stored.is_default != c.is_default {
-                    tracing::warn!(
-                        cluster = %id,
-                        file = c.is_default,
-                        stored = stored.is_default,
-                        "is_default differs from the database and is kept as stored: the default \
-                         cluster is chosen when a cluster is added"
-                    );
-                }
-                tracing::info!(cluster = %id, "cluster is registered already; updated from the file");
-                done.updated.push(id);
-            }
+        };
+        if stored.is_default != c.is_default {
+            tracing::warn!(
+                cluster = %id,
+                file = c.is_default,
+                stored = stored.is_default,
+                "is_default differs from the database and is kept as stored: the default \
+                 cluster is chosen when a cluster is added"
+            );
         }
-        lab.update_cluster(&actor, &[], &c.id, cluster_change(c)?)
-            .await?;
-        lab.change_cluster_job_settings(&actor, &c.id, job_change(c)?)
-            .await?;
+        // A secret sealed under another key cannot be compared: the file's replaces it.
+        let credential = lab.cluster_credential(&actor, &[], &c.id).await.ok();
+        let change = cluster_change(c, &stored, credential.as_ref())?;
+        let jobs = job_change(c, &lab.cluster_job_settings(&actor, &c.id).await?)?;
+        if change.is_empty() && jobs.is_empty() {
+            continue;
+        }
+        if !change.is_empty() {
+            lab.update_cluster(&actor, &[], &c.id, change).await?;
+        }
+        if !jobs.is_empty() {
+            lab.change_cluster_job_settings(&actor, &c.id, jobs).await?;
+        }
+        if !done.added.contains(&id) {
+            tracing::info!(cluster = %id, "cluster updated from the configuration file");
+            done.updated.push(id);
+        }
     }
     Ok(done)
 }

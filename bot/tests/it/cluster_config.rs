@@ -5,6 +5,7 @@
 use pvelab_bot::app::clusters::{operator, register};
 use pvelab_bot::app::open_lab;
 use pvelab_bot::config::{self, EnvVars};
+use pvelab_core::model::AuditQuery;
 use pvelab_core::types::{ClusterId, ClusterTrust};
 
 const KEY: &str = "abababababababababababababababababababababababababababababababab";
@@ -75,4 +76,25 @@ async fn a_restart_applies_the_files_changed_cluster_values_and_flags() {
     assert!(!jobs.allow_iso_sync && !jobs.auto_shutdown_enabled);
     assert!(jobs.allow_template_sync, "unchanged where the file says so");
     assert_eq!(jobs.arp_subnets.len(), 1);
+
+    // The same file again changes nothing, so nothing is written or recorded.
+    let trail = lab
+        .audit(&admin, AuditQuery::default())
+        .await
+        .expect("trail");
+    let done = register(&lab, &second.clusters).await.expect("registered");
+    assert!(done.added.is_empty() && done.updated.is_empty(), "{done:?}");
+    let again = lab
+        .audit(&admin, AuditQuery::default())
+        .await
+        .expect("trail");
+    assert_eq!(again.len(), trail.len(), "{again:#?}");
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.detail.starts_with("cluster pve1 changed: ")
+                && e.detail.contains("trust")
+                && e.detail.contains("priority")),
+        "{trail:#?}"
+    );
 }

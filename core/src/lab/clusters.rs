@@ -7,7 +7,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 
 use super::proxmox_errors::cluster_error;
-use super::Lab;
+use super::{audit, Lab};
 use crate::error::{ClusterProblem, Error, Result};
 use crate::rules::cluster_admin::{self, Identity};
 use crate::rules::permissions::{authorize, authorize_on_cluster, Action, Actor, ClassRelation};
@@ -111,13 +111,33 @@ impl Lab {
     /// bad port or secret; [`Error::NoSealingKey`] when the lab has no sealing key;
     /// [`Error::NameTaken`] when the id is taken; [`Error::DefaultClusterTaken`].
     pub async fn add_cluster(&self, actor: &Actor, cluster: NewCluster) -> Result<Cluster> {
-        authorize(actor, Action::ManageClusters, ClassRelation::None)?;
+        if let Err(e) = authorize(actor, Action::ManageClusters, ClassRelation::None) {
+            self.audit_failure(actor, Action::ManageClusters, None, &e)
+                .await;
+            return Err(e);
+        }
         check_port(cluster.port)?;
         check_credential(&cluster.credential)?;
-        let sealer = self.sealer()?;
-        self.db()
-            .write(move |tx| clusters::insert(tx, &sealer, &cluster))
-            .await
+        let (sealer, by) = (self.sealer()?, *actor);
+        let added = self
+            .db()
+            .write(move |tx| {
+                let added = clusters::insert(tx, &sealer, &cluster)?;
+                audit::record(
+                    tx,
+                    &by,
+                    Action::ManageClusters,
+                    None,
+                    format!(
+                        "cluster {} added ({}:{})",
+                        added.cluster_id, added.host, added.port
+                    ),
+                )?;
+                Ok(added)
+            })
+            .await?;
+        self.wake_consumers(1);
+        Ok(added)
     }
 
     /// Changes a cluster (adminers and the cluster's administrators; only adminers change its
@@ -151,9 +171,18 @@ impl Lab {
                 if change.changes_admins() {
                     authorize(&actor, Action::ManageClusters, ClassRelation::None)?;
                 }
-                clusters::update(tx, sealer.as_ref(), &id, &change)
+                let changed = clusters::update(tx, sealer.as_ref(), &id, &change)?;
+                audit::record(
+                    tx,
+                    &actor,
+                    Action::ManageClusters,
+                    None,
+                    format!("cluster {id} changed: {}", change.fields().join(", ")),
+                )?;
+                Ok(changed)
             })
             .await
+            .inspect(|_| self.wake_consumers(1))
     }
 
     /// All clusters (adminers only), without secrets.
@@ -179,9 +208,17 @@ impl Lab {
         self.db()
             .write(move |tx| {
                 cluster_for(tx, &actor, &groups, Action::ManageClusters, &owned)?;
-                clusters::remove(tx, &owned)
+                clusters::remove(tx, &owned)?;
+                audit::record(
+                    tx,
+                    &actor,
+                    Action::ManageClusters,
+                    None,
+                    format!("cluster {owned} removed"),
+                )
             })
             .await?;
+        self.wake_consumers(1);
         self.inner.clients.forget(id);
         Ok(())
     }

@@ -23,13 +23,27 @@ impl Lab {
     /// [`Error::NotPermitted`](crate::Error::NotPermitted);
     /// [`Error::InvalidValue`](crate::Error::InvalidValue) naming the key or the value.
     pub async fn set_setting(&self, actor: &Actor, key: &str, value: &str) -> Result<SettingValue> {
-        authorize(actor, Action::ManageSettings, ClassRelation::None)?;
+        if let Err(e) = authorize(actor, Action::ManageSettings, ClassRelation::None) {
+            self.audit_failure(actor, Action::ManageSettings, None, &e)
+                .await;
+            return Err(e);
+        }
         let key = SettingKey::parse(key)?;
         let value = key.parse_value(value)?;
-        let stored = value.clone();
+        let (stored, by) = (value.clone(), *actor);
         self.db()
-            .write(move |tx| settings::set(tx, key, &stored))
+            .write(move |tx| {
+                settings::set(tx, key, &stored)?;
+                super::audit::record(
+                    tx,
+                    &by,
+                    Action::ManageSettings,
+                    None,
+                    format!("setting {} = {stored}", key.name()),
+                )
+            })
             .await?;
+        self.wake_consumers(1);
         Ok(value)
     }
 
@@ -41,6 +55,26 @@ impl Lab {
     pub async fn reset_setting(&self, actor: &Actor, key: &str) -> Result<bool> {
         authorize(actor, Action::ManageSettings, ClassRelation::None)?;
         let key = SettingKey::parse(key)?;
-        self.db().write(move |tx| settings::unset(tx, key)).await
+        let by = *actor;
+        let was_set = self
+            .db()
+            .write(move |tx| {
+                let was_set = settings::unset(tx, key)?;
+                if was_set {
+                    super::audit::record(
+                        tx,
+                        &by,
+                        Action::ManageSettings,
+                        None,
+                        format!("setting {} reset to its default", key.name()),
+                    )?;
+                }
+                Ok(was_set)
+            })
+            .await?;
+        if was_set {
+            self.wake_consumers(1);
+        }
+        Ok(was_set)
     }
 }

@@ -196,10 +196,26 @@ impl Lab {
         change: ClusterJobChange,
     ) -> Result<ClusterJobSettings> {
         authorize(actor, Action::ManageClusters, ClassRelation::None)?;
-        let cluster = cluster.clone();
-        self.db()
-            .write(move |tx| cluster_jobs::change(tx, &cluster, &change))
-            .await
+        let (cluster, by) = (cluster.clone(), *actor);
+        let settings = self
+            .db()
+            .write(move |tx| {
+                let settings = cluster_jobs::change(tx, &cluster, &change)?;
+                super::audit::record(
+                    tx,
+                    &by,
+                    Action::ManageClusters,
+                    None,
+                    format!(
+                        "cluster {cluster} job settings changed: {}",
+                        change.fields().join(", ")
+                    ),
+                )?;
+                Ok(settings)
+            })
+            .await?;
+        self.wake_consumers(1);
+        Ok(settings)
     }
 
     /// The state of a pool VM for its holder, its class's teachers and adminers. It comes from

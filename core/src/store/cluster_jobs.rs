@@ -58,6 +58,36 @@ pub struct ClusterJobChange {
     pub template_storage: Option<Option<String>>,
 }
 
+impl ClusterJobChange {
+    /// The names of the settings the change sets, for the audit trail and logs.
+    pub fn fields(&self) -> Vec<&'static str> {
+        [
+            ("allow_template_sync", self.allow_template_sync.is_some()),
+            ("allow_iso_sync", self.allow_iso_sync.is_some()),
+            (
+                "auto_shutdown_enabled",
+                self.auto_shutdown_enabled.is_some(),
+            ),
+            ("arp_subnets", self.arp_subnets.is_some()),
+            ("vm_cache_ttl", self.vm_cache_ttl.is_some()),
+            ("enable_ip_lookup", self.enable_ip_lookup.is_some()),
+            (
+                "enable_ip_persistence",
+                self.enable_ip_persistence.is_some(),
+            ),
+            ("template_storage", self.template_storage.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
+    }
+
+    /// Whether the change sets nothing.
+    pub fn is_empty(&self) -> bool {
+        self.fields().is_empty()
+    }
+}
+
 const SETTINGS: [Clusters; 10] = [
     Clusters::IsActive,
     Clusters::AllowTemplateSync,

@@ -145,6 +145,32 @@ pub struct ClusterChange {
 }
 
 impl ClusterChange {
+    /// The names of the fields the change sets (never their values: one is a secret), for the
+    /// audit trail and logs.
+    pub fn fields(&self) -> Vec<&'static str> {
+        [
+            ("name", self.name.is_some()),
+            ("host", self.host.is_some()),
+            ("port", self.port.is_some()),
+            ("credential", self.credential.is_some()),
+            ("trust", self.trust.is_some()),
+            ("is_active", self.is_active.is_some()),
+            ("allow_vm_deployment", self.allow_vm_deployment.is_some()),
+            ("priority", self.priority.is_some()),
+            ("admin_users", self.admin_users.is_some()),
+            ("admin_group", self.admin_group.is_some()),
+            ("description", self.description.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
+    }
+
+    /// Whether the change sets nothing.
+    pub fn is_empty(&self) -> bool {
+        self.fields().is_empty()
+    }
+
     /// Whether the change touches who administers the cluster.
     pub fn changes_admins(&self) -> bool {
         self.admin_users.is_some() || self.admin_group.is_some()

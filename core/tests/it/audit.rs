@@ -1,9 +1,13 @@
 //! The audit trail: an entry for each kind of change (class settings, tokens, resizes,
 //! assignments, role changes, refused attempts), written with the change, and who may read it.
 
-use pvelab_core::model::{AuditOutcome, AuditQuery, ClassSettings, TokenExpiry};
-use pvelab_core::types::{Role, UsageQuota};
+use pvelab_core::model::{
+    AuditOutcome, AuditQuery, ClassSettings, ClusterChange, ClusterCredential, ClusterJobChange,
+    TokenExpiry,
+};
+use pvelab_core::types::{PveUser, Role, UsageQuota};
 use pvelab_core::Error;
+use secrecy::SecretString;
 
 use crate::support::{register_slot, user, world, ActorId};
 
@@ -54,9 +58,10 @@ async fn every_kind_of_change_is_recorded_with_who_what_the_class_and_the_outcom
     assert_eq!(
         actions,
         [
-            // The world's teacher and adminer got their roles.
+            // The world's teacher and adminer got their roles; its cluster was added.
             "manage_roles",
             "manage_roles",
+            "manage_clusters",
             "create_class",
             "manage_join_token",
             "edit_class_settings",
@@ -102,6 +107,94 @@ async fn every_kind_of_change_is_recorded_with_who_what_the_class_and_the_outcom
         .unwrap();
     assert_eq!(about_sam.len(), 1, "{about_sam:#?}");
     assert_eq!(about_sam[0].outcome, AuditOutcome::Refused);
+}
+
+/// Adminers' changes outside classes: system settings (set, reset, a refused attempt) and
+/// clusters (added, changed naming the fields but never a secret, job settings, removed).
+#[tokio::test]
+async fn settings_and_cluster_changes_are_recorded_without_their_secrets() {
+    let w = world().await;
+    w.lab
+        .set_setting(&w.admin, "rate_limit.join_per_minute", "7")
+        .await
+        .unwrap();
+    w.lab
+        .reset_setting(&w.admin, "rate_limit.join_per_minute")
+        .await
+        .unwrap();
+    let refused = w
+        .lab
+        .set_setting(&w.teacher, "rate_limit.join_per_minute", "9")
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, Error::NotPermitted { .. }), "{refused:?}");
+    let cluster = crate::support::cluster_id();
+    w.lab
+        .update_cluster(
+            &w.admin,
+            &[],
+            &cluster,
+            ClusterChange {
+                credential: Some(ClusterCredential::Password {
+                    user: PveUser::parse("root@pam").unwrap(),
+                    password: SecretString::from("a-new-password".to_owned()),
+                }),
+                priority: Some(3),
+                ..ClusterChange::default()
+            },
+        )
+        .await
+        .unwrap();
+    w.lab
+        .change_cluster_job_settings(
+            &w.admin,
+            &cluster,
+            ClusterJobChange {
+                allow_iso_sync: Some(false),
+                ..ClusterJobChange::default()
+            },
+        )
+        .await
+        .unwrap();
+    w.lab.remove_cluster(&w.admin, &[], &cluster).await.unwrap();
+
+    let all = w.lab.audit(&w.admin, AuditQuery::default()).await.unwrap();
+    let details: Vec<(&str, AuditOutcome)> = all
+        .iter()
+        .rev()
+        .filter(|e| e.action != "manage_roles")
+        .map(|e| (e.detail.as_str(), e.outcome))
+        .collect();
+    let added = format!("cluster {cluster} added (10.0.0.1:8006)");
+    let changed = format!("cluster {cluster} changed: credential, priority");
+    let jobs = format!("cluster {cluster} job settings changed: allow_iso_sync");
+    let removed = format!("cluster {cluster} removed");
+    assert_eq!(
+        details[..3],
+        [
+            (added.as_str(), AuditOutcome::Done),
+            ("setting rate_limit.join_per_minute = 7", AuditOutcome::Done),
+            (
+                "setting rate_limit.join_per_minute reset to its default",
+                AuditOutcome::Done
+            ),
+        ],
+        "{all:#?}"
+    );
+    assert_eq!(details[3].1, AuditOutcome::Refused, "{all:#?}");
+    assert_eq!(
+        details[4..],
+        [
+            (changed.as_str(), AuditOutcome::Done),
+            (jobs.as_str(), AuditOutcome::Done),
+            (removed.as_str(), AuditOutcome::Done),
+        ],
+        "{all:#?}"
+    );
+    assert!(
+        all.iter().all(|e| !e.detail.contains("a-new-password")),
+        "{all:#?}"
+    );
 }
 
 #[tokio::test]
