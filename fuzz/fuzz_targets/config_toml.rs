@@ -1,4 +1,4 @@
-//! Fuzz target `config_toml`: the property `pvelab_tests::fuzz_props::config_toml` on each input.
+//! Fuzz target `config_toml`: the property `pvelab_fuzz::fuzz_props::config_toml` on each input.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| pvelab_tests::fuzz_props::config_toml(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| pvelab_fuzz::fuzz_props::config_toml(data));

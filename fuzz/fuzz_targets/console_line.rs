@@ -1,4 +1,4 @@
-//! Fuzz target `console_line`: the property `pvelab_tests::fuzz_props::console_line` on each input.
+//! Fuzz target `console_line`: the property `pvelab_fuzz::fuzz_props::console_line` on each input.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| pvelab_tests::fuzz_props::console_line(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| pvelab_fuzz::fuzz_props::console_line(data));

@@ -1,4 +1,4 @@
-//! Fuzz target `upid`: the property `pvelab_tests::fuzz_props::upid` on each input.
+//! Fuzz target `upid`: the property `pvelab_fuzz::fuzz_props::upid` on each input.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| pvelab_tests::fuzz_props::upid(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| pvelab_fuzz::fuzz_props::upid(data));

@@ -20,6 +20,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::client::{client_for, cluster_error};
+use super::digests::Digests;
 use super::enforce::{self, HoursStep, IdleStep, ShutdownStep};
 use super::report::JobStats;
 use super::run::{unless_cancelled, JobResult};
@@ -132,10 +133,15 @@ pub(crate) async fn run(lab: &Lab, cluster: &ClusterId, cancel: &CancellationTok
         jitter: lab.jobs_shared().config.jitter,
     };
     let id = cluster.clone();
-    let tick = lab
+    let mut digests = lab.jobs_shared().digests.take(cluster);
+    let (tick, digests) = lab
         .db()
-        .write(move |tx| tick(tx, &id, guests, params))
+        .write(move |tx| {
+            let tick = tick(tx, &id, guests, &mut digests, params)?;
+            Ok((tick, digests))
+        })
         .await?;
+    lab.jobs_shared().digests.put(cluster, digests);
     lab.wake_consumers(tick.stats.events);
     let mut stats = tick.stats;
     if tick.calls.is_empty() {
@@ -150,6 +156,8 @@ pub(crate) async fn run(lab: &Lab, cluster: &ClusterId, cancel: &CancellationTok
         .map(|(vmid, _)| *vmid)
         .collect();
     let id = cluster.clone();
+    // A finished shutdown writes its guest's state ahead of the next tick.
+    lab.jobs_shared().digests.forget(cluster);
     let announced = lab
         .db()
         .write(move |tx| record_shutdowns(tx, &id, &results))
@@ -164,6 +172,7 @@ fn tick(
     tx: &Connection,
     cluster: &ClusterId,
     mut guests: Vec<GuestFacts>,
+    digests: &mut Digests,
     params: TickParams,
 ) -> Result<Tick> {
     let now = now();
@@ -178,7 +187,7 @@ fn tick(
             guest.category = GuestCategory::Pool;
         }
     }
-    let (written, removed) = store::replace(tx, cluster, &guests)?;
+    let (written, removed) = store::replace(tx, cluster, &guests, digests)?;
     let facts: HashMap<VmId, &GuestFacts> = guests.iter().map(|g| (g.vmid, g)).collect();
 
     let interval = SignedDuration::try_from(system.inventory_interval()).unwrap_or_default();

@@ -28,6 +28,7 @@
 mod addresses;
 mod client;
 mod config;
+mod digests;
 mod enforce;
 mod inventory;
 mod isos;
@@ -48,6 +49,7 @@ pub use scheduler::{JobProgress, JobsHandle, RunSummary};
 pub use sessions::SessionsReport;
 
 pub(crate) use client::{client_for, cluster_error};
+pub(crate) use digests::Digests;
 pub(crate) use run::{run_job, unanswered_runs};
 pub(crate) use templates::{class_version_marker, replicate, specs_of, with_template_vmid};
 
@@ -61,6 +63,8 @@ use crate::types::ClusterId;
 pub(crate) struct Shared {
     pub(crate) config: JobsConfig,
     guards: Mutex<HashMap<(JobKind, ClusterId), RunGuard>>,
+    /// What the inventory last wrote per guest, so a tick writes only what changed.
+    pub(crate) digests: digests::InventoryDigests,
 }
 
 /// Held by a run of one job on one cluster.
@@ -71,6 +75,7 @@ impl Shared {
         Self {
             config,
             guards: Mutex::new(HashMap::new()),
+            digests: digests::InventoryDigests::default(),
         }
     }
 

@@ -239,6 +239,10 @@ async fn record_success(
 }
 
 async fn record_failure(lab: &Lab, job: JobKind, cluster: &ClusterId, error: &Error) -> Result<()> {
+    if job == JobKind::Inventory {
+        // The rows get the error mark, which the next good tick must clear from every one.
+        lab.jobs_shared().digests.forget(cluster);
+    }
     let (id, text) = (cluster.clone(), error.to_string());
     lab.db()
         .write(move |tx| {

@@ -340,6 +340,8 @@ impl Lab {
                 .or_else(|| entry.and_then(|e| e.tags.clone())),
         };
         let cluster = vm.cluster_id.clone();
+        // The row gets what the direct read saw, ahead of the next tick.
+        self.jobs_shared().digests.forget(&cluster);
         self.db()
             .write(move |tx| inventory::refresh_one(tx, &cluster, &facts))
             .await

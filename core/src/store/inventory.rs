@@ -15,6 +15,7 @@ use super::{execute, query_all, query_opt, stored, Cols};
 use crate::db::schema::VmInventory as Inv;
 use crate::db::time::{now_sql, opt_ts_from_sql};
 use crate::error::{DbResultExt, Error, Result};
+use crate::jobs::Digests;
 use crate::types::{ClusterId, VmId};
 
 /// A guest's run state as the inventory records it.
@@ -410,6 +411,7 @@ pub(crate) fn replace(
     conn: &Connection,
     cluster: &ClusterId,
     guests: &[GuestFacts],
+    digests: &mut Digests,
 ) -> Result<(usize, usize)> {
     let now = now_sql();
     // Guests that are gone first: every row not among `guests`.
@@ -432,10 +434,17 @@ pub(crate) fn replace(
             .to_owned();
         removed += execute(conn, &delete)?;
     }
-    // Rows that changed are rewritten; unchanged ones are skipped by the upsert's condition (their
-    // check time is the cluster's last successful tick, see `EFFECTIVE_STATUS_CHECK`).
-    upsert(conn, cluster, guests, &now)?;
-    Ok((guests.len(), removed))
+    // Only guests whose facts changed since the last tick are written (their digests say so;
+    // the upsert's condition skips the rest again if the digests were forgotten). An unchanged
+    // row's check time is the cluster's last successful tick, see `EFFECTIVE_STATUS_CHECK`.
+    digests.retain(|vmid| seen.contains(&vmid));
+    let changed: Vec<GuestFacts> = guests
+        .iter()
+        .filter(|g| digests.changed(g))
+        .cloned()
+        .collect();
+    upsert(conn, cluster, &changed, &now)?;
+    Ok((changed.len(), removed))
 }
 
 /// Records on every row of `cluster` that its tick failed, so readers see how stale they are.
