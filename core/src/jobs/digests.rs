@@ -40,6 +40,12 @@ impl Digests {
         self.by_vmid.insert(guest.vmid.get(), digest) != Some(digest)
     }
 
+    /// The guests the last tick left in the table, when these digests come from it (`None` for
+    /// a fresh set: then only the table knows).
+    pub(crate) fn written_vmids(&self) -> Option<impl Iterator<Item = u32> + '_> {
+        (self.ticks > 0).then(|| self.by_vmid.keys().copied())
+    }
+
     /// Drops the digests of guests that are gone.
     pub(crate) fn retain(&mut self, keep: impl Fn(u32) -> bool) {
         self.by_vmid.retain(|vmid, _| keep(*vmid));
@@ -159,9 +165,15 @@ mod tests {
         let lab = InventoryDigests::default();
         let cluster = ClusterId::parse("c1").expect("id");
         let mut digests = lab.take(&cluster);
+        assert!(
+            digests.written_vmids().is_none(),
+            "a fresh set knows no rows"
+        );
         assert!(digests.changed(&guest(100, None)));
         lab.put(&cluster, digests);
         let mut digests = lab.take(&cluster);
+        let rows: Vec<u32> = digests.written_vmids().expect("known").collect();
+        assert_eq!(rows, [100]);
         assert!(!digests.changed(&guest(100, None)), "kept between ticks");
         lab.put(&cluster, digests);
         lab.forget(&cluster);

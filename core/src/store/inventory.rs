@@ -416,12 +416,19 @@ pub(crate) fn replace(
     let now = now_sql();
     // Guests that are gone first: every row not among `guests`.
     let seen: std::collections::HashSet<u32> = guests.iter().map(|g| g.vmid.get()).collect();
-    let stored = Query::select()
-        .column(Inv::Vmid)
-        .from(Inv::Table)
-        .and_where(Expr::col(Inv::ClusterId).eq(cluster.as_str()))
-        .to_owned();
-    let gone: Vec<i64> = query_all(conn, &stored, |c| c.next::<i64>())?
+    // Digests from the last tick know which rows it left; otherwise the table is asked.
+    let stored: Vec<i64> = match digests.written_vmids() {
+        Some(vmids) => vmids.map(i64::from).collect(),
+        None => {
+            let stored = Query::select()
+                .column(Inv::Vmid)
+                .from(Inv::Table)
+                .and_where(Expr::col(Inv::ClusterId).eq(cluster.as_str()))
+                .to_owned();
+            query_all(conn, &stored, |c| c.next::<i64>())?
+        }
+    };
+    let gone: Vec<i64> = stored
         .into_iter()
         .filter(|v| u32::try_from(*v).map_or(true, |v| !seen.contains(&v)))
         .collect();
