@@ -44,8 +44,8 @@ macro_rules! migration {
 /// All migrations, oldest first. A test compares this list with the files in `migrations/`, so a
 /// file that is added there but forgotten here fails the build's tests. Numbers are handed out
 /// per branch of work (5 outbox, 6 clusters, 7 defects, 8 pools, 9 checks and submissions,
-/// 10 jobs, 11 sessions and audit, 12 usage history), so a branch may lack a number that
-/// another branch adds; the runner only needs them to increase.
+/// 10 jobs, 11 sessions and audit, 12 usage history, 13 the pool's index by class), so a branch
+/// may lack a number that another branch adds; the runner only needs them to increase.
 pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_clusters_settings_users"),
     migration!(2, "0002_templates_classes"),
@@ -59,6 +59,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(10, "0010_background_jobs"),
     migration!(11, "0011_sessions_audit"),
     migration!(12, "0012_usage_samples"),
+    migration!(13, "0013_pool_by_class"),
 ];
 
 /// The schema version this build writes and understands.

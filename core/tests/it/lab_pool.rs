@@ -327,3 +327,41 @@ async fn a_teacher_picking_a_vm_no_student_may_have_is_told_why() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_student_slot_is_registered_once_whatever_the_cluster_and_the_refusal_names_the_vm() {
+    let w = world().await;
+    let other = pvelab_core::types::ClusterId::parse("pve2").expect("id");
+    w.lab
+        .add_cluster(
+            &w.admin,
+            pvelab_core::model::NewCluster::new(
+                other.clone(),
+                pvelab_core::types::Host::parse("10.0.0.2").expect("host"),
+                pvelab_core::model::ClusterCredential::Password {
+                    user: pvelab_core::types::PveUser::parse("root@pam").expect("user"),
+                    password: secrecy::SecretString::from("pw".to_owned()),
+                },
+            ),
+        )
+        .await
+        .expect("add cluster");
+    let (class, _) = class_with_vms(&w, "c", 5, 2).await;
+    let vmid = class.scheme.student_vmid(2).expect("slot");
+    let mut elsewhere = crate::support::planned(vmid);
+    elsewhere.cluster_id = other.clone();
+
+    let refused = w.lab.register_vm(&w.teacher, class.id, elsewhere).await;
+    let free_slot = crate::support::planned(class.scheme.student_vmid(3).expect("slot"));
+    let third = w.lab.register_vm(&w.teacher, class.id, free_slot).await;
+
+    assert!(
+        matches!(&refused, Err(Error::VmRegistered { vmid: v, cluster }) if *v == vmid && *cluster == other),
+        "{refused:?}"
+    );
+    assert!(third.is_ok(), "{third:?}");
+    assert_eq!(
+        w.lab.pool(&w.teacher, class.id).await.expect("pool").len(),
+        3
+    );
+}

@@ -494,3 +494,44 @@ async fn migrating_to_student_usage_keeps_usage_with_the_students_and_settings_r
     );
     assert_eq!(settings.default_token_lifetime().to_string(), "1w");
 }
+
+/// The plan SQLite picks for `sql`, one line per step.
+fn plan(conn: &Connection, sql: &str) -> Vec<String> {
+    let mut stmt = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .expect("prepare");
+    let steps = stmt
+        .query_map([], |row| row.get::<_, String>(3))
+        .expect("query")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("rows");
+    steps
+}
+
+/// Registering a VM and listing a pool read "the VMs of one class"; read through the whole
+/// table, registering the pools of a large lab slowed down with every VM already registered.
+#[tokio::test]
+async fn the_vms_of_one_class_and_one_slot_are_found_by_index_not_by_reading_every_pool() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("lab.db");
+    drop(Lab::open(LabConfig::file(&path)).await.expect("open"));
+    let conn = Connection::open(&path).expect("open");
+
+    for sql in [
+        "SELECT * FROM vm_assignments WHERE class_id = 1 \
+         ORDER BY slot IS NULL, slot, proxmox_vmid",
+        "SELECT id FROM vm_assignments WHERE class_id = 1 AND slot = 3",
+    ] {
+        let steps = plan(&conn, sql);
+        assert!(
+            steps
+                .iter()
+                .any(|s| s.starts_with("SEARCH vm_assignments USING")),
+            "{sql}: {steps:?}"
+        );
+        assert!(
+            !steps.iter().any(|s| s.starts_with("SCAN vm_assignments")),
+            "{sql}: {steps:?}"
+        );
+    }
+}

@@ -107,6 +107,17 @@ fn the_scale_scenario_fills_every_cluster_and_says_where_it_stops() {
         "{report:#}"
     );
     assert!(counts["db_bytes"].as_u64().unwrap() > 0, "{report:#}");
+    // The fill is told in two parts, classes with their VMs and users joining, that add up.
+    let part = |key: &str| counts[key].as_f64().unwrap();
+    let (classes, joins) = (
+        part("fill_classes_and_vms_s"),
+        part("fill_users_and_joins_s"),
+    );
+    assert!(classes > 0.0 && joins > 0.0, "{report:#}");
+    assert!(
+        (classes + joins - part("fill_s")).abs() < 1e-6,
+        "{report:#}"
+    );
     assert!(counts["tick_per_cluster_p50_ms"].as_f64().unwrap() > 0.0);
     assert!(counts["tick_all_clusters_wall_ms"].as_f64().unwrap() > 0.0);
     assert!(counts["where_one_instance_stops"]

@@ -133,9 +133,7 @@ pub(crate) fn register(
         ])
         .to_owned();
     let slot_taken = match role {
-        VmRole::Student { slot } => super::list(conn, class)?
-            .iter()
-            .any(|vm| vm.role == VmRole::Student { slot }),
+        VmRole::Student { slot } => slot_registered(conn, class, slot)?,
         _ => false,
     };
     let key = VmRef::new(new.cluster_id.clone(), new.vmid);
@@ -147,6 +145,19 @@ pub(crate) fn register(
     }
     execute(conn, &insert)?;
     by_ref(conn, &key)?.ok_or_else(|| Error::not_found(Entity::Vm, key))
+}
+
+/// Whether the class has a VM on student slot `slot`: one look-up in the unique index of slots,
+/// not a read of the class's pool, so registering a class's VMs one by one does not cost the
+/// square of its size.
+fn slot_registered(conn: &Connection, class: ClassId, slot: u16) -> Result<bool> {
+    let select = Query::select()
+        .column(Vm::Id)
+        .from(Vm::Table)
+        .and_where(Expr::col(Vm::ClassId).eq(class.get()))
+        .and_where(Expr::col(Vm::Slot).eq(i64::from(slot)))
+        .to_owned();
+    Ok(query_opt(conn, &select, |c| c.next::<i64>())?.is_some())
 }
 
 /// Records that a released VM was reimaged: it is clean again, its own running hours start
