@@ -60,7 +60,7 @@ mod transport;
 mod upid;
 mod vmid;
 
-pub use api::{Cluster, Lxc, Node, Qemu, Storage, Task};
+pub use api::{Cluster, FromResource, Lxc, Node, Qemu, Storage, Task};
 pub use auth::Auth;
 pub use builder::ClientBuilder;
 pub use client::Client;

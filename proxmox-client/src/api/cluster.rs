@@ -1,3 +1,4 @@
+use super::kept::{FromResource, Kept};
 use crate::client::{ApiRequest, Client};
 use crate::error::Result;
 use crate::models::{ClusterResource, ResourceType};
@@ -23,14 +24,7 @@ impl Cluster {
     /// # Errors
     /// Any [`crate::Error`].
     pub async fn resources(&self, kind: Option<ResourceType>) -> Result<Vec<ClusterResource>> {
-        #[derive(serde::Serialize)]
-        struct Q {
-            #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-            kind: Option<ResourceType>,
-        }
-        self.client
-            .call(ApiRequest::get(&["cluster", "resources"]).params(&Q { kind })?)
-            .await
+        self.client.call(resources_request(kind)?).await
     }
 
     /// Every VM and container of the cluster (`resources(Some(ResourceType::Vm))`).
@@ -39,6 +33,20 @@ impl Cluster {
     /// Any [`crate::Error`].
     pub async fn vms(&self) -> Result<Vec<ClusterResource>> {
         self.resources(Some(ResourceType::Vm)).await
+    }
+
+    /// Every VM and container of the cluster, each turned into the caller's record (or dropped)
+    /// as soon as it is decoded: for a large cluster, the whole `Vec<ClusterResource>` of
+    /// [`Cluster::vms`] never exists beside the records made from it.
+    ///
+    /// # Errors
+    /// Any [`crate::Error`].
+    pub async fn vms_into<T: FromResource>(&self) -> Result<Vec<T>> {
+        let Kept(kept) = self
+            .client
+            .call(resources_request(Some(ResourceType::Vm))?)
+            .await?;
+        Ok(kept)
     }
 
     /// `GET /cluster/nextid`: the lowest free VMID now. It reserves nothing; see
@@ -55,4 +63,14 @@ impl Cluster {
             .await?;
         Ok(id)
     }
+}
+
+/// `GET /cluster/resources[?type=..]`.
+fn resources_request(kind: Option<ResourceType>) -> Result<ApiRequest> {
+    #[derive(serde::Serialize)]
+    struct Q {
+        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+        kind: Option<ResourceType>,
+    }
+    ApiRequest::get(&["cluster", "resources"]).params(&Q { kind })
 }

@@ -7,6 +7,7 @@ mod agent;
 mod agent_exec;
 mod cluster;
 mod guest;
+mod kept;
 mod lxc;
 mod nodes;
 mod qemu;
@@ -16,6 +17,7 @@ mod tasks;
 mod version;
 
 pub use cluster::Cluster;
+pub use kept::FromResource;
 pub use lxc::Lxc;
 pub use nodes::Node;
 pub use qemu::Qemu;
