@@ -10,16 +10,18 @@
 //! labs on one file; four threads opening and closing plain connections to one WAL file
 //! deadlocked within seconds, every time, in the test of this module.
 //!
-//! So every connection the core opens is a [`Conn`], and dropping one closes it while holding
-//! one process-wide lock: closes take turns, and a close never meets another close. Opening,
-//! reading and writing take no such lock (only closes reach the inverted pair).
+//! Opening a file has the same inverted pair: it looks for a reusable file descriptor holding
+//! the global mutex, then the file's. So every connection the core opens is a [`Conn`], opened
+//! and closed while holding one process-wide lock: opens and closes take turns, and neither
+//! ever meets a close. Reading and writing take no such lock. A lab also waits for its writer
+//! thread when it is dropped (`db::writer`), so its connections close on one thread.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex, PoisonError};
 
 use rusqlite::Connection;
 
-/// Held while a connection closes.
+/// Held while a connection opens or closes.
 static CLOSING: Mutex<()> = Mutex::new(());
 
 /// A SQLite connection closed in turn with every other [`Conn`] of the process.
@@ -29,10 +31,16 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    pub(crate) fn new(connection: Connection) -> Self {
-        Self {
-            open: Some(connection),
-        }
+    /// Opens a connection with `open`, in turn with every other open and close of the process:
+    /// opening a file looks for a reusable descriptor under the same two mutexes, in the order
+    /// that waits on a closing connection (`findReusableFd`).
+    pub(crate) fn open(
+        open: impl FnOnce() -> rusqlite::Result<Connection>,
+    ) -> rusqlite::Result<Self> {
+        let _turn = CLOSING.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(Self {
+            open: Some(open()?),
+        })
     }
 }
 
@@ -85,7 +93,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("close.db");
         {
-            let setup = Conn::new(Connection::open(&path).expect("open"));
+            let setup = Conn::open(|| Connection::open(&path)).expect("open");
             setup
                 .pragma_update(None, "journal_mode", "WAL")
                 .expect("WAL");
@@ -97,7 +105,7 @@ mod tests {
             let done = done.clone();
             std::thread::spawn(move || {
                 for _ in 0..ROUNDS {
-                    let conn = Conn::new(Connection::open(&path).expect("open"));
+                    let conn = Conn::open(|| Connection::open(&path)).expect("open");
                     conn.execute_batch("SELECT * FROM t").expect("a read");
                 }
                 let _ = done.send(());

@@ -116,9 +116,9 @@ impl Db {
     /// [`Error::Internal`] when the file cannot be opened or migrated, [`Error::SchemaTooNew`]
     /// when a newer pvelab wrote it.
     pub(crate) fn open_file_blocking(path: &Path, clock: Clock) -> Result<Self> {
-        let mut writer = Conn::new(Connection::open(path).map_err(|e| {
+        let mut writer = Conn::open(|| Connection::open(path)).map_err(|e| {
             Error::internal(format!("cannot open the database {}: {e}", path.display()))
-        })?);
+        })?;
         configure(&writer)?;
         let mode: String = writer
             .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
@@ -145,7 +145,7 @@ impl Db {
     /// # Errors
     /// [`Error::Internal`] when SQLite fails.
     pub(crate) fn open_memory_blocking(clock: Clock) -> Result<Self> {
-        let mut conn = Conn::new(Connection::open_in_memory().db()?);
+        let mut conn = Conn::open(Connection::open_in_memory).db()?;
         configure(&conn)?;
         time::with_now(clock.now(), || migrate::run(&mut conn))?;
         Self::start(conn, clock, None)
@@ -240,15 +240,15 @@ fn closed(_: tokio::sync::AcquireError) -> Error {
 }
 
 fn open_reader(path: &Path) -> Result<Conn> {
-    let conn = Conn::new(
+    let conn = Conn::open(|| {
         Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
                 | OpenFlags::SQLITE_OPEN_URI,
         )
-        .db()?,
-    );
+    })
+    .db()?;
     configure(&conn)?;
     Ok(conn)
 }

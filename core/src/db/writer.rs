@@ -43,10 +43,26 @@ const SAVEPOINT: &str = "SAVEPOINT pvelab_write";
 const RELEASE: &str = "RELEASE pvelab_write";
 const ROLLBACK_TO: &str = "ROLLBACK TO pvelab_write";
 
-/// The queue in front of the writer thread; dropping the last one stops the thread once the queue
-/// is empty.
+/// The queue in front of the writer thread. Dropping it closes the queue and waits for the thread
+/// to finish the writes already queued, so the database's connections are closed afterwards on
+/// the dropping thread, one after another (see `db::connection`).
 pub(super) struct Writer {
     queue: Sender<Box<dyn Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        let (closed, _) = mpsc::channel();
+        drop(std::mem::replace(&mut self.queue, closed));
+        if let Some(thread) = self.thread.take() {
+            // A write's closure may hold the last handle on the database: then this runs on the
+            // writer thread itself, which ends by itself once this write returns.
+            if thread.thread().id() != std::thread::current().id() {
+                let _ = thread.join();
+            }
+        }
+    }
 }
 
 impl Writer {
@@ -56,11 +72,14 @@ impl Writer {
     /// [`Error::Internal`] when the thread cannot be started.
     pub(super) fn start(conn: Arc<Mutex<Conn>>, clock: Clock) -> Result<Self> {
         let (queue, jobs) = mpsc::channel();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("pvelab-db-writer".into())
             .spawn(move || serve(&conn, &clock, &jobs))
             .map_err(|e| Error::internal(format!("cannot start the database writer: {e}")))?;
-        Ok(Self { queue })
+        Ok(Self {
+            queue,
+            thread: Some(thread),
+        })
     }
 
     /// Queues `work` at once (in call order) and returns the receiver of its answer.

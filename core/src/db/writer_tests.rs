@@ -67,7 +67,8 @@ fn insert(tx: &Transaction<'_>, v: i64) -> Result<()> {
 
 /// The values of `t` as another connection sees them: committed data only.
 fn committed(path: &Path) -> Vec<i64> {
-    let conn = Connection::open(path).expect("another connection");
+    let conn =
+        crate::db::connection::Conn::open(|| Connection::open(path)).expect("another connection");
     let mut select = conn.prepare("SELECT v FROM t ORDER BY v").expect("prepare");
     let rows = select.query_map([], |row| row.get(0)).expect("query");
     rows.collect::<rusqlite::Result<_>>().expect("rows")
