@@ -99,6 +99,11 @@ pub fn new_cluster(c: &ClusterSettings) -> Result<NewCluster, AppError> {
     Ok(new)
 }
 
+/// The file's value when it differs from the stored one: what a change sets.
+fn differs<T: PartialEq>(file: T, stored: &T) -> Option<T> {
+    (file != *stored).then_some(file)
+}
+
 /// What the file says differently from the stored cluster: only those fields are set, so a
 /// start that changes nothing writes nothing (and records nothing in the audit trail).
 /// `is_default` is left out: the core moves the default only by adding a cluster.
@@ -110,9 +115,6 @@ pub fn cluster_change(
     stored: &Cluster,
     credential: Option<&ClusterCredential>,
 ) -> Result<ClusterChange, AppError> {
-    fn differs<T: PartialEq>(file: T, stored: &T) -> Option<T> {
-        (file != *stored).then_some(file)
-    }
     let new = new_cluster(c)?;
     let same_credential = match (credential, &new.credential) {
         (
@@ -154,9 +156,6 @@ pub fn job_change(
     c: &ClusterSettings,
     stored: &ClusterJobSettings,
 ) -> Result<ClusterJobChange, AppError> {
-    fn differs<T: PartialEq>(file: T, stored: &T) -> Option<T> {
-        (file != *stored).then_some(file)
-    }
     let arp_subnets = c
         .arp_subnets
         .iter()
