@@ -117,7 +117,9 @@ struct RawReply {
     reason: String,
     /// The `Date` header as unix seconds (the server's clock).
     server_time: Option<i64>,
-    body: Vec<u8>,
+    /// As reqwest collected it: copying it into a `Vec` cost as much again (MBs for a
+    /// `cluster/resources` of thousands of guests).
+    body: bytes::Bytes,
 }
 
 /// A header value that HTTP libraries must not print (`Debug` shows "Sensitive").
@@ -300,7 +302,7 @@ impl Client {
             .and_then(|v| httpdate::parse_http_date(v).ok())
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map(|d| d.as_secs() as i64);
-        let body = response.bytes().await?.to_vec();
+        let body = response.bytes().await?;
         Ok(RawReply {
             status: status.as_u16(),
             reason,

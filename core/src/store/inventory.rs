@@ -415,7 +415,7 @@ pub(crate) fn replace(
 ) -> Result<(usize, usize)> {
     let now = now_sql();
     // Guests that are gone first: every row not among `guests`.
-    let seen: std::collections::HashSet<u32> = guests.iter().map(|g| g.vmid.get()).collect();
+    let seen: foldhash::HashSet<u32> = guests.iter().map(|g| g.vmid.get()).collect();
     // Digests from the last tick know which rows it left; otherwise the table is asked.
     let stored: Vec<i64> = match digests.written_vmids() {
         Some(vmids) => vmids.map(i64::from).collect(),

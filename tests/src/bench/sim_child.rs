@@ -109,3 +109,55 @@ impl Drop for SimChild {
         let _ = self.child.wait();
     }
 }
+
+/// The request counters of a simulator in another process, through its control API
+/// (`/_sim/counters`), and a plain HTTPS client to it (the simulator's certificate is
+/// self-signed, so this client checks none: it only ever talks to the local child).
+pub(crate) struct SimCounters {
+    /// The client, for a scenario's own reference calls too.
+    pub http: reqwest::Client,
+    /// `https://ADDR`.
+    pub base: String,
+}
+
+#[derive(Deserialize)]
+struct Counters {
+    total: u64,
+    counts: std::collections::BTreeMap<String, u64>,
+}
+
+impl SimCounters {
+    pub(crate) fn new(access: &SimAccess) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .danger_accept_invalid_certs(true)
+            .build()?;
+        Ok(Self {
+            http,
+            base: format!("https://{}", access.addr),
+        })
+    }
+
+    /// Sets every counter back to zero.
+    pub(crate) async fn reset(&self) -> Result<()> {
+        self.http
+            .post(format!("{}/_sim/counters/reset", self.base))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
+    /// All requests since the last reset, and those of `endpoint` (`"GET /cluster/resources"`).
+    pub(crate) async fn calls(&self, endpoint: &str) -> Result<(u64, u64)> {
+        let counters: Counters = self
+            .http
+            .get(format!("{}/_sim/counters", self.base))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let of_endpoint = counters.counts.get(endpoint).copied().unwrap_or(0);
+        Ok((counters.total, of_endpoint))
+    }
+}
