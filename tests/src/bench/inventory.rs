@@ -119,9 +119,14 @@ pub(crate) async fn inventory(args: &InventoryArgs) -> Result<Report> {
     };
     let mut body = fetch().await?;
     let cpu_before = cpu_time();
+    let wall = Instant::now();
+    let mut latencies = Vec::with_capacity(args.ticks);
     for _ in 0..args.ticks {
+        let started = Instant::now();
         body = fetch().await?;
+        latencies.push(started.elapsed());
     }
+    let fetched = Throughput::from(wall.elapsed(), latencies);
     let fetch_cpu = cpu_before
         .zip(cpu_time())
         .map(|(a, b)| (b - a) / args.ticks as u32);
@@ -176,6 +181,10 @@ pub(crate) async fn inventory(args: &InventoryArgs) -> Result<Report> {
     counts.insert(
         "fetch_only_cpu_ms (the same two calls, bodies only read: TLS and HTTP)".into(),
         ms(fetch_cpu).into(),
+    );
+    counts.insert(
+        "fetch_only_wall_ms_p50 (mostly the simulator rendering the reply)".into(),
+        fetched.p50_ms.into(),
     );
     counts.insert(
         "tick_cpu_in_decodes".into(),

@@ -1,4 +1,4 @@
-//! The `commands` and `scale` benchmark scenarios run at a tiny size through the real `bench`
+//! The `inventory`, `commands` and `scale` benchmark scenarios run at a tiny size through the real `bench`
 //! program with `--json`, so they keep working between benchmark runs: the report has its
 //! figures and references, and the counts say every user got what the scenario promises.
 
@@ -41,6 +41,31 @@ fn assert_figures(report: &Value, operations: u64) {
     assert!(report["reference_name"]
         .as_str()
         .is_some_and(|n| !n.is_empty()));
+}
+
+#[test]
+fn the_inventory_scenario_makes_one_resources_call_per_tick_and_writes_every_guest_first() {
+    let report = bench(&["inventory", "--vms", "40", "--nodes", "2", "--ticks", "3"]);
+    assert_eq!(report["scenario"], "inventory");
+    assert_figures(&report, 3);
+    let counts = &report["counts"];
+    let guests = counts["guests"].as_u64().unwrap();
+    assert!(guests > 40, "the VMs, templates and containers: {report:#}");
+    assert_eq!(
+        counts["rows_inserted_by_the_first_tick"], guests,
+        "{report:#}"
+    );
+    // `sync_now`'s probe and the one `cluster/resources` call, counted in the simulator's
+    // process.
+    assert_eq!(counts["api_calls_per_tick"], 2.0, "{report:#}");
+    assert_eq!(
+        counts["cluster_resources_calls_per_tick"], 1.0,
+        "{report:#}"
+    );
+    assert!(
+        counts["payload_bytes"].as_u64().unwrap() > guests * 100,
+        "{report:#}"
+    );
 }
 
 #[test]
