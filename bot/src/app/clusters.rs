@@ -107,32 +107,17 @@ fn differs<T: PartialEq>(file: T, stored: &T) -> Option<T> {
 /// What the file says differently from the stored cluster: only those fields are set, so a
 /// start that changes nothing writes nothing (and records nothing in the audit trail).
 /// `is_default` is left out: the core moves the default only by adding a cluster.
+/// `same_credential` says whether the stored credential is the file's
+/// ([`Lab::cluster_credential_is`]): the stored secret itself never leaves the core.
 ///
 /// # Errors
 /// As [`new_cluster`].
 pub fn cluster_change(
     c: &ClusterSettings,
     stored: &Cluster,
-    credential: Option<&ClusterCredential>,
+    same_credential: bool,
 ) -> Result<ClusterChange, AppError> {
     let new = new_cluster(c)?;
-    let same_credential = match (credential, &new.credential) {
-        (
-            Some(ClusterCredential::ApiToken { id, secret }),
-            ClusterCredential::ApiToken {
-                id: file_id,
-                secret: file_secret,
-            },
-        ) => id == file_id && secret.expose_secret() == file_secret.expose_secret(),
-        (
-            Some(ClusterCredential::Password { user, password }),
-            ClusterCredential::Password {
-                user: file_user,
-                password: file_password,
-            },
-        ) => user == file_user && password.expose_secret() == file_password.expose_secret(),
-        _ => false,
-    };
     Ok(ClusterChange {
         name: differs(new.name, &stored.name),
         host: differs(new.host, &stored.host),
@@ -212,8 +197,11 @@ pub async fn register(lab: &Lab, clusters: &[ClusterSettings]) -> Result<Registe
             );
         }
         // A secret sealed under another key cannot be compared: the file's replaces it.
-        let credential = lab.cluster_credential(&actor, &[], &c.id).await.ok();
-        let change = cluster_change(c, &stored, credential.as_ref())?;
+        let same_credential = lab
+            .cluster_credential_is(&actor, &[], &c.id, &new_cluster(c)?.credential)
+            .await
+            .unwrap_or(false);
+        let change = cluster_change(c, &stored, same_credential)?;
         let jobs = job_change(c, &lab.cluster_job_settings(&actor, &c.id).await?)?;
         if change.is_empty() && jobs.is_empty() {
             continue;

@@ -12,7 +12,11 @@ const KEY: &str = "ababababababababababababababababababababababababababababababa
 const PIN: &str = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89";
 
 fn settings(dir: &std::path::Path, cluster: &str) -> config::Settings {
-    let env: EnvVars = [("PVELAB_SEALING_KEY", KEY), ("PVE1_SECRET", "a-secret")]
+    settings_with_secret(dir, cluster, "a-secret")
+}
+
+fn settings_with_secret(dir: &std::path::Path, cluster: &str, secret: &str) -> config::Settings {
+    let env: EnvVars = [("PVELAB_SEALING_KEY", KEY), ("PVE1_SECRET", secret)]
         .into_iter()
         .collect();
     let text = format!(
@@ -97,4 +101,21 @@ async fn a_restart_applies_the_files_changed_cluster_values_and_flags() {
                 && e.detail.contains("priority")),
         "{trail:#?}"
     );
+
+    // A new secret in the environment replaces the stored one (compared inside the core).
+    let rotated = settings_with_secret(dir.path(), "insecure = true\n", "a-new-secret");
+    let done = register(&lab, &rotated.clusters).await.expect("registered");
+    assert_eq!(done.updated, ["pve1"]);
+    let trail = lab
+        .audit(&admin, AuditQuery::default())
+        .await
+        .expect("trail");
+    let last = trail
+        .iter()
+        .find(|e| e.detail.starts_with("cluster pve1 changed: "))
+        .expect("the change is recorded");
+    assert!(last.detail.contains("credential"), "{last:?}");
+    assert!(!last.detail.contains("a-new-secret"), "{last:?}");
+    let done = register(&lab, &rotated.clusters).await.expect("registered");
+    assert!(done.updated.is_empty(), "the same secret again: {done:?}");
 }

@@ -223,24 +223,29 @@ impl Lab {
         Ok(())
     }
 
-    /// The unsealed credential of a cluster (adminers and the cluster's administrators), for a
-    /// front end that shows or exports it. The lab's own calls to Proxmox never need this.
+    /// Whether the cluster's stored credential is `candidate`: the same kind, user or token id
+    /// and secret (adminers and the cluster's administrators). For a front end that keeps
+    /// clusters in a file and updates the secret only when the file's differs. The stored
+    /// secret is opened for the comparison only: no call hands it out, so a front end can
+    /// never show, log or export it.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`]; [`Error::NoSealingKey`]; [`Error::Sealing`] when the key is not
-    /// the one it was sealed with.
-    pub async fn cluster_credential(
+    /// [`Error::NotPermitted`]; [`Error::NotFound`]; [`Error::NoSealingKey`]; [`Error::Sealing`]
+    /// when the key is not the one it was sealed with (then only replacing it helps).
+    pub async fn cluster_credential_is(
         &self,
         actor: &Actor,
         groups: &[String],
         id: &ClusterId,
-    ) -> Result<ClusterCredential> {
+        candidate: &ClusterCredential,
+    ) -> Result<bool> {
         let sealer = self.sealer()?;
         let (actor, groups, id) = (*actor, groups.to_vec(), id.clone());
+        let candidate = candidate.clone();
         self.db()
             .read(move |tx| {
                 cluster_for(tx, &actor, &groups, Action::ManageClusters, &id)?;
-                clusters::credential(tx, &sealer, &id)
+                Ok(clusters::credential(tx, &sealer, &id)?.is_same_as(&candidate))
             })
             .await
     }

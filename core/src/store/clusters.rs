@@ -1,7 +1,8 @@
 //! Clusters: the Proxmox VE clusters the lab may use. Their credentials are stored sealed (see
 //! [`crate::seal`]); reading a cluster never returns a secret. Only the lab's own API clients
-//! ([`connection`], opened in memory) and [`Lab::cluster_credential`](crate::Lab::cluster_credential)
-//! open one.
+//! ([`connection`], opened in memory) and the comparison of
+//! [`Lab::cluster_credential_is`](crate::Lab::cluster_credential_is) open one, and neither
+//! hands it out.
 //!
 //! Storage forms: the trust is spread over `verify_ssl`, `tls_fingerprint` and `tls_ca_pem`
 //! (migration 0006 says why); `admin_users` holds one typed entry per line. Both are turned into
@@ -41,6 +42,35 @@ pub enum ClusterCredential {
 }
 
 impl ClusterCredential {
+    /// Whether both are the same kind with the same user or token id and the same secret. The
+    /// secrets are compared by their SHA-256 digests, so the time taken does not tell how much
+    /// of a guessed secret was right.
+    pub(crate) fn is_same_as(&self, other: &ClusterCredential) -> bool {
+        use secrecy::ExposeSecret;
+        use sha2::{Digest, Sha256};
+        let same_secret = |a: &SecretString, b: &SecretString| {
+            Sha256::digest(a.expose_secret().as_bytes())
+                == Sha256::digest(b.expose_secret().as_bytes())
+        };
+        match (self, other) {
+            (
+                ClusterCredential::Password { user, password },
+                ClusterCredential::Password {
+                    user: other_user,
+                    password: other_password,
+                },
+            ) => user == other_user && same_secret(password, other_password),
+            (
+                ClusterCredential::ApiToken { id, secret },
+                ClusterCredential::ApiToken {
+                    id: other_id,
+                    secret: other_secret,
+                },
+            ) => id == other_id && same_secret(secret, other_secret),
+            _ => false,
+        }
+    }
+
     /// The PVE user pvelab acts as (a token's own user for API tokens).
     pub fn user(&self) -> &PveUser {
         match self {

@@ -4,7 +4,7 @@ use pvelab_core::model::{ClusterChange, ClusterCredential, NewCluster};
 use pvelab_core::types::{AdminEntry, ApiTokenId, ClusterId, Host, PveUser, Role};
 use pvelab_core::Actor;
 use pvelab_core::{Error, Lab, LabConfig, SealingKey};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use crate::support::{user, ActorId};
 
@@ -83,17 +83,38 @@ async fn the_database_file_never_contains_a_clear_cluster_secret() {
         .expect("reopen");
     let admin = lab.actor(admin.uid()).await.expect("admin");
     let id = ClusterId::parse("a").expect("id");
-    match lab
-        .cluster_credential(&admin, &[], &id)
-        .await
-        .expect("credential")
-    {
-        ClusterCredential::Password { user, password } => {
-            assert_eq!(user.as_str(), "root@pam");
-            assert_eq!(password.expose_secret(), PASSWORD);
+    let is = |credential: ClusterCredential| {
+        let (lab, admin, id) = (&lab, &admin, &id);
+        async move {
+            lab.cluster_credential_is(admin, &[], id, &credential)
+                .await
+                .expect("compared")
         }
-        other => panic!("expected a password, got {other:?}"),
-    }
+    };
+    assert!(is(password()).await, "the stored password opens as it was");
+    let other_password = ClusterCredential::Password {
+        user: PveUser::parse("root@pam").expect("user"),
+        password: SecretString::from(format!("{PASSWORD}x")),
+    };
+    assert!(!is(other_password).await, "another password differs");
+    let other_user = ClusterCredential::Password {
+        user: PveUser::parse("admin@pve").expect("user"),
+        password: SecretString::from(PASSWORD.to_owned()),
+    };
+    assert!(!is(other_user).await, "another user differs");
+    assert!(
+        !is(token("root@pam!lab")).await,
+        "a token is not the password"
+    );
+    let b = ClusterId::parse("b").expect("id");
+    assert!(lab
+        .cluster_credential_is(&admin, &[], &b, &token("root@pam!lab"))
+        .await
+        .expect("token compared"));
+    assert!(!lab
+        .cluster_credential_is(&admin, &[], &b, &token("root@pam!other"))
+        .await
+        .expect("token compared"));
 }
 
 #[tokio::test]
@@ -125,7 +146,12 @@ async fn a_lab_with_another_key_cannot_open_a_stored_credential() {
         .await
         .expect("open with another key");
     let refused = other
-        .cluster_credential(&admin, &[], &ClusterId::parse("a").expect("id"))
+        .cluster_credential_is(
+            &admin,
+            &[],
+            &ClusterId::parse("a").expect("id"),
+            &password(),
+        )
         .await
         .expect_err("wrong key");
     assert!(matches!(refused, Error::Sealing { .. }), "{refused:?}");
@@ -133,7 +159,7 @@ async fn a_lab_with_another_key_cannot_open_a_stored_credential() {
 }
 
 #[tokio::test]
-async fn a_cluster_admin_by_name_or_group_may_read_its_credential_and_others_may_not() {
+async fn a_cluster_admin_by_name_or_group_may_compare_its_credential_and_others_may_not() {
     let (lab, admin) = sealed_lab(LabConfig::in_memory(), SealingKey::generate()).await;
     let named = user(&lab, "ops-anna", Role::Teacher).await;
     let grouped = user(&lab, "ops-bert", Role::User).await;
@@ -144,13 +170,17 @@ async fn a_cluster_admin_by_name_or_group_may_read_its_credential_and_others_may
     lab.add_cluster(&admin, new).await.expect("cluster");
     let id = ClusterId::parse("a").expect("id");
 
-    assert!(lab.cluster_credential(&named, &[], &id).await.is_ok());
+    let secret = password();
     assert!(lab
-        .cluster_credential(&grouped, &["role:1234".into()], &id)
+        .cluster_credential_is(&named, &[], &id, &secret)
         .await
-        .is_ok());
+        .expect("named"));
+    assert!(lab
+        .cluster_credential_is(&grouped, &["role:1234".into()], &id, &secret)
+        .await
+        .expect("grouped"));
     let refused = lab
-        .cluster_credential(&outsider, &["role:9".into()], &id)
+        .cluster_credential_is(&outsider, &["role:9".into()], &id, &secret)
         .await
         .expect_err("outsider");
     assert!(matches!(refused, Error::NotPermitted { .. }), "{refused:?}");
