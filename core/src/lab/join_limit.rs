@@ -9,6 +9,7 @@
 //! limiter starts afresh with the new quota.
 
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use governor::clock::Clock as GovernorClock;
@@ -22,7 +23,9 @@ use crate::error::{Error, Result};
 use crate::types::UserId;
 
 /// Past this many users with recent attempts, users whose limit has fully recovered are dropped
-/// (they are indistinguishable from users never seen).
+/// (they are indistinguishable from users never seen). After a prune the next one waits until
+/// the map has doubled, so a lab whose users all joined recently does not scan them all again
+/// with every attempt (the pruning costs O(1) per attempt, amortised).
 const PRUNE_ABOVE: usize = 10_000;
 
 /// The lab's clock as governor reads it: nanoseconds since the Unix epoch.
@@ -47,6 +50,8 @@ pub(crate) struct JoinLimiter {
     clock: LabClock,
     /// The limiter for the current quota, with that quota.
     current: Mutex<Option<(NonZeroU32, Arc<Limiter>)>>,
+    /// The number of users at which the next prune runs.
+    prune_at: AtomicUsize,
 }
 
 impl JoinLimiter {
@@ -54,6 +59,7 @@ impl JoinLimiter {
         Self {
             clock: LabClock(clock),
             current: Mutex::new(None),
+            prune_at: AtomicUsize::new(PRUNE_ABOVE),
         }
     }
 
@@ -74,12 +80,15 @@ impl JoinLimiter {
                         self.clock.clone(),
                     ));
                     *current = Some((per_minute, Arc::clone(&limiter)));
+                    self.prune_at.store(PRUNE_ABOVE, Ordering::Relaxed);
                     limiter
                 }
             }
         };
-        if limiter.len() > PRUNE_ABOVE {
+        if limiter.len() > self.prune_at.load(Ordering::Relaxed) {
             limiter.retain_recent();
+            let next = limiter.len().saturating_mul(2).max(PRUNE_ABOVE);
+            self.prune_at.store(next, Ordering::Relaxed);
         }
         limiter
             .check_key(&user)
@@ -112,6 +121,41 @@ mod tests {
         clock.advance(jiff::SignedDuration::from_secs(20));
         limiter.check(user, 3).expect("allowed again once due");
         assert!(limiter.check(user, 3).is_err());
+    }
+
+    #[test]
+    fn recovered_users_are_pruned_and_the_next_prune_waits_for_the_map_to_double() {
+        let clock = ManualClock::new("2026-11-26T12:00:00Z".parse().unwrap());
+        let limiter = JoinLimiter::new(clock.clone().into());
+        let users = |range: std::ops::Range<i64>| range.map(UserId::new);
+        let size = || {
+            let current = limiter.current.lock().unwrap();
+            current.as_ref().map_or(0, |(_, l)| l.len())
+        };
+        let prune_at = || limiter.prune_at.load(Ordering::Relaxed);
+        for user in users(0..PRUNE_ABOVE as i64 + 1) {
+            limiter.check(user, 3).expect("a first attempt");
+        }
+        // All recent: the prune keeps them, and the next waits until twice as many.
+        limiter
+            .check(UserId::new(i64::MAX - 1), 3)
+            .expect("one more");
+        assert_eq!(size(), PRUNE_ABOVE + 2);
+        assert_eq!(prune_at(), 2 * (PRUNE_ABOVE + 1));
+        limiter
+            .check(UserId::new(i64::MAX - 2), 3)
+            .expect("and another");
+        assert_eq!(prune_at(), 2 * (PRUNE_ABOVE + 1), "no prune in between");
+        // A minute later their limits have recovered: once the map has doubled, the prune
+        // drops them and keeps the users of the last minute.
+        clock.advance(jiff::SignedDuration::from_secs(61));
+        for user in users(1_000_000..1_000_000 + PRUNE_ABOVE as i64) {
+            limiter.check(user, 3).expect("new users");
+        }
+        assert_eq!(size(), 2 * PRUNE_ABOVE + 3, "not pruned before doubling");
+        limiter.check(UserId::new(7), 3).expect("one more");
+        assert_eq!(size(), PRUNE_ABOVE + 1, "the recovered users are dropped");
+        assert_eq!(prune_at(), 2 * PRUNE_ABOVE);
     }
 
     #[test]
