@@ -104,6 +104,33 @@ pub(crate) fn record_done(
     Ok(())
 }
 
+/// Records a change to something of a class that is not the class's own row (a VM of its pool
+/// acted on by a teacher) inside its transaction.
+///
+/// # Errors
+/// [`Error::Internal`] when SQLite fails.
+pub(crate) fn record_in_class(
+    tx: &rusqlite::Connection,
+    actor: &Actor,
+    action: Action,
+    class: ClassId,
+    subject: Option<UserId>,
+    detail: impl Into<String>,
+) -> Result<()> {
+    store::append(
+        tx,
+        &NewEntry {
+            actor: who(actor),
+            action: action_name(action),
+            class: Some(class),
+            subject,
+            detail: detail.into(),
+            outcome: AuditOutcome::Done,
+        },
+    )?;
+    Ok(())
+}
+
 /// Records a change outside a class (roles, settings, clusters) inside its transaction.
 ///
 /// # Errors

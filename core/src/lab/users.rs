@@ -111,13 +111,30 @@ impl Lab {
         password: &SecretString,
         role: Role,
     ) -> Result<User> {
-        authorize(actor, Action::ManageAccounts, ClassRelation::None)?;
+        if let Err(e) = authorize(actor, Action::ManageAccounts, ClassRelation::None) {
+            self.audit_failure(actor, Action::ManageAccounts, None, &e)
+                .await;
+            return Err(e);
+        }
         let password = copy(password);
         let hash = run_blocking(move || hash_password(&password)).await?;
-        let username = username.clone();
-        self.db()
-            .write(move |tx| users::create_local(tx, &username, &hash, role))
-            .await
+        let (by, username) = (*actor, username.clone());
+        let created = self
+            .db()
+            .write(move |tx| {
+                let created = users::create_local(tx, &username, &hash, role)?;
+                super::audit::record(
+                    tx,
+                    &by,
+                    Action::ManageAccounts,
+                    Some(created.id),
+                    format!("local login {username} created with role {role}"),
+                )?;
+                Ok(created)
+            })
+            .await?;
+        self.wake_consumers(1);
+        Ok(created)
     }
 
     /// Checks a local login. This is how a front end with logins authenticates people, so it
@@ -162,13 +179,30 @@ impl Lab {
         user: UserId,
         password: &SecretString,
     ) -> Result<()> {
-        if actor.user_id() != Some(user) {
-            authorize(actor, Action::ManageAccounts, ClassRelation::None)?;
+        let own = actor.user_id() == Some(user);
+        if !own {
+            if let Err(e) = authorize(actor, Action::ManageAccounts, ClassRelation::None) {
+                self.audit_failure(actor, Action::ManageAccounts, None, &e)
+                    .await;
+                return Err(e);
+            }
         }
         let password = copy(password);
         let hash = run_blocking(move || hash_password(&password)).await?;
+        let by = *actor;
         self.db()
-            .write(move |tx| users::set_password_hash(tx, user, &hash))
-            .await
+            .write(move |tx| {
+                users::set_password_hash(tx, user, &hash)?;
+                // Never the password, nor its hash: only that it changed, and by whom.
+                let detail = if own {
+                    "changed their own password"
+                } else {
+                    "password set"
+                };
+                super::audit::record(tx, &by, Action::ManageAccounts, Some(user), detail)
+            })
+            .await?;
+        self.wake_consumers(1);
+        Ok(())
     }
 }

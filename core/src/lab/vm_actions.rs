@@ -2,7 +2,12 @@
 //! shutdown (forced off after a timeout), hard stop, reboot, revert to `baseline`, and reimage
 //! (a fresh clone at the same VMID, keeping its holder). A student acts on the VM they hold;
 //! the class's teachers (and adminers, and the system) on any VM of the class.
+//!
+//! The audit trail records what people do to VMs they do not hold (a teacher stopping a
+//! student's VM, and attempts refused), not students' doings on their own VM, nor the system's
+//! (its actions reach the trail through the events they send).
 
+use super::audit::record_in_class;
 use super::{class_for, Lab};
 use crate::error::{Error, Result};
 use crate::pools::actions::{self, VmAction};
@@ -29,7 +34,10 @@ impl Lab {
         self.may_start(actor, class, &vm.vm.vm_ref())
             .await?
             .into_result()?;
-        actions::run(self, &vm, VmAction::Start).await
+        let result = actions::run(self, &vm, VmAction::Start).await;
+        self.audit_control(actor, class, &vm, "start", &result)
+            .await;
+        result
     }
 
     /// Asks the VM's guest to power off; Proxmox forces it off after the configured
@@ -44,7 +52,10 @@ impl Lab {
         vmid: VmId,
     ) -> Result<PowerState> {
         let vm = self.vm_to_control(actor, class, vmid).await?;
-        actions::run(self, &vm, VmAction::Shutdown).await
+        let result = actions::run(self, &vm, VmAction::Shutdown).await;
+        self.audit_control(actor, class, &vm, "shutdown", &result)
+            .await;
+        result
     }
 
     /// Powers the VM off at once (as pulling the plug).
@@ -53,7 +64,9 @@ impl Lab {
     /// As [`Lab::shutdown_vm`].
     pub async fn stop_vm(&self, actor: &Actor, class: ClassId, vmid: VmId) -> Result<PowerState> {
         let vm = self.vm_to_control(actor, class, vmid).await?;
-        actions::run(self, &vm, VmAction::Stop).await
+        let result = actions::run(self, &vm, VmAction::Stop).await;
+        self.audit_control(actor, class, &vm, "stop", &result).await;
+        result
     }
 
     /// Reboots the VM's guest; a stopped VM is started (a restart asks for a running VM).
@@ -62,7 +75,10 @@ impl Lab {
     /// As [`Lab::shutdown_vm`].
     pub async fn reboot_vm(&self, actor: &Actor, class: ClassId, vmid: VmId) -> Result<PowerState> {
         let vm = self.vm_to_control(actor, class, vmid).await?;
-        actions::run(self, &vm, VmAction::Reboot).await
+        let result = actions::run(self, &vm, VmAction::Reboot).await;
+        self.audit_control(actor, class, &vm, "reboot", &result)
+            .await;
+        result
     }
 
     /// Returns the VM to its `baseline` snapshot (the state pvelab built); it is stopped
@@ -72,7 +88,10 @@ impl Lab {
     /// As [`Lab::shutdown_vm`]; [`Error::VmNotOurs`] when the VM lacks pvelab's marker.
     pub async fn revert_vm(&self, actor: &Actor, class: ClassId, vmid: VmId) -> Result<PowerState> {
         let vm = self.vm_to_control(actor, class, vmid).await?;
-        actions::run(self, &vm, VmAction::Revert).await
+        let result = actions::run(self, &vm, VmAction::Revert).await;
+        self.audit_control(actor, class, &vm, "revert", &result)
+            .await;
+        result
     }
 
     /// Replaces the VM with a fresh clone of the class's template at the same VMID, with a new
@@ -83,12 +102,27 @@ impl Lab {
     /// As [`Lab::shutdown_vm`]; [`Error::VmNotOurs`] for a VM registered by hand.
     pub async fn reimage_vm(&self, actor: &Actor, class: ClassId, vmid: VmId) -> Result<Operation> {
         let vm = self.vm_to_control(actor, class, vmid).await?;
+        let result = self.start_reimage(actor, class, &vm).await;
+        self.audit_control(actor, class, &vm, "reimage", &result)
+            .await;
+        result
+    }
+
+    /// The reimage of a VM the actor may control, as an operation.
+    async fn start_reimage(
+        &self,
+        actor: &Actor,
+        class: ClassId,
+        vm: &PoolVmState,
+    ) -> Result<Operation> {
+        let vmid = vm.vm.vmid;
         if slot_of(vm.vm.role).is_none() {
             return Err(Error::VmNotOurs {
                 vmid,
                 node: vm
                     .vm
                     .node
+                    .as_ref()
                     .map(|n| n.as_str().to_owned())
                     .unwrap_or_default(),
             });
@@ -117,9 +151,11 @@ impl Lab {
         class: ClassId,
         vmid: VmId,
     ) -> Result<PoolVmState> {
-        let actor = *actor;
-        self.db()
+        let who = *actor;
+        let result = self
+            .db()
             .read(move |tx| {
+                let actor = who;
                 classes::get(tx, class)?;
                 let state = steps::state(tx, class, vmid)?;
                 let own = actor.user_id().is_some() && state.vm.assigned_to == actor.user_id();
@@ -136,6 +172,48 @@ impl Lab {
                 }
                 Ok(state)
             })
-            .await
+            .await;
+        if let Err(refused @ Error::NotPermitted { .. }) = &result {
+            self.audit_failure(actor, Action::ControlStudentVm, Some(class), refused)
+                .await;
+        }
+        result
+    }
+
+    /// Records an action on a VM by someone who does not hold it (a teacher, an adminer) with
+    /// the VM's holder as its subject; a failed one with its error. A holder's own actions and
+    /// the system's are not recorded (see the module's note).
+    async fn audit_control<T>(
+        &self,
+        actor: &Actor,
+        class: ClassId,
+        vm: &PoolVmState,
+        what: &'static str,
+        result: &Result<T>,
+    ) {
+        let holder = vm.vm.assigned_to;
+        if actor.is_system() || (holder.is_some() && holder == actor.user_id()) {
+            return;
+        }
+        if let Err(error) = result {
+            self.audit_failure(actor, Action::ControlStudentVm, Some(class), error)
+                .await;
+            return;
+        }
+        let (who, vmid) = (*actor, vm.vm.vmid);
+        let detail = match holder {
+            Some(_) => format!("{what} of VM {vmid}, held by the subject"),
+            None => format!("{what} of VM {vmid}, held by nobody"),
+        };
+        let recorded = self
+            .db()
+            .write(move |tx| {
+                record_in_class(tx, &who, Action::ControlStudentVm, class, holder, detail)
+            })
+            .await;
+        match recorded {
+            Ok(()) => self.wake_consumers(1),
+            Err(e) => tracing::error!(error = %e, "a VM action could not be audited"),
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Local logins and system settings through the facade.
 
 use pvelab_core::model::VmOutcome;
-use pvelab_core::model::{SettingKey, SettingValue};
+use pvelab_core::model::{AuditOutcome, AuditQuery, SettingKey, SettingValue};
 use pvelab_core::types::{Role, UserName};
 use pvelab_core::Error;
 use secrecy::SecretString;
@@ -98,6 +98,34 @@ async fn a_user_changes_their_own_password_but_only_an_adminer_changes_anothers(
         .await
         .expect("login");
     assert_eq!(ok.id, anna.id);
+
+    // The trail: the login created, both password changes and the refused one, no secret.
+    let trail = w
+        .lab
+        .audit(&w.admin, AuditQuery::default())
+        .await
+        .expect("trail");
+    let accounts: Vec<(&str, AuditOutcome)> = trail
+        .iter()
+        .rev()
+        .filter(|e| e.action == "manage_accounts")
+        .map(|e| (e.detail.as_str(), e.outcome))
+        .collect();
+    assert_eq!(
+        accounts,
+        [
+            (
+                "local login anna created with role teacher",
+                AuditOutcome::Done
+            ),
+            ("changed their own password", AuditOutcome::Done),
+            (refused.to_string().as_str(), AuditOutcome::Refused),
+            ("password set", AuditOutcome::Done),
+        ]
+    );
+    for pass in ["first pass", "second pass", "taken over", "third pass"] {
+        assert!(trail.iter().all(|e| !e.detail.contains(pass)), "{trail:#?}");
+    }
 }
 
 #[tokio::test]

@@ -1,8 +1,8 @@
 //! Student and teacher actions on VMs: power, revert, reimage.
 
 use pvelab_core::events::{ConsumerName, LabEvent, RebuildReason};
-use pvelab_core::model::PowerState;
-use pvelab_core::types::Role;
+use pvelab_core::model::{AuditOutcome, AuditQuery, PowerState};
+use pvelab_core::types::{Role, UserId};
 use pvelab_core::Error;
 use pvelab_proxmox::ConfigUpdate;
 
@@ -71,6 +71,40 @@ async fn a_student_starts_and_stops_their_vm_and_a_teacher_may_too() {
         b.lab.reboot_vm(&sam, class.id, vm).await.expect("restart"),
         PowerState::Running
     );
+
+    // The trail holds the teacher's actions on Sam's VM and the refused attempt, not Sam's own.
+    let trail = b
+        .lab
+        .audit(&b.admin, AuditQuery::default())
+        .await
+        .expect("trail");
+    let on_vms: Vec<(&str, Option<UserId>, AuditOutcome)> = trail
+        .iter()
+        .rev()
+        .filter(|e| e.action == "control_student_vm")
+        .map(|e| (e.detail.as_str(), e.actor, e.outcome))
+        .collect();
+    let by_teacher = |what: &str| format!("{what} of VM {vm}, held by the subject");
+    let (reboot, start, stop) = (
+        by_teacher("reboot"),
+        by_teacher("start"),
+        by_teacher("stop"),
+    );
+    assert_eq!(on_vms.len(), 4, "{trail:#?}");
+    assert_eq!(on_vms[0].1, Some(other.uid()));
+    assert_eq!(on_vms[0].2, AuditOutcome::Refused);
+    assert_eq!(
+        on_vms[1..],
+        [
+            (reboot.as_str(), Some(b.teacher.uid()), AuditOutcome::Done),
+            (start.as_str(), Some(b.teacher.uid()), AuditOutcome::Done),
+            (stop.as_str(), Some(b.teacher.uid()), AuditOutcome::Done),
+        ]
+    );
+    assert!(trail
+        .iter()
+        .filter(|e| e.action == "control_student_vm" && e.outcome == AuditOutcome::Done)
+        .all(|e| e.subject == Some(sam.uid()) && e.class_id == Some(class.id)));
 }
 
 #[tokio::test]
