@@ -86,7 +86,9 @@ impl fmt::Debug for Fingerprint {
 /// How the client decides to trust the server.
 #[derive(Debug, Clone, Default)]
 pub(crate) enum Trust {
-    /// Public web PKI roots (webpki-roots, built into reqwest).
+    /// The machine's certificate store (e.g. `/etc/ssl/certs`, or the file `SSL_CERT_FILE`
+    /// names), where a school installs its own CA, and Mozilla's public roots (webpki-roots),
+    /// which also serve a machine without a store.
     #[default]
     SystemRoots,
     /// Only certificates issued by the CA(s) in this PEM file (e.g. `/etc/pve/pve-root-ca.pem`).
@@ -185,6 +187,26 @@ impl ServerCertVerifier for PinVerifier {
 /// # Errors
 /// [`Error::Config`] when a section is malformed, a certificate cannot serve as a trust anchor,
 /// or there is no certificate at all.
+/// Mozilla's public roots and every usable certificate of the machine's store. A store that
+/// cannot be read, or holds certificates rustls refuses (stores often keep ancient ones), only
+/// leaves those out: the public roots remain, and the reasons are logged.
+fn system_roots() -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let native = rustls_native_certs::load_native_certs();
+    for error in &native.errors {
+        tracing::debug!(%error, "part of the machine's certificate store could not be read");
+    }
+    let (added, ignored) = roots.add_parsable_certificates(native.certs);
+    tracing::debug!(
+        added,
+        ignored,
+        "certificates of the machine's store trusted beside the public roots"
+    );
+    roots
+}
+
 fn ca_pem_roots(pem: &str) -> Result<rustls::RootCertStore> {
     use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
@@ -251,7 +273,12 @@ pub(crate) fn apply(
             .map_err(|e| Error::Config(format!("TLS setup failed: {e}")))
     };
     match trust {
-        Trust::SystemRoots => Ok((builder, None)),
+        Trust::SystemRoots => {
+            let config = tls_builder()?
+                .with_root_certificates(system_roots())
+                .with_no_client_auth();
+            Ok((builder.use_preconfigured_tls(config), None))
+        }
         Trust::Insecure => {
             INSECURE_WARNING.call_once(|| {
                 tracing::warn!(

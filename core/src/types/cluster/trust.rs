@@ -154,9 +154,10 @@ fn pem_text(der: &CertificateDer<'_>) -> String {
 /// the database's CHECK constraints hold the same rule.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ClusterTrust {
-    /// Certificates that chain to the public CAs the client knows (what the data model's
-    /// `verify_ssl = 1` means without a pin or a CA). Right for a cluster behind a certificate
-    /// from a public CA; a PVE node's own self-signed certificate is refused.
+    /// Certificates that chain to a CA of the machine's certificate store (where a school
+    /// installs its own CA) or a public CA (Mozilla's list, built in): what the data model's
+    /// `verify_ssl = 1` means without a pin or a CA. Right for a cluster behind such a
+    /// certificate; a PVE node's own self-signed certificate is refused.
     SystemRoots,
     /// Only a certificate with this SHA-256 fingerprint, whoever issued it (the usual choice for
     /// PVE's self-signed certificates).
@@ -171,7 +172,9 @@ pub enum ClusterTrust {
 impl fmt::Display for ClusterTrust {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ClusterTrust::SystemRoots => f.write_str("certificates from public CAs"),
+            ClusterTrust::SystemRoots => {
+                f.write_str("certificates from the machine's trusted or public CAs")
+            }
             ClusterTrust::Fingerprint(fp) => write!(f, "the certificate with fingerprint {fp}"),
             ClusterTrust::CaCertificate(_) => f.write_str("certificates from its own CA"),
             ClusterTrust::Insecure => f.write_str("any certificate (verification off)"),
