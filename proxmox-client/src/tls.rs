@@ -187,10 +187,16 @@ impl ServerCertVerifier for PinVerifier {
 /// # Errors
 /// [`Error::Config`] when a section is malformed, a certificate cannot serve as a trust anchor,
 /// or there is no certificate at all.
-/// Mozilla's public roots and every usable certificate of the machine's store. A store that
-/// cannot be read, or holds certificates rustls refuses (stores often keep ancient ones), only
-/// leaves those out: the public roots remain, and the reasons are logged.
-fn system_roots() -> rustls::RootCertStore {
+/// Mozilla's public roots and every usable certificate of the machine's store, read once per
+/// process (a store has a few hundred files; a CA installed later counts after a restart). A
+/// store that cannot be read, or holds certificates rustls refuses (stores often keep ancient
+/// ones), only leaves those out: the public roots remain, and the reasons are logged.
+fn system_roots() -> Arc<rustls::RootCertStore> {
+    static ROOTS: std::sync::OnceLock<Arc<rustls::RootCertStore>> = std::sync::OnceLock::new();
+    Arc::clone(ROOTS.get_or_init(|| Arc::new(read_system_roots())))
+}
+
+fn read_system_roots() -> rustls::RootCertStore {
     let mut roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };

@@ -38,40 +38,45 @@ fn client(url: &str) -> Client {
         .expect("valid client")
 }
 
-#[tokio::test]
-async fn a_ca_in_the_machines_store_is_trusted_by_default_and_one_outside_it_is_not() {
-    let (school, school_key) = certificate_authority();
-    let (other, _) = certificate_authority();
-    let (school_ca, other_ca) = (school.pem(), other.pem());
+/// A server for 127.0.0.1 with a certificate `ca` issued.
+async fn server_of(ca: &(Certificate, KeyPair)) -> RawServer {
     let leaf_key = KeyPair::generate().expect("key");
     let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
         .expect("params")
-        .signed_by(&leaf_key, &school, &school_key)
+        .signed_by(&leaf_key, &ca.0, &ca.1)
         .expect("leaf");
-    let server = RawServer::start(
+    RawServer::start(
         vec![response("200 OK", VERSION_BODY)],
         Some(acceptor(
             vec![leaf.der().to_vec()],
             leaf_key.serialize_der(),
         )),
     )
-    .await;
-    let url = format!("https://{}", server.addr);
+    .await
+}
+
+#[tokio::test]
+async fn a_ca_in_the_machines_store_is_trusted_by_default_and_one_outside_it_is_not() {
+    let school = certificate_authority();
+    let outsider = certificate_authority();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("ca-certificates.crt");
-
-    // A store without the school's CA: refused, as for any unknown issuer.
-    std::fs::write(&store, &other_ca).expect("write store");
+    std::fs::write(&store, school.0.pem()).expect("write store");
+    // Read once per process, at the first client with default trust: set before it.
     std::env::set_var("SSL_CERT_FILE", &store);
-    let refused = client(&url).version().await.expect_err("unknown CA");
-    assert!(matches!(refused, Error::Transport { .. }), "{refused:?}");
-    assert!(server.requests().is_empty());
 
-    // The school's CA installed in the store: trusted, with no CA named to the client.
-    std::fs::write(&store, format!("{other_ca}{school_ca}")).expect("write store");
-    let version = client(&url)
+    let trusted = server_of(&school).await;
+    let version = client(&format!("https://{}", trusted.addr))
         .version()
         .await
-        .expect("trusted through the store");
+        .expect("trusted through the store, with no CA named to the client");
     assert_eq!(version.release, "9.2");
+
+    let untrusted = server_of(&outsider).await;
+    let refused = client(&format!("https://{}", untrusted.addr))
+        .version()
+        .await
+        .expect_err("a CA outside the store");
+    assert!(matches!(refused, Error::Transport { .. }), "{refused:?}");
+    assert!(untrusted.requests().is_empty());
 }
