@@ -111,12 +111,41 @@ async fn take_due_submissions(lab: Lab, every: Duration, stop: CancellationToken
     }
 }
 
+/// How long the console's reconciliation at start may hold its first line.
+pub const START_RECONCILE_LIMIT: Duration = Duration::from_secs(20);
+
+/// How the reconciliation at start ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartReconcile {
+    /// Every pool was brought to its intent (or had nothing to do).
+    Done,
+    /// It failed; the error was logged.
+    Failed,
+    /// It did not finish within its limit (a cluster that accepts connections but does not
+    /// answer) and was abandoned, as a crash would leave it; the next one finishes it.
+    TimedOut,
+}
+
 /// Brings every managed pool back to its intent once, finishing what an interrupted run left
 /// (a console killed while it provisioned), before the console reads its first line. A cluster
-/// that does not answer is logged, not fatal: the console still serves what needs no cluster.
-pub async fn reconcile_at_start(lab: &Lab) {
-    match lab.reconcile().await {
-        Ok(report) => tracing::debug!(?report, "reconciled at start"),
-        Err(e) => tracing::warn!(error = %e, "reconciliation at start failed"),
+/// that does not answer is logged, not fatal: the console still serves what needs no cluster,
+/// and reads its first line after `limit` at the latest ([`START_RECONCILE_LIMIT`]).
+pub async fn reconcile_at_start(lab: &Lab, limit: Duration) -> StartReconcile {
+    match tokio::time::timeout(limit, lab.reconcile()).await {
+        Ok(Ok(report)) => {
+            tracing::debug!(?report, "reconciled at start");
+            StartReconcile::Done
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "reconciliation at start failed");
+            StartReconcile::Failed
+        }
+        Err(_) => {
+            tracing::warn!(
+                "reconciliation at start did not finish within {limit:?} (a cluster does not \
+                 answer?): going on without it; the next start or `pvelab run` finishes it"
+            );
+            StartReconcile::TimedOut
+        }
     }
 }

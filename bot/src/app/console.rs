@@ -30,6 +30,6 @@ where
     let settings = config::load(path, env)?;
     let lab = open_lab(&settings).await?;
     super::clusters::register(&lab, &settings.clusters).await?;
-    super::background::reconcile_at_start(&lab).await;
+    super::background::reconcile_at_start(&lab, super::background::START_RECONCILE_LIMIT).await;
     Ok(run_session(&lab, input, out, options).await?)
 }

@@ -495,3 +495,37 @@ async fn deleting_a_built_class_deletes_its_vms() {
     assert!(deleted.contains("4 VMs deleted"), "{deleted}");
     lab.stop().await;
 }
+
+#[tokio::test]
+async fn the_reconciliation_at_start_gives_up_on_a_cluster_that_does_not_answer() {
+    use pvelab_bot::app::background::{reconcile_at_start, StartReconcile};
+    use pvelab_pve_sim::OutageMode;
+    use std::time::Duration;
+
+    let (lab, _) = lab_with_class(1).await;
+    assert_eq!(
+        reconcile_at_start(&lab.lab, Duration::from_secs(60)).await,
+        StartReconcile::Done
+    );
+    // Connections are accepted, nothing is ever answered: a reconciliation would wait for the
+    // client's timeouts and retries, minutes per call.
+    lab.sim.set_outage(Some(OutageMode::Hang));
+    assert!(
+        tokio::time::timeout(Duration::from_secs(1), lab.lab.reconcile())
+            .await
+            .is_err(),
+        "the reconciliation waits on the cluster"
+    );
+    assert_eq!(
+        reconcile_at_start(&lab.lab, Duration::from_millis(300)).await,
+        StartReconcile::TimedOut
+    );
+    // The console serves at once, and once the cluster answers again all is as it was.
+    lab.sim.set_outage(None);
+    let out = run(&lab, "tom:teacher /pool status class:net101\n").await;
+    assert!(out.contains("net101"), "{out}");
+    assert_eq!(
+        reconcile_at_start(&lab.lab, Duration::from_secs(60)).await,
+        StartReconcile::Done
+    );
+}

@@ -133,8 +133,14 @@ async fn cluster_once(
     Ok(summaries)
 }
 
+/// How long a stop waits for a reconciliation under way. One held by a cluster that does not
+/// answer is then abandoned at its current call, as a crash there would leave it: every step
+/// is recorded before its call goes out, so the next reconciliation finishes it.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
 /// Reconciles now and then every `every` until `cancel` fires; a run that overruns the next
-/// tick delays it instead of piling up.
+/// tick delays it instead of piling up. A stop lets a run under way finish for up to
+/// [`STOP_GRACE`].
 pub(crate) fn spawn(
     lab: Lab,
     every: Duration,
@@ -147,8 +153,21 @@ pub(crate) fn spawn(
             tokio::select! {
                 () = cancel.cancelled() => break,
                 _ = tick.tick() => {
-                    if let Err(e) = reconcile(&lab).await {
-                        tracing::warn!(error = %e, "reconciliation failed");
+                    let run = reconcile(&lab);
+                    tokio::pin!(run);
+                    let result = tokio::select! {
+                        result = &mut run => Some(result),
+                        () = cancel.cancelled() => tokio::time::timeout(STOP_GRACE, &mut run)
+                            .await
+                            .ok(),
+                    };
+                    match result {
+                        Some(Ok(_)) => {}
+                        Some(Err(e)) => tracing::warn!(error = %e, "reconciliation failed"),
+                        None => tracing::warn!(
+                            "a reconciliation under way did not finish within {STOP_GRACE:?} of \
+                             the stop (a cluster does not answer?); the next start finishes it"
+                        ),
                     }
                 }
             }
