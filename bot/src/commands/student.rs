@@ -66,12 +66,14 @@ pub async fn my_vm(ctx: &CommandContext, only: Option<&ClassName>) -> Result<Rep
             StartDecision::Allowed => "you may start it now".to_owned(),
             StartDecision::Refused(why) => format!("not now: {why}"),
         };
+        let state = super::vm::fresh_state(ctx, &actor, &vm).await?;
+        let address = state
+            .as_ref()
+            .map_or(vm.cached_ip.clone(), |s| s.ip.clone());
         let mut lines = vec![
+            format!("state: {}", state_text(state.as_ref())),
             format!("node: {}", vm.node.as_deref().unwrap_or("not known yet")),
-            format!(
-                "address: {}",
-                vm.cached_ip.as_deref().unwrap_or("not known yet")
-            ),
+            format!("address: {}", address.as_deref().unwrap_or("not known yet")),
             format!("usage: {}", format::usage(vm.usage_hours, class.max_usage)),
             format!(
                 "allowed hours: {} ({now})",
@@ -90,7 +92,24 @@ pub async fn my_vm(ctx: &CommandContext, only: Option<&ClassName>) -> Result<Rep
             reply = reply.button(label, format!("/vm {verb} {option}"), style);
         }
     }
+    let mut waiting = Vec::new();
+    for (class, place) in ctx.lab.my_waitlist_places(&actor).await? {
+        let class = ctx.lab.class(&actor, class).await?;
+        if only.is_none_or(|name| *name == class.name) {
+            waiting.push(format!(
+                "{}: you are number {place} on the waitlist; the next free VM goes to the first \
+                 in line, and you hear of it here",
+                class.name
+            ));
+        }
+    }
     if shown == 0 {
+        if !waiting.is_empty() {
+            return Ok(Reply::titled("Your VMs")
+                .line("You have no VM yet.")
+                .section("Waiting for a VM", waiting)
+                .ephemeral());
+        }
         let text = match only {
             Some(name) => format!("You have no VM in {name}."),
             None => "You have no VM yet. Join a class with /join and the token your teacher \
@@ -99,7 +118,30 @@ pub async fn my_vm(ctx: &CommandContext, only: Option<&ClassName>) -> Result<Rep
         };
         return Ok(Reply::text(text).ephemeral());
     }
+    if !waiting.is_empty() {
+        reply = reply.section("Waiting for a VM", waiting);
+    }
     Ok(reply)
+}
+
+/// A VM's power state as `/myvm` shows it; `None` when Proxmox did not answer in time.
+fn state_text(state: Option<&pvelab_core::model::VmState>) -> String {
+    use pvelab_core::model::GuestState;
+    let Some(state) = state else {
+        return "not known now: Proxmox did not answer in time".to_owned();
+    };
+    let word = match state.state {
+        GuestState::Running => "running",
+        GuestState::Stopped => "stopped",
+        _ if state.refresh_error.is_some() => {
+            return "not known yet (Proxmox does not answer now)".to_owned()
+        }
+        _ => return "not known yet".to_owned(),
+    };
+    match &state.refresh_error {
+        Some(_) => format!("{word} when last seen (Proxmox does not answer now)"),
+        None => word.to_owned(),
+    }
 }
 
 /// `/leave class`: ends the caller's enrollment and gives their VM back.

@@ -143,7 +143,7 @@ const REFRESH_WITHIN: Duration = Duration::from_secs(2);
 
 /// The VM's state as the lab knows it (refreshed when stale), or `None` when Proxmox did not
 /// answer the refresh within [`REFRESH_WITHIN`].
-async fn fresh_state(
+pub(super) async fn fresh_state(
     ctx: &CommandContext,
     actor: &Actor,
     vm: &PoolVm,

@@ -169,9 +169,11 @@ async fn a_student_starts_stops_reverts_and_reimages_their_vm_and_gets_its_addre
         "ada:adminer /sync now what:inventory\n\
          ada:adminer /sync now what:ips\n\
          alice /vm ip class:net101\n\
+         alice /myvm\n\
          alice /vm rdp\n\
          alice /vm restart\n\
          alice /vm stop\n\
+         alice /myvm class:net101\n\
          alice /vm revert\n\
          alice /vm reimage\n\
          dave /vm start\n\
@@ -191,6 +193,11 @@ async fn a_student_starts_stops_reverts_and_reimages_their_vm_and_gets_its_addre
         .expect("an address line")
         .to_owned();
     assert_ne!(address, "not known yet", "{out}");
+    let myvm = answer(&out, "alice /myvm");
+    assert!(myvm.contains("state: running"), "{myvm}");
+    assert!(myvm.contains(&format!("address: {address}")), "{myvm}");
+    let stopped = answer(&out, "alice /myvm class:net101");
+    assert!(stopped.contains("state: stopped"), "{stopped}");
     let rdp = answer(&out, "alice /vm rdp");
     assert!(rdp.contains(&format!("to connect to {address}.")), "{rdp}");
     assert!(rdp.contains("attached: net101-201.rdp ("), "{rdp}");

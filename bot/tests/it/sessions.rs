@@ -175,7 +175,12 @@ async fn a_session_through_the_console_with_its_refusals_its_warm_start_and_the_
     world.clock.advance(SignedDuration::from_mins(50));
     world.sim.advance_clock(3000.0);
     let report = world.lab.run_sessions().await.unwrap();
-    assert_eq!(report.started.len(), 2, "{report:?}"); // 102 was running: started is a no-op
+    // Alice's VM 102 is running (her `/myvm` above read its state), so only bob's is started.
+    assert_eq!(
+        report.started.iter().map(|v| v.get()).collect::<Vec<_>>(),
+        [103],
+        "{report:?}"
+    );
     let out = run(&world.lab, "alice /myvm\n").await;
     assert!(
         out.contains("[class net101] Session 1 opens at 08:00 and lasts until 09:00 (UTC)"),

@@ -160,4 +160,17 @@ impl Lab {
         let user = actor.person(Action::ViewOwnVms)?;
         self.db().read(move |tx| pool::held_by_user(tx, user)).await
     }
+
+    /// The classes whose waitlist the actor is on, with their 1-based place there (1: the next
+    /// VM that frees up is theirs), so a student who joined a full class hears where they stand.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when SQLite fails.
+    pub async fn my_waitlist_places(&self, actor: &Actor) -> Result<Vec<(ClassId, u32)>> {
+        authorize(actor, Action::ViewOwnVms, ClassRelation::None)?;
+        let user = actor.person(Action::ViewOwnVms)?;
+        self.db()
+            .read(move |tx| crate::store::waitlist::places_of(tx, user))
+            .await
+    }
 }

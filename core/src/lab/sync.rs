@@ -291,7 +291,11 @@ impl Lab {
     }
 
     /// Reads one pool VM's state from Proxmox and records it.
-    async fn refresh_vm(&self, vm: &PoolVm, entry: Option<&InventoryEntry>) -> Result<()> {
+    pub(crate) async fn refresh_vm(
+        &self,
+        vm: &PoolVm,
+        entry: Option<&InventoryEntry>,
+    ) -> Result<()> {
         let node = entry
             .and_then(|e| e.node.clone())
             .or_else(|| vm.node.as_ref().map(|n| n.as_str().to_owned()))

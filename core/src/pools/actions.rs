@@ -149,5 +149,10 @@ pub(crate) async fn run(lab: &Lab, vm: &PoolVmState, action: VmAction) -> Result
     lab.db()
         .write(move |tx| steps::set_power(tx, class, id, state))
         .await?;
+    // The inventory row too, so `/myvm` shows the new state now rather than after the next
+    // tick (it trusts a row the last tick checked). The action itself is done either way.
+    if let Err(e) = lab.refresh_vm(&vm.vm, None).await {
+        tracing::debug!(%cluster, vmid, error = %e, "the VM's inventory row is refreshed by the next tick");
+    }
     Ok(state)
 }

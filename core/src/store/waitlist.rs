@@ -70,6 +70,27 @@ pub(crate) fn position(conn: &Connection, class: ClassId, user: UserId) -> Resul
     Ok(Some(u32::try_from(count).unwrap_or(u32::MAX)))
 }
 
+/// Every class whose waitlist `user` is on, with their 1-based position there, by class.
+///
+/// # Errors
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
+pub(crate) fn places_of(conn: &Connection, user: UserId) -> Result<Vec<(ClassId, u32)>> {
+    let select = Query::select()
+        .column(Waitlist::ClassId)
+        .from(Waitlist::Table)
+        .and_where(Expr::col(Waitlist::UserId).eq(user.get()))
+        .order_by(Waitlist::ClassId, Order::Asc)
+        .to_owned();
+    let classes = query_all(conn, &select, |c| c.next::<i64>())?;
+    let mut places = Vec::with_capacity(classes.len());
+    for class in classes.into_iter().map(ClassId::new) {
+        if let Some(place) = position(conn, class, user)? {
+            places.push((class, place));
+        }
+    }
+    Ok(places)
+}
+
 /// Removes a user from the class's waitlist; returns whether they were on it.
 ///
 /// # Errors
