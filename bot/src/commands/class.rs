@@ -90,7 +90,9 @@ pub async fn create(ctx: &CommandContext, args: CreateArgs) -> Result<Reply, Com
         Found::NothingRecorded => {
             let class = ctx.lab.create_class(&actor, new).await?;
             let line = format!(
-                "template: {} (pvelab has not recorded any cluster's templates yet, so no VMs                  are cloned: the template sync records them, or an administrator runs /sync                  now what:templates)",
+                "template: {} (pvelab has not recorded any template of an active cluster yet, \
+                 so no VMs are cloned: the template sync records them, or an administrator \
+                 runs /sync now what:templates)",
                 args.template
             );
             (class, line, None)

@@ -404,7 +404,11 @@ async fn commands_that_need_proxmox_answer_what_is_missing_in_a_lab_that_never_r
             &out,
             "tom:teacher /class create name:net101 template:9000 pool:1"
         )
-        .contains("pvelab has not recorded any cluster's templates yet, so no VMs"),
+        .contains(
+            "template: 9000 (pvelab has not recorded any template of an active cluster yet, so \
+             no VMs are cloned: the template sync records them, or an administrator runs /sync \
+             now what:templates)"
+        ),
         "{out}"
     );
     assert!(!out.contains("not available"), "{out}");

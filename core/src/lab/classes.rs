@@ -85,7 +85,9 @@ impl Lab {
     /// [`Error::NotPermitted`] for students; [`Error::NameTaken`] when the name is taken in the
     /// scope; [`Error::VmidRangeTaken`] when the requested prefix overlaps another class;
     /// [`Error::NotFound`] for an unknown deployment cluster or template;
-    /// [`Error::InvalidValue`] for another class's template.
+    /// [`Error::InvalidValue`] for another class's template. The range also keeps clear of
+    /// the guests the inventory knows ([`Error::VmidRangeTaken`] for a requested prefix whose
+    /// range holds one).
     pub async fn create_class(&self, actor: &Actor, new: NewClass) -> Result<Class> {
         authorize(actor, Action::CreateClass, ClassRelation::None)?;
         let teacher = actor.person(Action::CreateClass)?;
@@ -96,7 +98,14 @@ impl Lab {
                 if let Some(cluster) = &new.deployment_cluster {
                     crate::store::clusters::get(tx, cluster)?;
                 }
-                let class = classes::insert(tx, teacher, &new)?;
+                // No cluster is asked here, but the range stays clear of every guest the
+                // inventory has seen (on the deployment cluster, or on any when none is set).
+                let cluster = new.deployment_cluster.as_ref();
+                let guests = crate::store::inventory::known_vmids(tx, cluster)?;
+                let on = cluster.map_or("a cluster of the lab".to_owned(), |c| {
+                    format!("cluster {c}")
+                });
+                let class = classes::insert_avoiding(tx, teacher, &new, &guests, &on)?;
                 crate::store::audit::append(
                     tx,
                     &crate::store::audit::NewEntry {

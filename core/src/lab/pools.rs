@@ -133,7 +133,8 @@ impl Lab {
                 if let Some(cluster) = &new.deployment_cluster {
                     clusters::get(tx, cluster)?;
                 }
-                let class = classes::insert_avoiding(tx, teacher, &new, &vmids, chosen.as_str())?;
+                let on = format!("cluster {chosen}");
+                let class = classes::insert_avoiding(tx, teacher, &new, &vmids, &on)?;
                 managed::manage(tx, class.id, &chosen)?;
                 Ok(class)
             })

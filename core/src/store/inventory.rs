@@ -467,6 +467,26 @@ pub(crate) fn mark_failed(conn: &Connection, cluster: &ClusterId, error: &str) -
     execute(conn, &update)
 }
 
+/// The VMIDs of every guest the inventory knows on `cluster` (every cluster when `None`),
+/// ascending, without repeats.
+///
+/// # Errors
+/// [`Error::Internal`] when SQLite fails.
+pub(crate) fn known_vmids(conn: &Connection, cluster: Option<&ClusterId>) -> Result<Vec<u32>> {
+    let mut select = Query::select()
+        .distinct()
+        .column(Inv::Vmid)
+        .from(Inv::Table)
+        .order_by(Inv::Vmid, Order::Asc)
+        .to_owned();
+    if let Some(cluster) = cluster {
+        select.and_where(Expr::col(Inv::ClusterId).eq(cluster.as_str()));
+    }
+    query_all(conn, &select, |c| {
+        Ok(u32::try_from(c.next::<i64>()?).unwrap_or(u32::MAX))
+    })
+}
+
 /// Every guest of `cluster`, by VMID.
 ///
 /// # Errors

@@ -1,6 +1,7 @@
 //! VMs pvelab did not create are never touched: not in a range chosen for a new class, not at
 //! a VMID a slot wants, not when one appears there in the middle of a run.
 
+use pvelab_core::jobs::{JobKind, SyncWhat};
 use pvelab_core::model::{PoolsConfig, ProgressEvent, VmStep};
 use pvelab_core::Error;
 use pvelab_pve_sim::SimConfig;
@@ -122,4 +123,48 @@ async fn a_foreign_vm_created_at_a_target_vmid_mid_run_is_left_alone() {
         .filter(|s| s.vm.vmid.get() != 6112)
         .collect();
     assert_all_ready(&built);
+}
+
+#[tokio::test]
+async fn a_class_created_without_its_pool_keeps_clear_of_the_guests_the_inventory_knows() {
+    let b = bed().await;
+    let report = b
+        .lab
+        .sync_now(&b.admin, SyncWhat::Job(JobKind::Inventory), None)
+        .await
+        .expect("inventory");
+    assert!(report.all_ok(), "{report:?}");
+    let guests = b.guests().await;
+    assert!(
+        guests.contains_key(&100),
+        "the simulator's VMs start at 100"
+    );
+
+    // No cluster is asked (as when the template is not known yet), yet the range is free.
+    let class = b
+        .lab
+        .create_class(&b.teacher, b.new_class("later", 2))
+        .await
+        .expect("class");
+    let range = class.scheme.vmids();
+    let inside: Vec<u32> = guests
+        .keys()
+        .copied()
+        .filter(|v| range.contains(v))
+        .collect();
+    assert!(inside.is_empty(), "{} holds {inside:?}", class.scheme);
+
+    // Asking for the taken range by its prefix is refused, naming a guest there.
+    let mut taken = b.new_class("taken", 2);
+    taken.vmid_prefix = Some(1);
+    let refused = b
+        .lab
+        .create_class(&b.teacher, taken)
+        .await
+        .expect_err("VMs 100.. exist");
+    assert!(
+        matches!(refused, Error::VmidRangeTaken { .. }),
+        "{refused:?}"
+    );
+    assert!(refused.to_string().contains("VM 100 on "), "{refused}");
 }

@@ -133,8 +133,8 @@ pub(crate) fn insert(conn: &Connection, teacher: UserId, new: &NewClass) -> Resu
     insert_avoiding(conn, teacher, new, &[], "")
 }
 
-/// [`insert`] that also keeps clear of the VMIDs `guests` (ascending) that exist on the
-/// deployment cluster `cluster`: a range that holds any guest is not given to a new class
+/// [`insert`] that also keeps clear of the VMIDs `guests` (ascending) that exist `on` a
+/// cluster (`"cluster pve1"`): a range that holds any guest is not given to a new class
 /// (intent is checked against fact, not only against other classes).
 ///
 /// # Errors
@@ -144,7 +144,7 @@ pub(crate) fn insert_avoiding(
     teacher: UserId,
     new: &NewClass,
     guests: &[u32],
-    cluster: &str,
+    on: &str,
 ) -> Result<Class> {
     let kind = SchemeKind::for_pool(new.pool_size);
     let scheme = match new.vmid_prefix {
@@ -154,7 +154,7 @@ pub(crate) fn insert_avoiding(
             if let Some(vmid) = guests.iter().find(|v| range.contains(v)) {
                 return Err(Error::VmidRangeTaken {
                     range: scheme.to_string(),
-                    by: format!("VM {vmid} on cluster {cluster}"),
+                    by: format!("VM {vmid} on {on}"),
                 });
             }
             scheme
