@@ -383,9 +383,19 @@ async fn commands_that_need_proxmox_answer_what_is_missing_in_a_lab_that_never_r
              alice /vm start
              tom:teacher /template list
              tom:teacher /class create name:net101 template:9000 pool:1
+             tom:teacher /pool resize class:net101 size:2
 ",
         )
         .await;
+    // A class made before any template was known has nothing to clone from: growing it is
+    // refused with the reason and the way out, and nothing is started.
+    assert!(
+        out.contains(
+            "line 5: pool size: \"2\" is not allowed.\n  Allowed: class net101 has no template \
+             to build VMs from"
+        ),
+        "{out}"
+    );
     assert!(
         out.contains("line 1: There is no class \"net101\".\n  Check the name; /class list"),
         "{out}"
@@ -412,7 +422,7 @@ async fn commands_that_need_proxmox_answer_what_is_missing_in_a_lab_that_never_r
         "{out}"
     );
     assert!(!out.contains("not available"), "{out}");
-    assert_eq!(summary.commands, 4);
+    assert_eq!(summary.commands, 5);
 }
 
 /// The console has no server scope: a teacher's `/class list` shows the classes they teach,

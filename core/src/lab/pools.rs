@@ -229,7 +229,8 @@ impl Lab {
     ///
     /// # Errors
     /// [`Error::NotPermitted`]; [`Error::InvalidValue`] for a size beyond the class's VMID plan
-    /// (naming the limit); [`Error::Cluster`] when the cluster does not answer within 2 s (then
+    /// (naming the limit), or for growing a class that has no template to clone from;
+    /// [`Error::Cluster`] when the cluster does not answer within 2 s (then
     /// nothing changed); [`Error::Overcommitted`] when the new size would not fit its nodes'
     /// memory (then nothing changed either).
     pub async fn resize_pool(
@@ -241,9 +242,24 @@ impl Lab {
     ) -> Result<Operation> {
         self.probe_class_cluster(actor, class).await?;
         // Only growing needs room; shrinking must stay possible on a crowded cluster.
-        let current = self
-            .class_read(actor, Action::ResizePool, class, |_, c| Ok(c.pool_size))
+        let (current, name, template) = self
+            .class_read(actor, Action::ResizePool, class, |_, c| {
+                Ok((c.pool_size, c.name, c.template_id))
+            })
             .await?;
+        if size > current && template.is_none() {
+            // Nothing to clone from: every new VM would fail.
+            return Err(InvalidValue::new(
+                "pool size",
+                size,
+                format!(
+                    "class {name} has no template to build VMs from (it was created before \
+                     pvelab recorded any template): create the class again with a template \
+                     from /template list"
+                ),
+            )
+            .into());
+        }
         if size > current {
             self.require_capacity(actor, class, size).await?;
         }

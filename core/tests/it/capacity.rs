@@ -90,7 +90,27 @@ async fn a_pool_that_overcommits_is_refused_saying_by_how_much_and_where_there_i
         [("pve1", 7), ("pve2", 7), ("pve3", 7)]
     );
 
-    // Growing to it is refused and nothing changes.
+    // Growing to it is refused and nothing changes (the class gets a template to clone from
+    // first: without one, growing is refused for that).
+    world.sync(JobKind::Templates).await;
+    let templates = world
+        .lab()
+        .templates(&world.w.admin, &[], &world.cluster)
+        .await
+        .unwrap();
+    let debian = templates
+        .iter()
+        .find(|t| t.vmid.get() == 9000)
+        .expect("template 9000 recorded");
+    let class = world
+        .settings(
+            &class,
+            ClassSettings {
+                template_id: Some(Some(debian.id)),
+                ..ClassSettings::default()
+            },
+        )
+        .await;
     let refused = world
         .lab()
         .resize_pool(&world.w.teacher, class.id, size(23), false)
