@@ -163,8 +163,10 @@ pub(crate) async fn commands(args: &CommandsArgs) -> Result<Report> {
             let vms = lab.my_vms(&actor).await?;
             for vm in &vms {
                 let class = lab.class(&actor, vm.class_id).await?;
+                lab.vm_state(&actor, &vm.vm_ref()).await?;
                 lab.may_start(&actor, class.id, &vm.vm_ref()).await?;
             }
+            lab.my_waitlist_places(&actor).await?;
             Ok(vms.len())
         }
     })
