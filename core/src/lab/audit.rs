@@ -117,18 +117,7 @@ pub(crate) fn record_in_class(
     subject: Option<UserId>,
     detail: impl Into<String>,
 ) -> Result<()> {
-    store::append(
-        tx,
-        &NewEntry {
-            actor: who(actor),
-            action: action_name(action),
-            class: Some(class),
-            subject,
-            detail: detail.into(),
-            outcome: AuditOutcome::Done,
-        },
-    )?;
-    Ok(())
+    append_done(tx, actor, action, Some(class), subject, detail.into())
 }
 
 /// Records a change outside a class (roles, settings, clusters) inside its transaction.
@@ -142,14 +131,25 @@ pub(crate) fn record(
     subject: Option<UserId>,
     detail: impl Into<String>,
 ) -> Result<()> {
+    append_done(tx, actor, action, None, subject, detail.into())
+}
+
+fn append_done(
+    tx: &rusqlite::Connection,
+    actor: &Actor,
+    action: Action,
+    class: Option<ClassId>,
+    subject: Option<UserId>,
+    detail: String,
+) -> Result<()> {
     store::append(
         tx,
         &NewEntry {
             actor: who(actor),
             action: action_name(action),
-            class: None,
+            class,
             subject,
-            detail: detail.into(),
+            detail,
             outcome: AuditOutcome::Done,
         },
     )?;

@@ -40,6 +40,29 @@ async fn class(world: &JobsWorld, size: u16) -> Class {
         .expect("create class")
 }
 
+/// The class with the simulator's template `vmid` (recorded by a template sync first).
+async fn with_template(world: &JobsWorld, class: &Class, vmid: u32) -> Class {
+    world.sync(JobKind::Templates).await;
+    let templates = world
+        .lab()
+        .templates(&world.w.admin, &[], &world.cluster)
+        .await
+        .unwrap();
+    let template = templates
+        .iter()
+        .find(|t| t.vmid.get() == vmid)
+        .unwrap_or_else(|| panic!("template {vmid} recorded"));
+    world
+        .settings(
+            class,
+            ClassSettings {
+                template_id: Some(Some(template.id)),
+                ..ClassSettings::default()
+            },
+        )
+        .await
+}
+
 fn size(n: i64) -> PoolSize {
     PoolSize::new(n).unwrap()
 }
@@ -92,25 +115,7 @@ async fn a_pool_that_overcommits_is_refused_saying_by_how_much_and_where_there_i
 
     // Growing to it is refused and nothing changes (the class gets a template to clone from
     // first: without one, growing is refused for that).
-    world.sync(JobKind::Templates).await;
-    let templates = world
-        .lab()
-        .templates(&world.w.admin, &[], &world.cluster)
-        .await
-        .unwrap();
-    let debian = templates
-        .iter()
-        .find(|t| t.vmid.get() == 9000)
-        .expect("template 9000 recorded");
-    let class = world
-        .settings(
-            &class,
-            ClassSettings {
-                template_id: Some(Some(debian.id)),
-                ..ClassSettings::default()
-            },
-        )
-        .await;
+    let class = with_template(&world, &class, 9000).await;
     let refused = world
         .lab()
         .resize_pool(&world.w.teacher, class.id, size(23), false)
@@ -190,25 +195,7 @@ async fn without_cached_template_specs_the_class_settings_decide_and_with_them_t
     assert!(plan.fits());
 
     // The template sync caches the specs of 9001 (4 GiB, 40 GB disk): its disk is larger.
-    world.sync(JobKind::Templates).await;
-    let templates = world
-        .lab()
-        .templates(&world.w.admin, &[], &world.cluster)
-        .await
-        .unwrap();
-    let ubuntu = templates
-        .iter()
-        .find(|t| t.vmid.get() == 9001)
-        .expect("template 9001 recorded");
-    let class = world
-        .settings(
-            &class,
-            ClassSettings {
-                template_id: Some(Some(ubuntu.id)),
-                ..ClassSettings::default()
-            },
-        )
-        .await;
+    let class = with_template(&world, &class, 9001).await;
     let plan = world
         .lab()
         .plan_capacity(&world.w.teacher, class.id, size(4))

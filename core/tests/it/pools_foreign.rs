@@ -1,7 +1,6 @@
 //! VMs pvelab did not create are never touched: not in a range chosen for a new class, not at
 //! a VMID a slot wants, not when one appears there in the middle of a run.
 
-use pvelab_core::jobs::{JobKind, SyncWhat};
 use pvelab_core::model::{PoolsConfig, ProgressEvent, VmStep};
 use pvelab_core::Error;
 use pvelab_pve_sim::SimConfig;
@@ -128,12 +127,7 @@ async fn a_foreign_vm_created_at_a_target_vmid_mid_run_is_left_alone() {
 #[tokio::test]
 async fn a_class_created_without_its_pool_keeps_clear_of_the_guests_the_inventory_knows() {
     let b = bed().await;
-    let report = b
-        .lab
-        .sync_now(&b.admin, SyncWhat::Job(JobKind::Inventory), None)
-        .await
-        .expect("inventory");
-    assert!(report.all_ok(), "{report:?}");
+    b.sync_inventory().await;
     let guests = b.guests().await;
     assert!(
         guests.contains_key(&100),

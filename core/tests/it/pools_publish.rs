@@ -2,7 +2,6 @@
 //! next stop; the students keep their VMs throughout.
 
 use pvelab_core::events::ConsumerName;
-use pvelab_core::jobs::{JobKind, SyncWhat};
 use pvelab_core::model::{PoolVmState, PublishMode};
 use pvelab_core::types::{Role, VmId};
 use pvelab_proxmox::ConfigUpdate;
@@ -22,12 +21,7 @@ async fn set(b: &Bed, vmid: VmId, key: &str, value: &str) {
 }
 
 async fn inventory(b: &Bed) {
-    let report = b
-        .lab
-        .sync_now(&b.admin, SyncWhat::Job(JobKind::Inventory), None)
-        .await
-        .expect("inventory");
-    assert!(report.all_ok(), "{report:?}");
+    b.sync_inventory().await;
 }
 
 async fn reconcile(b: &Bed) {

@@ -142,6 +142,20 @@ async fn open(path: &std::path::Path, key: &SealingKey, pools: &PoolsConfig) -> 
 }
 
 impl Bed {
+    /// One inventory tick of every cluster, which must succeed.
+    pub async fn sync_inventory(&self) {
+        let report = self
+            .lab
+            .sync_now(
+                &self.admin,
+                pvelab_core::jobs::SyncWhat::Job(pvelab_core::jobs::JobKind::Inventory),
+                None,
+            )
+            .await
+            .expect("inventory");
+        assert!(report.all_ok(), "{report:?}");
+    }
+
     /// A new lab on the same database file and simulator (after the old one was dropped, as
     /// after a crash). The actors stay valid: they carry ids and roles only.
     pub async fn reopen(&mut self) {
