@@ -21,8 +21,8 @@ pub use crate::events::{ConsumerName, EventId, OutboxEvent, PruneReport};
 pub use crate::lab::{CheckRun, DueSubmissions, OwnCheckRun, SubmissionFailure};
 pub use crate::lab::{ClusterCheck, ClusterTimeouts, NodeCheck, ProxmoxRequests};
 pub use crate::lab::{
-    ImportedClass, JoinOutcome, KeepRunning, LeaveOutcome, PublishOutcome, ReimageWait,
-    StudentView, TokenRotation, UsageUpdate, VmOutcome, VmState,
+    ImportedClass, JoinOutcome, KeepRunning, LeaveOutcome, MyVm, MyVms, PublishOutcome,
+    ReimageWait, StudentView, TokenRotation, UsageUpdate, VmOutcome, VmState, WaitlistPlace,
 };
 pub use crate::pools::{
     ClusterReconciliation, Discrepancy, Operation, OperationKind, OperationSummary, PoolAudit,

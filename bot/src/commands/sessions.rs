@@ -1,7 +1,9 @@
 //! Lab sessions: `/class session add|list|remove`, and the next session line `/myvm` and
 //! `/class info` show.
 
-use pvelab_core::model::{Class, ClassSession, SessionDay, SessionId, SessionPlan, SessionTime};
+use pvelab_core::model::{
+    Class, ClassSession, NextSession, SessionDay, SessionId, SessionPlan, SessionTime,
+};
 use pvelab_core::types::{ClassId, ClassName};
 use pvelab_core::Actor;
 
@@ -181,11 +183,16 @@ pub async fn next_line(
     let Some(next) = ctx.lab.next_session(actor, class).await? else {
         return Ok(None);
     };
+    Ok(Some(session_line(ctx, &next)))
+}
+
+/// `next session: ... (running now | starts ...)`.
+pub fn session_line(ctx: &CommandContext, next: &NextSession) -> String {
     let now = ctx.lab.clock().now();
     let when = if next.span.starts_at <= now {
         "running now".to_owned()
     } else {
         format!("starts {}", format::instant(next.span.starts_at))
     };
-    Ok(Some(format!("next session: {} ({when})", next.describe())))
+    format!("next session: {} ({when})", next.describe())
 }

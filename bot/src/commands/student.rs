@@ -1,6 +1,6 @@
 //! What students run: `/join`, `/myvm`, `/leave`.
 
-use pvelab_core::model::{Enrollment, JoinToken, PoolVm, StartDecision, VmOutcome};
+use pvelab_core::model::{Class, Enrollment, JoinToken, PoolVm, StartDecision, VmOutcome};
 use pvelab_core::types::ClassName;
 
 use super::{ButtonStyle, CommandContext, CommandError, Reply};
@@ -54,34 +54,38 @@ pub(crate) fn vm_label(vm: &PoolVm) -> String {
 /// [`CommandError::Core`] when the lab fails.
 pub async fn my_vm(ctx: &CommandContext, only: Option<&ClassName>) -> Result<Reply, CommandError> {
     let actor = ctx.actor().await?;
+    // One core call: one snapshot however many VMs and facts it shows; the core bounds a
+    // refresh of stale states by the answer time and says when Proxmox did not answer.
+    let mine = ctx.lab.my_vm_overview(&actor).await?;
+    let wanted = |class: &Class| only.is_none_or(|name| *name == class.name);
     let mut reply = Reply::titled("Your VMs").ephemeral();
     let mut shown = 0;
-    for vm in ctx.lab.my_vms(&actor).await? {
-        let class = ctx.lab.class(&actor, vm.class_id).await?;
-        if only.is_some_and(|name| *name != class.name) {
-            continue;
-        }
+    for mine in mine.vms.iter().filter(|m| wanted(&m.class)) {
         shown += 1;
-        let now = match ctx.lab.may_start(&actor, class.id, &vm.vm_ref()).await? {
+        let (vm, class, state) = (&mine.vm, &mine.class, &mine.state);
+        let now = match &mine.start {
             StartDecision::Allowed => "you may start it now".to_owned(),
             StartDecision::Refused(why) => format!("not now: {why}"),
         };
-        let state = super::vm::fresh_state(ctx, &actor, &vm).await?;
-        let address = state
-            .as_ref()
-            .map_or(vm.cached_ip.clone(), |s| s.ip.clone());
         let mut lines = vec![
-            format!("state: {}", state_text(state.as_ref())),
+            format!("state: {}", state_text(state)),
             format!("node: {}", vm.node.as_deref().unwrap_or("not known yet")),
-            format!("address: {}", address.as_deref().unwrap_or("not known yet")),
+            format!(
+                "address: {}",
+                state.ip.as_deref().unwrap_or("not known yet")
+            ),
             format!("usage: {}", format::usage(vm.usage_hours, class.max_usage)),
             format!(
                 "allowed hours: {} ({now})",
                 format::hours(class.hours, class.time_zone.as_ref())
             ),
         ];
-        lines.extend(super::sessions::next_line(ctx, &actor, class.id).await?);
-        reply = reply.section(format!("{}: {}", class.name, vm_label(&vm)), lines);
+        lines.extend(
+            mine.next_session
+                .as_ref()
+                .map(|next| super::sessions::session_line(ctx, next)),
+        );
+        reply = reply.section(format!("{}: {}", class.name, vm_label(vm)), lines);
         let option = format!("class:{}", quote_value(class.name.as_str()));
         for (label, verb, style) in [
             ("Start", "start", ButtonStyle::Primary),
@@ -92,17 +96,18 @@ pub async fn my_vm(ctx: &CommandContext, only: Option<&ClassName>) -> Result<Rep
             reply = reply.button(label, format!("/vm {verb} {option}"), style);
         }
     }
-    let mut waiting = Vec::new();
-    for (class, place) in ctx.lab.my_waitlist_places(&actor).await? {
-        let class = ctx.lab.class(&actor, class).await?;
-        if only.is_none_or(|name| *name == class.name) {
-            waiting.push(format!(
-                "{}: you are number {place} on the waitlist; the next free VM goes to the first \
+    let waiting: Vec<String> = mine
+        .waiting
+        .iter()
+        .filter(|w| wanted(&w.class))
+        .map(|w| {
+            format!(
+                "{}: you are number {} on the waitlist; the next free VM goes to the first \
                  in line, and you hear of it here",
-                class.name
-            ));
-        }
-    }
+                w.class.name, w.place
+            )
+        })
+        .collect();
     if shown == 0 {
         if !waiting.is_empty() {
             return Ok(Reply::titled("Your VMs")
@@ -125,11 +130,8 @@ pub async fn my_vm(ctx: &CommandContext, only: Option<&ClassName>) -> Result<Rep
 }
 
 /// A VM's power state as `/myvm` shows it; `None` when Proxmox did not answer in time.
-fn state_text(state: Option<&pvelab_core::model::VmState>) -> String {
+fn state_text(state: &pvelab_core::model::VmState) -> String {
     use pvelab_core::model::GuestState;
-    let Some(state) = state else {
-        return "not known now: Proxmox did not answer in time".to_owned();
-    };
     let word = match state.state {
         GuestState::Running => "running",
         GuestState::Stopped => "stopped",

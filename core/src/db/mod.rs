@@ -13,9 +13,9 @@
 //! depends on the queue (the concurrency tests open several `Lab`s on one file to prove it).
 //!
 //! The async runtime is never blocked: a write is a message to the writer thread and an await on
-//! its answer, a read runs on the blocking pool (`spawn_blocking`) after an async permit (a few,
-//! first come first served, so a burst of reads queues as cheap futures rather than parked
-//! threads), and no mutex guard lives across an `.await`. An in-memory database is a single
+//! its answer, a read runs on the blocking pool (`spawn_blocking`) after an async permit (one per
+//! core, at most four, first come first served, so a burst of reads queues as cheap futures
+//! rather than parked threads), and no mutex guard lives across an `.await`. An in-memory database is a single
 //! connection (each `:memory:` connection would be a separate database), used for reads and
 //! writes alike: reads lock it between the writer's batches.
 
@@ -42,8 +42,22 @@ use crate::error::{DbResultExt, Error, Result};
 
 /// How long a connection waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-/// Idle reader connections kept open (the machine has few cores; more would only queue).
-const MAX_IDLE_READERS: usize = 4;
+/// Most reader connections, whatever the machine: reads are short, and a school's lab server
+/// has few cores.
+const MAX_READERS: usize = 4;
+/// Each reader connection's page cache, in KiB (SQLite's default is 2 MiB). Readers make short
+/// indexed lookups whose pages the operating system caches anyway; a smaller cache per reader
+/// keeps a burst of reads over a large inventory from holding megabytes per connection.
+const READER_CACHE_KIB: i64 = 1024;
+
+/// How many reads run at once, each on its own connection: one per core, at most
+/// [`MAX_READERS`]. A read is CPU work on cached pages, so more readers than cores only queue,
+/// and each would hold its own page cache (and, with glibc, a thread's allocation arena): a
+/// class typing `/myvm` at once cost megabytes more with four readers on two cores than with two,
+/// for no more answers per second.
+fn reader_count() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_READERS))
+}
 
 /// A handle on the database; cheap to clone.
 #[derive(Clone)]
@@ -54,7 +68,7 @@ pub(crate) struct Db {
 struct Inner {
     /// The writer thread's queue.
     writer: Writer,
-    /// As many permits as idle readers are kept.
+    /// As many permits as reads may run at once ([`reader_count`]).
     read_gate: Semaphore,
     /// The writer connection; only the writer thread and, for an in-memory database, reads use
     /// it.
@@ -68,6 +82,8 @@ struct Inner {
 struct Readers {
     path: PathBuf,
     idle: Mutex<Vec<Conn>>,
+    /// Idle connections kept open: as many as reads may run at once.
+    keep: usize,
 }
 
 impl std::fmt::Debug for Db {
@@ -136,6 +152,7 @@ impl Db {
             Some(Readers {
                 path: path.to_owned(),
                 idle: Mutex::new(Vec::new()),
+                keep: reader_count(),
             }),
         )
     }
@@ -154,10 +171,11 @@ impl Db {
     /// Hands the migrated writer connection to a new writer thread.
     fn start(conn: Conn, clock: Clock, readers: Option<Readers>) -> Result<Self> {
         let connection = Arc::new(Mutex::new(conn));
+        let readers_allowed = reader_count();
         Ok(Self {
             inner: Arc::new(Inner {
                 writer: Writer::start(Arc::clone(&connection), clock.clone())?,
-                read_gate: Semaphore::new(MAX_IDLE_READERS),
+                read_gate: Semaphore::new(readers_allowed),
                 connection,
                 clock,
                 readers,
@@ -224,7 +242,7 @@ impl Db {
                     time::with_now(now, || work(&tx))
                 };
                 let mut idle = lock(&readers.idle);
-                if idle.len() < MAX_IDLE_READERS {
+                if idle.len() < readers.keep {
                     idle.push(conn);
                 }
                 result
@@ -250,6 +268,8 @@ fn open_reader(path: &Path) -> Result<Conn> {
     })
     .db()?;
     configure(&conn)?;
+    conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)
+        .db()?;
     Ok(conn)
 }
 

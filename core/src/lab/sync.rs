@@ -1,6 +1,6 @@
 //! The background jobs through the facade: running a job now, what the jobs recorded (sync
-//! status, the inventory, a VM's state), a cluster's job settings, and the student's answer to
-//! an idle warning.
+//! status, the inventory), a cluster's job settings, and the student's answer to an idle
+//! warning. A VM's state for its users is in `vm_state.rs`.
 
 use jiff::{SignedDuration, Timestamp};
 use tokio::task::JoinSet;
@@ -12,48 +12,10 @@ use crate::events::ShutdownReason;
 use crate::jobs::{self, SyncReport, SyncStatus, SyncWhat};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::store::cluster_jobs::{self, ClusterJobChange, ClusterJobSettings};
-use crate::store::inventory::{
-    self, GuestCategory, GuestFacts, GuestKind, GuestState, InventoryEntry,
-};
-use crate::store::pool::{self, PoolVm};
+use crate::store::inventory::{self, InventoryEntry};
+use crate::store::pool;
 use crate::store::{classes, clusters, vm_watch};
 use crate::types::{ClusterId, VmId, VmRef};
-
-/// A pool VM's state as the lab knows it, for `/myvm` and pool listings: read from the
-/// database, refreshed from Proxmox first only when older than the cluster's `vm_cache_ttl`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct VmState {
-    /// The cluster.
-    pub cluster_id: ClusterId,
-    /// The VM.
-    pub vmid: VmId,
-    /// Running, stopped or unknown.
-    pub state: GuestState,
-    /// Its node.
-    pub node: Option<String>,
-    /// CPU use in percent (running VMs).
-    pub cpu_usage: Option<f64>,
-    /// Memory use in percent (running VMs).
-    pub memory_usage: Option<f64>,
-    /// Seconds since it started (running VMs).
-    pub uptime: Option<u64>,
-    /// The address to connect to, if one was found.
-    pub ip: Option<String>,
-    /// Its IPv6 address, if one was found.
-    pub ipv6: Option<String>,
-    /// Whether it offers remote desktop.
-    pub rdp_available: bool,
-    /// Whether it offers SSH.
-    pub ssh_available: bool,
-    /// When its state was last read from Proxmox (`None`: never).
-    pub checked_at: Option<Timestamp>,
-    /// Why the refresh this read needed failed (the recorded state is returned anyway).
-    pub refresh_error: Option<String>,
-    /// An automatic shutdown decided for it and why, until it is seen stopped.
-    pub shutdown_pending: Option<ShutdownReason>,
-    /// When it was warned for being idle (a [`Lab::keep_running`] answer clears it).
-    pub idle_warned_at: Option<Timestamp>,
-}
 
 /// The answer to [`Lab::keep_running`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,139 +178,6 @@ impl Lab {
             .await?;
         self.wake_consumers(1);
         Ok(settings)
-    }
-
-    /// The state of a pool VM for its holder, its class's teachers and adminers. It comes from
-    /// the database (the inventory keeps it fresh); only when it is older than the cluster's
-    /// `vm_cache_ttl` is it read from Proxmox first (one call).
-    ///
-    /// # Errors
-    /// [`Error::NotFound`] when no pool VM has this VMID on this cluster;
-    /// [`Error::NotPermitted`] for others.
-    pub async fn vm_state(&self, actor: &Actor, vm: &VmRef) -> Result<VmState> {
-        let (who, key) = (*actor, vm.clone());
-        let (cluster, vmid) = (vm.cluster.clone(), vm.vmid);
-        let id = cluster.clone();
-        let (vm, entry, ttl) = self
-            .db()
-            .read(move |tx| {
-                let vm =
-                    pool::by_ref(tx, &key)?.ok_or_else(|| Error::not_found(Entity::Vm, &key))?;
-                if vm.assigned_to.is_none() || vm.assigned_to != who.user_id() {
-                    class_for(tx, &who, Action::ListStudents, vm.class_id)?;
-                }
-                let entry = inventory::get(tx, &id, vmid)?;
-                let ttl = cluster_jobs::settings(tx, &id)?.vm_cache_ttl;
-                Ok((vm, entry, ttl))
-            })
-            .await?;
-        let now = self.now();
-        let fresh = entry
-            .as_ref()
-            .and_then(|e| e.last_status_check)
-            .is_some_and(|at| now.duration_since(at) <= SignedDuration::from_secs(i64::from(ttl)));
-        // A person waits for this answer: a refresh that Proxmox does not answer in time gives
-        // way to what the database knows, with the reason beside it.
-        let refresh_error = if fresh {
-            None
-        } else {
-            let within = self.pools().config().answer_within;
-            match tokio::time::timeout(within, self.refresh_vm(&vm, entry.as_ref())).await {
-                Ok(refreshed) => refreshed.err().map(|e| e.to_string()),
-                Err(_) => Some(crate::pools::client::unreachable(&cluster, within).to_string()),
-            }
-        };
-        let id = cluster.clone();
-        let (entry, watch) = self
-            .db()
-            .read(move |tx| {
-                Ok((
-                    inventory::get(tx, &id, vmid)?,
-                    vm_watch::get(tx, &id, vmid)?,
-                ))
-            })
-            .await?;
-        Ok(VmState {
-            cluster_id: cluster,
-            vmid,
-            state: entry.as_ref().map_or(GuestState::Unknown, |e| e.state),
-            node: entry
-                .as_ref()
-                .and_then(|e| e.node.clone())
-                .or_else(|| vm.node.as_ref().map(|n| n.as_str().to_owned())),
-            cpu_usage: entry.as_ref().and_then(|e| e.cpu_usage),
-            memory_usage: entry.as_ref().and_then(|e| e.memory_usage),
-            uptime: entry.as_ref().and_then(|e| e.uptime),
-            ip: entry.as_ref().and_then(|e| e.ip.clone()).or(vm.cached_ip),
-            ipv6: entry.as_ref().and_then(|e| e.ipv6.clone()),
-            rdp_available: entry.as_ref().is_some_and(|e| e.rdp_available),
-            ssh_available: entry.as_ref().is_some_and(|e| e.ssh_available),
-            checked_at: entry.as_ref().and_then(|e| e.last_status_check),
-            refresh_error,
-            shutdown_pending: watch.shutdown.map(|s| s.reason),
-            idle_warned_at: watch.idle_warned_at,
-        })
-    }
-
-    /// Reads one pool VM's state from Proxmox and records it.
-    pub(crate) async fn refresh_vm(
-        &self,
-        vm: &PoolVm,
-        entry: Option<&InventoryEntry>,
-    ) -> Result<()> {
-        let node = entry
-            .and_then(|e| e.node.clone())
-            .or_else(|| vm.node.as_ref().map(|n| n.as_str().to_owned()))
-            .ok_or_else(|| {
-                Error::not_found(Entity::Vm, format!("{} on any known node", vm.vmid))
-            })?;
-        let kind = entry.map_or(GuestKind::Qemu, |e| e.kind);
-        let client = jobs::client_for(self, &vm.cluster_id).await?;
-        let handle = client.node(&node);
-        let summary = match kind {
-            GuestKind::Qemu => handle.qemu(vm.vmid.get()).status().await,
-            GuestKind::Lxc => handle.lxc(vm.vmid.get()).status().await,
-        }
-        .map_err(|e| jobs::cluster_error(&vm.cluster_id, e))?;
-        let state = match summary.status {
-            pvelab_proxmox::GuestStatus::Running | pvelab_proxmox::GuestStatus::Paused => {
-                GuestState::Running
-            }
-            pvelab_proxmox::GuestStatus::Stopped => GuestState::Stopped,
-            _ => GuestState::Unknown,
-        };
-        let running = state == GuestState::Running;
-        let facts = GuestFacts {
-            vmid: vm.vmid,
-            name: summary
-                .name
-                .clone()
-                .or_else(|| entry.and_then(|e| e.name.clone())),
-            node: Some(node),
-            state,
-            kind,
-            category: GuestCategory::Pool,
-            memory: summary.maxmem,
-            cores: summary.cpus.map(|c| c.round() as u32),
-            disk_size: summary.maxdisk,
-            uptime: summary.uptime.filter(|_| running),
-            cpu_percent: summary.cpu.filter(|_| running).map(|c| c * 100.0),
-            memory_percent: match (summary.mem, summary.maxmem) {
-                (Some(m), Some(max)) if running && max > 0 => Some(m as f64 / max as f64 * 100.0),
-                _ => None,
-            },
-            is_template: summary.template,
-            tags: summary
-                .tags
-                .clone()
-                .or_else(|| entry.and_then(|e| e.tags.clone())),
-        };
-        let cluster = vm.cluster_id.clone();
-        // The row gets what the direct read saw, ahead of the next tick.
-        self.jobs_shared().digests.forget(&cluster);
-        self.db()
-            .write(move |tx| inventory::refresh_one(tx, &cluster, &facts))
-            .await
     }
 
     /// The answer to an idle warning: keep the VM running (its holder, or the class's teachers).

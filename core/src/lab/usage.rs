@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::rules::quota::{self, QuotaLevel, QuotaStatus};
 use crate::rules::start::{may_start, StartDecision, StartRequest};
-use crate::store::classes;
+use crate::store::classes::{self, Class};
 use crate::store::pool::{self, PoolVm, VmStatus};
 use crate::store::settings;
 use crate::store::usage::{self, StudentUsage};
@@ -151,40 +151,52 @@ impl Lab {
         self.class_read(actor, Action::ViewClass, class, move |tx, stored| {
             check_visible(tx, &who, &stored)?;
             let vm = pool::in_class(tx, class, &vm)?;
-            let relation = match who.user_id() {
-                Some(user) => crate::store::enrollment::relation(tx, user, class)?,
-                None => ClassRelation::None,
-            };
-            let owner = vm
-                .assigned_to
-                .filter(|holder| Some(*holder) == who.user_id());
-            let used_hours = match owner {
-                Some(student) => usage::get(tx, class, student)?.hours,
-                None => 0.0,
-            };
-            let zone = match &stored.time_zone {
-                Some(zone) => zone.clone(),
-                None => settings::default_time_zone(tx)?,
-            };
-            let now = crate::db::time::now();
-            // Inside a class session (its lead time included) neither the hours nor the quota
-            // hold a VM back: a session may lie outside the hours, and its time is free.
-            let lead = jiff::SignedDuration::try_from(settings::load(tx)?.session_lead())
-                .unwrap_or_default();
-            let sessions = crate::store::sessions::list(tx, class)?;
-            let in_session = super::sessions::in_session(&sessions, &zone, now, lead);
-            Ok(may_start(&StartRequest {
-                actor: &who,
-                owns_vm: owner.is_some(),
-                class_relation: relation,
-                vm_deleting: vm.status == VmStatus::Deleting,
-                hours: if in_session { None } else { stored.hours },
-                zone: &zone,
-                quota: stored.max_usage,
-                used_hours: if in_session { 0.0 } else { used_hours },
-                now,
-            }))
+            start_decision(tx, &who, &stored, &vm)
         })
         .await
     }
+}
+
+/// Whether `who` may start `vm` of the class `stored` now, read inside the caller's transaction
+/// (the caller checked that the class is visible to them and holds the VM).
+pub(crate) fn start_decision(
+    tx: &rusqlite::Connection,
+    who: &Actor,
+    stored: &Class,
+    vm: &PoolVm,
+) -> Result<StartDecision> {
+    let class = stored.id;
+    let relation = match who.user_id() {
+        Some(user) => crate::store::enrollment::relation(tx, user, class)?,
+        None => ClassRelation::None,
+    };
+    let owner = vm
+        .assigned_to
+        .filter(|holder| Some(*holder) == who.user_id());
+    let used_hours = match owner {
+        Some(student) => usage::get(tx, class, student)?.hours,
+        None => 0.0,
+    };
+    let zone = match &stored.time_zone {
+        Some(zone) => zone.clone(),
+        None => settings::default_time_zone(tx)?,
+    };
+    let now = crate::db::time::now();
+    // Inside a class session (its lead time included) neither the hours nor the quota hold a
+    // VM back: a session may lie outside the hours, and its time is free.
+    let lead =
+        jiff::SignedDuration::try_from(settings::load(tx)?.session_lead()).unwrap_or_default();
+    let sessions = crate::store::sessions::list(tx, class)?;
+    let in_session = super::sessions::in_session(&sessions, &zone, now, lead);
+    Ok(may_start(&StartRequest {
+        actor: who,
+        owns_vm: owner.is_some(),
+        class_relation: relation,
+        vm_deleting: vm.status == VmStatus::Deleting,
+        hours: if in_session { None } else { stored.hours },
+        zone: &zone,
+        quota: stored.max_usage,
+        used_hours: if in_session { 0.0 } else { used_hours },
+        now,
+    }))
 }

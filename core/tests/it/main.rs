@@ -22,6 +22,7 @@ mod lab_join;
 mod lab_pool;
 mod lab_users_settings;
 mod migrations;
+mod my_vms;
 mod outbox;
 mod permissions;
 mod pools_actions;

@@ -49,6 +49,7 @@ fn memory_now() -> serde_json::Value {
     serde_json::json!({
         "VmHWM": status_mib("VmHWM"),
         "VmRSS": status_mib("VmRSS"),
+        "Threads": status_mib("Threads").map(|t| t * 1024.0),
     })
 }
 
@@ -145,7 +146,7 @@ pub(crate) async fn commands(args: &CommandsArgs) -> Result<Report> {
 
     phase("joins");
     // Act 2: every user types /myvm (two VMs each now); the reference makes the calls the
-    // command makes (user, their VMs, each VM's class and whether it may start now).
+    // command makes (the user, then the overview of their VMs).
     let (myvm_measured, myvm_replies) = burst(args.users, |i| {
         let (lab, dispatcher) = (lab.clone(), dispatcher.clone());
         let line = format!("{} /myvm", names[i]);
@@ -160,14 +161,7 @@ pub(crate) async fn commands(args: &CommandsArgs) -> Result<Report> {
                 .ensure_user(&console_id(&names[i])?, Some(&names[i]))
                 .await?;
             let actor = lab.actor_with_role(user.id, user.role.max(Role::User));
-            let vms = lab.my_vms(&actor).await?;
-            for vm in &vms {
-                let class = lab.class(&actor, vm.class_id).await?;
-                lab.vm_state(&actor, &vm.vm_ref()).await?;
-                lab.may_start(&actor, class.id, &vm.vm_ref()).await?;
-            }
-            lab.my_waitlist_places(&actor).await?;
-            Ok(vms.len())
+            Ok(lab.my_vm_overview(&actor).await?.vms.len())
         }
     })
     .await?;
@@ -224,8 +218,8 @@ pub(crate) async fn commands(args: &CommandsArgs) -> Result<Report> {
         }),
         ratio: ratio(&myvm_measured, &myvm_reference),
         measured: myvm_measured,
-        reference_name: "/myvm: the same core calls without the command layer (user, VMs, \
-                         class and start decision of each)",
+        reference_name: "/myvm: the same core calls without the command layer (the user, \
+                         then Lab::my_vm_overview)",
         reference: myvm_reference,
         more: vec![Comparison {
             name: "/join".into(),
