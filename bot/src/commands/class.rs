@@ -265,21 +265,55 @@ pub async fn settings(
                 ..class.auto_shutdown
             },
         }),
-        cpu_cores: args.cpu,
-        memory_mb: args.memory,
-        disk_gb: args.disk,
         ..ClassSettings::default()
     };
-    if change.is_empty() {
+    let specs_change = args.cpu.is_some() || args.memory.is_some() || args.disk.is_some();
+    let other_change = !change.is_empty();
+    if !other_change && !specs_change {
         return Ok(Reply::titled(format!("Settings of {}", class.name))
             .section("settings", settings_lines(&class))
             .line("Change one with e.g. hours:08-18, quota:40, idle:30m, memory:4G."));
     }
-    let changed = ctx.lab.update_class(&actor, class.id, change).await?;
-    Ok(
-        Reply::titled(format!("Settings of {} changed", changed.name))
-            .section("settings", settings_lines(&changed)),
-    )
+    if other_change {
+        ctx.lab.update_class(&actor, class.id, change).await?;
+    }
+    // Cores, memory and disk are the VMs' own: the change goes to every built VM of the pool,
+    // in place, and the answer says how that went.
+    let mut vms = None;
+    if specs_change {
+        let applied = match ctx
+            .lab
+            .change_vm_specs(&actor, class.id, args.cpu, args.memory, args.disk)
+            .await
+        {
+            Ok(operation) => follow(ctx, operation).await,
+            Err(e) => Err(e.into()),
+        };
+        match applied {
+            Ok(summary) => vms = Some((summary_lines(&summary), summary.changed > 0)),
+            // The other settings are stored already: say so beside the reason.
+            Err(e) if other_change => {
+                return Ok(error_reply(&e).line(
+                    "The other settings were changed; run the command again with cpu, memory \
+                     or disk to change the VMs.",
+                ))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let changed = ctx.lab.class(&actor, class.id).await?;
+    let mut reply = Reply::titled(format!("Settings of {} changed", changed.name))
+        .section("settings", settings_lines(&changed));
+    if let Some((lines, changed_in_place)) = vms {
+        reply = reply.section("VMs", lines);
+        if changed_in_place {
+            reply = reply.line(
+                "A stopped VM has the new cores and memory now, a running one once it is \
+                 stopped and started again; disks only grow.",
+            );
+        }
+    }
+    Ok(reply)
 }
 
 /// `/class delete class [confirm]`: asks first; with `confirm:yes` deletes the class.

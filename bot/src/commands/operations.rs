@@ -68,9 +68,15 @@ pub(crate) async fn follow(
 /// was deleted, and anything worth knowing.
 pub(crate) fn summary_lines(summary: &OperationSummary) -> Vec<String> {
     let mut lines = Vec::new();
-    // A shrink or a deletion only deletes: no VM is to become ready.
-    if summary.total > 0 && (summary.ready > 0 || summary.deleted < summary.total) {
-        lines.push(format!("{} of {} VMs ready", summary.ready, summary.total));
+    // What was to become ready: neither the VMs deleted nor those changed in place.
+    let to_build = summary
+        .total
+        .saturating_sub(summary.deleted + summary.changed);
+    if to_build > 0 {
+        lines.push(format!("{} of {} ready", summary.ready, vms(to_build)));
+    }
+    if summary.changed > 0 {
+        lines.push(format!("{} updated in place", vms(summary.changed)));
     }
     if summary.deleted > 0 {
         lines.push(format!("{} deleted", vms(summary.deleted)));
@@ -136,7 +142,7 @@ mod tests {
     #[test]
     fn a_summary_says_what_is_ready_failed_and_deleted() {
         let summary = OperationSummary {
-            total: 3,
+            total: 4,
             ready: 2,
             failed: vec![(VmId::new(103).unwrap(), "clone refused".into())],
             deleted: 1,
@@ -153,6 +159,20 @@ mod tests {
         assert_eq!(
             summary_lines(&OperationSummary::default()),
             ["nothing needed to change"]
+        );
+    }
+
+    #[test]
+    fn vms_changed_in_place_are_not_counted_as_not_ready() {
+        let grown_after_new_specs = OperationSummary {
+            total: 5,
+            ready: 1,
+            changed: 4,
+            ..OperationSummary::default()
+        };
+        assert_eq!(
+            summary_lines(&grown_after_new_specs),
+            ["1 of 1 VM ready", "4 VMs updated in place"]
         );
     }
 }

@@ -203,6 +203,11 @@ async fn class_settings_change_what_is_given_and_info_shows_them() {
         "{changed}"
     );
     assert!(changed.contains("64 GB disk"), "{changed}");
+    // The lab never reached a cluster, so the class has no VM yet: nothing to reconfigure.
+    assert!(
+        changed.contains("no VM is built yet: the class's VMs get these specs when they are built"),
+        "{changed}"
+    );
     let shown = answer(&out, "tom:teacher /class settings class:net101");
     assert!(shown.starts_with("Settings of net101\n"), "{shown}");
     assert!(shown.contains("Change one with"), "{shown}");

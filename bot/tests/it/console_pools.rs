@@ -536,3 +536,51 @@ async fn the_reconciliation_at_start_gives_up_on_a_cluster_that_does_not_answer(
         StartReconcile::Done
     );
 }
+
+#[tokio::test]
+async fn new_specs_reach_the_built_vms_and_a_resize_after_reports_every_vm_ready() {
+    let (lab, _) = lab_with_class(2).await;
+    let sim = lab.sim.control();
+    sim.reset_counters();
+    let settings = run(
+        &lab,
+        "tom:teacher /class settings class:net101 memory:4096\n",
+    )
+    .await;
+    assert!(
+        settings.contains("each VM: 2 cores, 4096 MiB memory"),
+        "{settings}"
+    );
+    // The two student VMs, the teacher's and the base VM take the new memory, in place.
+    assert!(settings.contains("4 VMs updated in place"), "{settings}");
+    assert!(
+        settings.contains("once it is stopped and started again"),
+        "{settings}"
+    );
+    assert_eq!(sim.count("PUT", "/nodes/{node}/qemu/{vmid}/config"), 4);
+    assert_eq!(sim.count("POST", "/nodes/{node}/qemu/{vmid}/clone"), 0);
+
+    let out = run(&lab, "tom:teacher /pool resize class:net101 size:3\n").await;
+    let resize = answer(&out, "tom:teacher /pool resize class:net101 size:3");
+    assert!(resize.contains("1 of 1 VM ready"), "{resize}");
+    assert!(!resize.contains("failed"), "{resize}");
+}
+
+#[tokio::test]
+async fn a_disk_below_the_templates_is_refused_naming_the_least() {
+    let (lab, _) = lab_with_class(1).await;
+    let out = run(
+        &lab,
+        "tom:teacher /class settings class:net101 disk:1\n\
+         tom:teacher /class settings class:net101\n",
+    )
+    .await;
+    let refused = answer(&out, "tom:teacher /class settings class:net101 disk:1");
+    assert!(
+        refused.contains(r#"disk: "1 GB" is not allowed"#),
+        "{refused}"
+    );
+    assert!(refused.contains("at least 32 GB"), "{refused}");
+    let shown = answer(&out, "tom:teacher /class settings class:net101");
+    assert!(shown.contains("32 GB disk"), "unchanged: {shown}");
+}

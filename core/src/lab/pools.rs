@@ -11,7 +11,7 @@ use crate::pools::client::{client_for, within_answer_time};
 use crate::pools::converge::converge;
 use crate::pools::observe;
 use crate::pools::operation;
-use crate::pools::{Operation, OperationKind};
+use crate::pools::{Operation, OperationKind, OperationSummary};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::store::class_settings::{self, ClassSettings};
 use crate::store::classes::{self, Class, ClassDeletion, NewClass};
@@ -302,6 +302,11 @@ impl Lab {
             )
             .into());
         }
+        let managed = self
+            .class_read(actor, Action::EditClassSettings, class, move |tx, _| {
+                Ok(managed::get(tx, class)?.is_some())
+            })
+            .await?;
         self.probe_class_cluster(actor, class).await?;
         self.class_write(actor, Action::EditClassSettings, class, move |tx, _| {
             let change = ClassSettings {
@@ -313,6 +318,29 @@ impl Lab {
             class_settings::update(tx, class, &change)
         })
         .await?;
+        if !managed {
+            // No pool built yet: the specs are stored, and a spec change does not start
+            // building one (that is `provision`'s or a resize's decision).
+            return operation::start(
+                self,
+                class,
+                OperationKind::Reconfigure,
+                actor.user_id(),
+                move |_, report| async move {
+                    report.queued(0);
+                    Ok(OperationSummary {
+                        class: Some(class),
+                        notes: vec![
+                            "no VM is built yet: the class's VMs get these specs when they are \
+                             built"
+                                .to_owned(),
+                        ],
+                        ..OperationSummary::default()
+                    })
+                },
+            )
+            .await;
+        }
         self.start_pool_operation(actor, class, OperationKind::Reconfigure)
             .await
     }

@@ -48,7 +48,8 @@ pub(crate) async fn execute(run: Arc<Run>, actions: Vec<Action>) -> Result<Vec<(
             None => outcomes.push((action.vmid(), Outcome::Busy)),
         }
     }
-    run.report.queued(claimed.len());
+    run.report
+        .queued(claimed.iter().filter(|(_, action)| action.builds()).count());
     let slots = pools.cluster_slots(&cluster);
     let mut set = JoinSet::new();
     for (claim, action) in claimed {

@@ -108,6 +108,26 @@ impl Action {
         }
     }
 
+    /// Whether the action ends with a VM ready to hand out (or failed trying): what the
+    /// progress's "ready" count is out of. Reconfiguring, deleting and forgetting do not.
+    pub(crate) fn builds(&self) -> bool {
+        match self {
+            Action::Add { .. }
+            | Action::Clone { .. }
+            | Action::AwaitClone { .. }
+            | Action::Continue { .. }
+            | Action::Fail { .. }
+            | Action::Rebuild { .. }
+            | Action::Vanished { .. }
+            | Action::Reimage { .. } => true,
+            Action::Delete { .. }
+            | Action::Forget { .. }
+            | Action::Reconfigure { .. }
+            | Action::Shrink { .. }
+            | Action::Power { .. } => false,
+        }
+    }
+
     /// Whether the action only records what was seen (no call to Proxmox).
     pub(crate) fn is_bookkeeping(&self) -> bool {
         matches!(self, Action::Power { .. })

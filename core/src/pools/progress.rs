@@ -45,9 +45,10 @@ impl OperationKind {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ProgressEvent {
-    /// The operation knows its work: `total` VMs to act on.
+    /// The operation knows its work: `total` VMs to build (each ends ready or failed;
+    /// reconfiguring and deleting VMs are not counted).
     Queued {
-        /// VMs the operation acts on.
+        /// VMs the operation builds.
         total: usize,
     },
     /// A VM's clone was requested: the `started`-th of `total`.
@@ -112,7 +113,7 @@ pub enum ProgressEvent {
 /// The counts of an operation so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Progress {
-    /// VMs the operation acts on.
+    /// VMs the operation builds (what `ready` is out of).
     pub total: usize,
     /// Clones started.
     pub cloning: usize,

@@ -80,8 +80,8 @@ impl ClassSettings {
 /// Applies a settings change.
 ///
 /// # Errors
-/// [`Error::InvalidValue`] when a new pool size does not fit the class's VMID plan or the new
-/// template belongs to another class; [`Error::NotFound`] when the class or the template does
+/// [`Error::InvalidValue`] when a new pool size does not fit the class's VMID plan, the new
+/// template belongs to another class, or a new disk is smaller than the template's; [`Error::NotFound`] when the class or the template does
 /// not exist.
 pub(crate) fn update(conn: &Connection, id: ClassId, change: &ClassSettings) -> Result<Class> {
     let class = get(conn, id)?;
@@ -111,6 +111,23 @@ pub(crate) fn update(conn: &Connection, id: ClassId, change: &ClassSettings) -> 
         values.push((Classes::MemoryMb, i64::from(v.get()).into()));
     }
     if let Some(v) = change.disk_gb {
+        let template = change.template_id.unwrap_or(class.template_id);
+        if let Some(least) = template
+            .map(|t| super::templates::disk_gb(conn, t))
+            .transpose()?
+            .flatten()
+            .filter(|least| v.get() < *least)
+        {
+            return Err(crate::types::InvalidValue::new(
+                "disk",
+                format!("{} GB", v.get()),
+                format!(
+                    "at least {least} GB: the class's template has a {least} GB disk, and a \
+                     VM's disk only grows"
+                ),
+            )
+            .into());
+        }
         values.push((Classes::DiskSizeGb, i64::from(v.get()).into()));
     }
     if let Some(v) = &change.deployment_node {

@@ -14,6 +14,20 @@ use crate::db::time::{now_sql, opt_ts_from_sql, ts_from_sql};
 use crate::error::{Entity, Error, Result};
 use crate::types::{ClassId, ClassName, ClusterId, InvalidValue, TemplateId, UserId, VmId};
 
+/// The template's boot disk in whole GB (rounded up), when its specs are known: the smallest
+/// disk a VM cloned from it can have, since a disk only grows.
+pub(crate) fn disk_gb(conn: &Connection, template: TemplateId) -> Result<Option<u32>> {
+    let select = Query::select()
+        .column(T::DiskSizeGb)
+        .from(T::Table)
+        .and_where(Expr::col(T::Id).eq(template.get()))
+        .to_owned();
+    let size = query_opt(conn, &select, |c| c.next::<Option<f64>>())?.flatten();
+    // A size is a few thousand GB at most: the cast cannot truncate.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Ok(size.filter(|gb| *gb > 0.0).map(|gb| gb.ceil() as u32))
+}
+
 /// Accepts `template` for the class `class` (`None` for a class being created): it must exist
 /// and must not belong to another class. Another class's template goes away with that class (its
 /// rows cascade), which a reference from this class would block: that class could no longer be

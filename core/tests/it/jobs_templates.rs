@@ -401,3 +401,50 @@ async fn an_old_version_that_no_vm_uses_is_removed_by_the_template_sync() {
         "the class's current version stays"
     );
 }
+
+#[tokio::test]
+async fn a_class_disk_is_never_below_its_templates_disk() {
+    let world = jobs_world(Options::default()).await;
+    world.sync(JobKind::Templates).await;
+    let debian = find(&templates(&world).await, 9000);
+    assert_eq!(debian.specs.disk_size_gb, Some(32.0));
+    let mut new = pvelab_core::model::NewClass::new(
+        crate::support::name("net101"),
+        crate::support::pool_size(2),
+    );
+    new.template_id = Some(debian.id);
+    new.disk_gb = pvelab_core::types::DiskGb::new(8).unwrap();
+
+    // Created asking for less: the class says what its VMs will have, the template's 32 GB.
+    let class = world
+        .lab()
+        .create_class(&world.w.teacher, new)
+        .await
+        .unwrap();
+    assert_eq!(class.disk_gb.get(), 32);
+
+    // Changed to less: refused, naming the least.
+    let change = pvelab_core::model::ClassSettings {
+        disk_gb: Some(pvelab_core::types::DiskGb::new(16).unwrap()),
+        ..Default::default()
+    };
+    let refused = world
+        .lab()
+        .update_class(&world.w.teacher, class.id, change)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, Error::InvalidValue(v) if v.to_string().contains("at least 32 GB")),
+        "{refused:?}"
+    );
+    let grown = pvelab_core::model::ClassSettings {
+        disk_gb: Some(pvelab_core::types::DiskGb::new(40).unwrap()),
+        ..Default::default()
+    };
+    let class = world
+        .lab()
+        .update_class(&world.w.teacher, class.id, grown)
+        .await
+        .unwrap();
+    assert_eq!(class.disk_gb.get(), 40);
+}

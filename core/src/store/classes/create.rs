@@ -178,8 +178,14 @@ pub(crate) fn insert_avoiding(
     };
     // Checked inside the caller's IMMEDIATE transaction: no other writer can slip in between.
     // The UNIQUE constraints and the blocks' primary key stay as the last line of defence.
+    // A VM's disk is at least its template's (disks only grow): the class says what its VMs
+    // will have.
+    let mut disk_gb = new.disk_gb.get();
     if let Some(template) = new.template_id {
         crate::store::templates::check_usable(conn, template, None)?;
+        if let Some(least) = crate::store::templates::disk_gb(conn, template)? {
+            disk_gb = Ord::max(disk_gb, least);
+        }
     }
     if super::name_taken(conn, new.scope.as_ref(), &new.name)? {
         return Err(Error::NameTaken {
@@ -222,7 +228,7 @@ pub(crate) fn insert_avoiding(
             i64::from(new.pool_size.get()).into(),
             i64::from(new.cpu_cores.get()).into(),
             i64::from(new.memory_mb.get()).into(),
-            i64::from(new.disk_gb.get()).into(),
+            i64::from(disk_gb).into(),
             i64::from(scheme.prefix()).into(),
             kind.as_str().into(),
             new.deployment_node
