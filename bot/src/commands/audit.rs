@@ -55,7 +55,7 @@ pub async fn audit(
         None => None,
     };
     let user = match user {
-        Some(who) => Some(ctx.person(who).await?),
+        Some(who) => Some(ctx.known_person(&actor, who).await?),
         None => None,
     };
     let entries = ctx

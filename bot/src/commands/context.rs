@@ -115,6 +115,29 @@ impl CommandContext {
         Ok(self.lab.ensure_user(&external_id(who)?, name).await?)
     }
 
+    /// The person a `user` option names, who must be known already: for commands about
+    /// someone's VM, usage or history, where a typo must not leave a new user behind.
+    ///
+    /// # Errors
+    /// [`CommandError::Refused`] naming them when nobody by that name has used pvelab;
+    /// [`CommandError::Core`] when the caller may not look people up.
+    pub async fn known_person(&self, actor: &Actor, who: &UserRef) -> Result<User, CommandError> {
+        match self
+            .lab
+            .user_by_external_id(actor, &external_id(who)?)
+            .await
+        {
+            Err(pvelab_core::Error::NotFound { .. }) => Err(CommandError::refused(
+                format!(
+                    "{} has not used pvelab yet, so there is nothing of theirs here.",
+                    who.display()
+                ),
+                "Check the name.",
+            )),
+            found => Ok(found?),
+        }
+    }
+
     /// The class called `name` in this front end's scope.
     ///
     /// # Errors

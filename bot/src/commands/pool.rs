@@ -187,7 +187,7 @@ pub async fn unassign(
 ) -> Result<Reply, CommandError> {
     let actor = ctx.actor().await?;
     let class = ctx.class(&actor, name).await?;
-    let student = ctx.person(who).await?;
+    let student = ctx.known_person(&actor, who).await?;
     let vm = ctx.lab.unassign(&actor, class.id, student.id).await?;
     Ok(Reply::text(format!(
         "VM {} was taken back from {}; it is reset before anyone else gets it. {} stays \
@@ -211,7 +211,7 @@ pub async fn reset_usage(
     let actor = ctx.actor().await?;
     let class = ctx.class(&actor, name).await?;
     let student = match who {
-        Some(who) => Some(ctx.person(who).await?.id),
+        Some(who) => Some(ctx.known_person(&actor, who).await?.id),
         None => None,
     };
     let count = ctx.lab.reset_usage(&actor, class.id, student).await?;

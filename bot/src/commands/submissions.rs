@@ -172,7 +172,7 @@ pub async fn rollback(
 ) -> Result<Reply, CommandError> {
     let actor = ctx.actor().await?;
     let class = ctx.class(&actor, class_name).await?;
-    let student = ctx.person(who).await?;
+    let student = ctx.known_person(&actor, who).await?;
     if !confirmed {
         // The submission must exist before anyone confirms.
         let known = ctx

@@ -584,3 +584,30 @@ async fn a_disk_below_the_templates_is_refused_naming_the_least() {
     let shown = answer(&out, "tom:teacher /class settings class:net101");
     assert!(shown.contains("32 GB disk"), "unchanged: {shown}");
 }
+
+#[tokio::test]
+async fn naming_someone_unknown_in_unassign_or_reset_usage_is_refused_and_creates_nobody() {
+    let (lab, _) = lab_with_class(1).await;
+    let out = run(
+        &lab,
+        "tom:teacher /pool unassign class:net101 user:zed\n\
+         tom:teacher /pool reset-usage class:net101 user:zed\n",
+    )
+    .await;
+    for line in [
+        "tom:teacher /pool unassign class:net101 user:zed",
+        "tom:teacher /pool reset-usage class:net101 user:zed",
+    ] {
+        let refused = answer(&out, line);
+        assert!(
+            refused.contains("zed has not used pvelab yet") && refused.contains("Check the name."),
+            "{refused}"
+        );
+    }
+    let admin = pvelab_bot::app::clusters::operator(&lab.lab).await.unwrap();
+    let zed = pvelab_core::types::ExternalId::parse("console:zed").unwrap();
+    assert!(matches!(
+        lab.lab.user_by_external_id(&admin, &zed).await,
+        Err(pvelab_core::Error::NotFound { .. })
+    ));
+}

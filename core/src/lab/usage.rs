@@ -103,18 +103,35 @@ impl Lab {
 
     /// Resets the usage of one student of the class, or of every student (`None`); returns how
     /// many students had usage to reset. Their `last_reset` records when, and quota alerts are
-    /// sent afresh.
+    /// sent afresh. A former student's usage (kept when they left) can be reset too.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`](crate::Error::NotPermitted).
+    /// [`Error::NotPermitted`](crate::Error::NotPermitted);
+    /// [`Error::InvalidValue`](crate::Error::InvalidValue) naming a person who is not a student
+    /// of the class and has no usage there (nothing to reset: a typo in the name, most likely).
     pub async fn reset_usage(
         &self,
         actor: &Actor,
         class: ClassId,
         student: Option<UserId>,
     ) -> Result<usize> {
-        self.class_write(actor, Action::ResetUsage, class, move |tx, _class| {
-            usage::reset(tx, class, student)
+        self.class_write(actor, Action::ResetUsage, class, move |tx, stored| {
+            let reset = usage::reset(tx, class, student)?;
+            if let Some(student) = student {
+                if reset == 0 && !crate::store::enrollment::is_enrolled(tx, student, class)? {
+                    let person = crate::store::users::get(tx, student)?;
+                    return Err(crate::types::InvalidValue::new(
+                        "student",
+                        person.shown_name(),
+                        format!(
+                            "a student of class {}, or a former one with usage recorded",
+                            stored.name
+                        ),
+                    )
+                    .into());
+                }
+            }
+            Ok(reset)
         })
         .await
     }

@@ -6,7 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::Lab;
 use crate::db::run_blocking;
-use crate::error::{Error, Result};
+use crate::error::{Entity, Error, Result};
 use crate::password::{hash_password, verify_password};
 use crate::rules::permissions::{authorize, Action, Actor, ClassRelation};
 use crate::store::users::{self, User};
@@ -45,6 +45,31 @@ impl Lab {
             authorize(actor, Action::ViewOtherUsers, ClassRelation::None)?;
         }
         self.db().read(move |tx| users::get(tx, id)).await
+    }
+
+    /// The user a front end knows by `external_id`, without creating one: for commands that
+    /// name someone who must already be known (unassigning, resetting usage, filtering the
+    /// audit trail), where a typo must not leave a new user behind. Same rule as [`Lab::user`]:
+    /// someone else's record needs the teacher role.
+    ///
+    /// # Errors
+    /// [`Error::NotPermitted`] when a student asks for someone else;
+    /// [`Error::NotFound`] when nobody with that id has used pvelab.
+    pub async fn user_by_external_id(
+        &self,
+        actor: &Actor,
+        external_id: &ExternalId,
+    ) -> Result<User> {
+        let key = external_id.clone();
+        let found = self
+            .db()
+            .read(move |tx| users::by_external_id(tx, &key))
+            .await?;
+        // Checked before "not found" too, so a student cannot learn who has used pvelab.
+        if found.as_ref().map(|u| u.id) != actor.user_id() {
+            authorize(actor, Action::ViewOtherUsers, ClassRelation::None)?;
+        }
+        found.ok_or_else(|| Error::not_found(Entity::User, external_id.as_str()))
     }
 
     /// Changes a user's stored role (adminers only).

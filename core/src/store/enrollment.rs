@@ -85,6 +85,20 @@ pub(crate) fn unenroll(conn: &Connection, user: UserId, class: ClassId) -> Resul
     Ok(execute(conn, &delete)? == 1)
 }
 
+/// Whether the user is enrolled in the class now.
+///
+/// # Errors
+/// [`Error::Internal`](crate::Error::Internal) when SQLite fails.
+pub(crate) fn is_enrolled(conn: &Connection, user: UserId, class: ClassId) -> Result<bool> {
+    let select = Query::select()
+        .expr(Expr::val(1))
+        .from(ClassEnrollments::Table)
+        .and_where(Expr::col(ClassEnrollments::UserId).eq(user.get()))
+        .and_where(Expr::col(ClassEnrollments::ClassId).eq(class.get()))
+        .to_owned();
+    Ok(query_opt(conn, &select, |c| c.next::<i64>())?.is_some())
+}
+
 /// The students of a class, earliest enrolled first, each with their VM, waitlist place and
 /// usage: one query.
 ///

@@ -365,3 +365,45 @@ async fn a_student_slot_is_registered_once_whatever_the_cluster_and_the_refusal_
         3
     );
 }
+
+#[tokio::test]
+async fn resetting_the_usage_of_someone_who_never_was_a_student_is_refused_naming_them() {
+    let w = world().await;
+    let (class, token) = class_with_vms(&w, "c", 2, 1).await;
+    let outsider = w.student("outsider").await;
+    let refused = w
+        .lab
+        .reset_usage(&w.teacher, class.id, Some(outsider.uid()))
+        .await
+        .unwrap_err();
+    let text = refused.to_string();
+    assert!(matches!(refused, Error::InvalidValue(_)), "{refused:?}");
+    assert!(
+        text.contains("outsider") && text.contains("a student of class c"),
+        "{text}"
+    );
+
+    // A student, and one who left with usage recorded (it is kept), are reset.
+    let s = w.student("s").await;
+    let joined = w.join(&s, &token).await;
+    let pvelab_core::model::VmOutcome::Assigned(vm) = joined.vm else {
+        panic!("a VM: {joined:?}")
+    };
+    assert!(w
+        .lab
+        .reset_usage(&w.teacher, class.id, Some(s.uid()))
+        .await
+        .is_ok());
+    w.lab
+        .record_usage(&w.admin, &vm.vm_ref(), SignedDuration::from_hours(1))
+        .await
+        .expect("usage");
+    w.lab.leave(&s, class.id).await.expect("leave");
+    assert_eq!(
+        w.lab
+            .reset_usage(&w.teacher, class.id, Some(s.uid()))
+            .await
+            .expect("a former student's usage"),
+        1
+    );
+}

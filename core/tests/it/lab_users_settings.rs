@@ -248,3 +248,33 @@ async fn a_password_for_a_user_without_a_local_login_is_refused_by_name() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn looking_someone_up_by_external_id_creates_nobody_and_tells_students_nothing() {
+    let w = world().await;
+    let student = w.student("s").await;
+    let known = ext("s");
+    let unknown = ext("nobody");
+
+    let found = w.lab.user_by_external_id(&w.teacher, &known).await.unwrap();
+    assert_eq!(found.external_id.as_ref(), Some(&known));
+    assert!(matches!(
+        w.lab.user_by_external_id(&w.teacher, &unknown).await,
+        Err(Error::NotFound { .. })
+    ));
+    // Looking up is not meeting: nobody was created.
+    assert!(matches!(
+        w.lab.user_by_external_id(&w.admin, &unknown).await,
+        Err(Error::NotFound { .. })
+    ));
+    // A student finds themselves, and learns nothing of anyone else, known or not.
+    let own = w.lab.user_by_external_id(&student, &known).await.unwrap();
+    assert_eq!(own.external_id.as_ref(), Some(&known));
+    let teacher = ext("teacher");
+    for other in [&teacher, &unknown] {
+        assert!(matches!(
+            w.lab.user_by_external_id(&student, other).await,
+            Err(Error::NotPermitted { .. })
+        ));
+    }
+}
