@@ -36,10 +36,23 @@ pub struct CreateArgs {
     pub cluster: Option<ClusterId>,
 }
 
+/// `1 student VM`, `30 student VMs`.
+fn students_vms(n: usize) -> String {
+    if n == 1 {
+        "1 student VM".to_owned()
+    } else {
+        format!("{n} student VMs")
+    }
+}
+
 /// The class's settings as lines, for `info` and after a change.
 fn settings_lines(class: &Class) -> Vec<String> {
     vec![
-        format!("pool: {} student VMs ({})", class.pool_size, class.scheme),
+        format!(
+            "pool: {} ({})",
+            students_vms(usize::from(class.pool_size.get())),
+            class.scheme
+        ),
         format!("each VM: {}", format::resources(class)),
         format!(
             "placement: {} / {}",

@@ -79,6 +79,18 @@ mod tests {
     }
 
     #[test]
+    fn equal_ends_are_refused_in_one_plain_sentence() {
+        let e = hours("hours", "08-08").unwrap_err().to_string();
+        assert!(
+            e.contains(
+                "start and end must differ (a window may wrap past midnight: 22-06), or always"
+            ),
+            "{e}"
+        );
+        assert_eq!(e.matches('(').count(), 1, "{e}");
+    }
+
+    #[test]
     fn time_zones_are_iana_names() {
         assert_eq!(
             timezone("timezone", "Europe/Berlin").unwrap().name(),

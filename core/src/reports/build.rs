@@ -73,7 +73,11 @@ pub(crate) fn build(input: ReportInput) -> UsageReport {
             .then(a.student.id.get().cmp(&b.student.id.get()))
     });
     // The VMs ran in sessions too: VM-hours and energy count both kinds of time.
-    let vm_hours: f64 = input.hours.iter().map(|r| r.hours + r.session_hours).sum();
+    // A fold from +0.0: `Sum` of no f64 is -0.0, which a report would show as "-0.0 VM-hours".
+    let vm_hours = input
+        .hours
+        .iter()
+        .fold(0.0, |sum, r| sum + r.hours + r.session_hours);
     let step = if input.to.duration_since(input.from) <= HOURLY_UP_TO {
         RunningStep::Hour
     } else {
@@ -214,6 +218,21 @@ mod tests {
         assert_eq!(zoe.hours_used, 0.5);
         assert_eq!((zoe.idle_shutdowns, zoe.automatic_shutdowns), (1, 2));
         assert_eq!(zoe.hours_in_sessions, 0.0);
+    }
+
+    #[test]
+    fn a_class_without_usage_has_zero_vm_hours_not_minus_zero() {
+        let report = build(ReportInput {
+            hours: Vec::new(),
+            ..input()
+        });
+        assert_eq!(report.vm_hours, 0.0);
+        assert!(report.vm_hours.is_sign_positive(), "{:?}", report.vm_hours);
+        assert!(
+            report.energy_wh.is_sign_positive(),
+            "{:?}",
+            report.energy_wh
+        );
     }
 
     #[test]

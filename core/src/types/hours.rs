@@ -45,7 +45,7 @@ impl HoursWindow {
             return Err(InvalidValue::new(
                 "hours window",
                 format!("{start:02}-{end:02}"),
-                "start and end must differ (a window that wraps past midnight has start > end)",
+                "start and end must differ",
             ));
         }
         Ok(Self { start, end })
