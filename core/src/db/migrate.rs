@@ -60,6 +60,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(11, "0011_sessions_audit"),
     migration!(12, "0012_usage_samples"),
     migration!(13, "0013_pool_by_class"),
+    migration!(14, "0014_class_names_nocase"),
 ];
 
 /// The schema version this build writes and understands.

@@ -285,3 +285,33 @@ async fn a_co_owner_manages_the_class_but_only_the_primary_teacher_deletes_it() 
         Err(Error::NotPermitted { .. })
     ));
 }
+
+#[tokio::test]
+async fn a_name_differing_only_in_letter_case_is_taken_and_finds_its_class() {
+    let w = world().await;
+    let mut first = NewClass::new(name("Net101"), pool_size(2));
+    first.scope = Some(scope("guild-1"));
+    let created = w.lab.create_class(&w.teacher, first).await.expect("first");
+
+    let mut same = NewClass::new(name("NET101"), pool_size(2));
+    same.scope = Some(scope("guild-1"));
+    let refused = w.lab.create_class(&w.teacher, same.clone()).await;
+    assert!(
+        matches!(refused, Err(Error::NameTaken { .. })),
+        "{refused:?}"
+    );
+    // Another scope may use it.
+    same.scope = Some(scope("guild-2"));
+    w.lab
+        .create_class(&w.teacher, same)
+        .await
+        .expect("other scope");
+
+    // Typed in any case, the name finds the class of its scope.
+    let found = w
+        .lab
+        .class_by_name(&w.teacher, Some(&scope("guild-1")), &name("net101"))
+        .await
+        .expect("by name in another case");
+    assert_eq!(found.id, created.id);
+}

@@ -24,7 +24,7 @@ pub(crate) use visible::{list_visible, visible};
 
 use jiff::Timestamp;
 use rusqlite::Connection;
-use sea_query::{Expr, ExprTrait, Order, Query};
+use sea_query::{Expr, ExprTrait, Order, Query, SimpleExpr};
 
 use super::{query_all, query_opt, stored, Cols};
 use crate::db::schema::Classes;
@@ -246,16 +246,39 @@ pub(crate) fn get_for_pool(conn: &Connection, id: ClassId) -> Result<(Class, boo
 /// # Errors
 /// [`Error::NotFound`] when there is none.
 pub(crate) fn by_name(conn: &Connection, scope: Option<&Scope>, name: &ClassName) -> Result<Class> {
-    let select = select()
+    let exact = select()
         .and_where(Expr::col((Classes::Table, Classes::ScopeId)).eq(scope_to_sql(scope)))
         .and_where(Expr::col((Classes::Table, Classes::Name)).eq(name.as_str()))
         .to_owned();
-    query_opt(conn, &select, map)?
-        .ok_or_else(|| Error::not_found(Entity::Class, format!("{:?}", name.as_str())))
+    if let Some(class) = query_opt(conn, &exact, map)? {
+        return Ok(class);
+    }
+    // Typed in another case: the one class whose name matches ignoring case (a database made
+    // before names were compared so may hold two; then neither is guessed).
+    let other_case = select()
+        .and_where(Expr::col((Classes::Table, Classes::ScopeId)).eq(scope_to_sql(scope)))
+        .and_where(same_name_any_case(name))
+        .limit(2)
+        .to_owned();
+    match query_all(conn, &other_case, map)?.as_slice() {
+        [class] => Ok(class.clone()),
+        _ => Err(Error::not_found(
+            Entity::Class,
+            format!("{:?}", name.as_str()),
+        )),
+    }
 }
 
-/// Whether a class of this name holds it in this scope, counting classes being deleted (they
-/// keep their name until their VMs are gone).
+/// `classes.name` equals `name` ignoring ASCII letter case (the index of migration 14).
+fn same_name_any_case(name: &ClassName) -> SimpleExpr {
+    Expr::cust_with_values(
+        "\"classes\".\"name\" = ? COLLATE NOCASE",
+        [name.as_str().to_owned()],
+    )
+}
+
+/// Whether a class of this name, in any letter case, holds it in this scope, counting classes
+/// being deleted (they keep their name until their VMs are gone).
 ///
 /// # Errors
 /// [`Error::Internal`] when SQLite fails.
@@ -268,7 +291,8 @@ pub(crate) fn name_taken(
         .column(Classes::Id)
         .from(Classes::Table)
         .and_where(Expr::col(Classes::ScopeId).eq(scope_to_sql(scope)))
-        .and_where(Expr::col(Classes::Name).eq(name.as_str()))
+        .and_where(same_name_any_case(name))
+        .limit(1)
         .to_owned();
     Ok(query_opt(conn, &select, |c| c.next::<i64>())?.is_some())
 }
