@@ -41,6 +41,18 @@ impl Lab {
         let now = self.now();
         self.class_write(actor, Action::ManageSessions, class, move |tx, stored| {
             let zone = zone_of(tx, &stored)?;
+            if let Some(skipped) = plan.skipped_time(&zone) {
+                return Err(InvalidValue::new(
+                    "session",
+                    plan,
+                    format!(
+                        "times that exist that day in {}: the clocks skip {skipped} for daylight \
+                         saving; pick a time before or after the change",
+                        zone.name()
+                    ),
+                )
+                .into());
+            }
             if plan.next_after(now, &zone).is_none() {
                 return Err(InvalidValue::new(
                     "date",

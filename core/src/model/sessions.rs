@@ -305,6 +305,23 @@ impl SessionPlan {
         Some((at(self.start)?, at(self.end)?))
     }
 
+    /// For a one-off session, its start or end if that local time does not exist on its day in
+    /// `zone` (the clocks skip it at a daylight-saving change). A weekly session keeps the rule
+    /// of [`SessionPlan::next_after`] for the one week it meets a gap.
+    pub fn skipped_time(&self, zone: &ClassTimeZone) -> Option<SessionTime> {
+        let SessionDay::Once(date) = self.day else {
+            return None;
+        };
+        [self.start, self.end].into_iter().find(|t| {
+            matches!(
+                zone.tz()
+                    .to_ambiguous_zoned(date.to_datetime(t.civil()))
+                    .offset(),
+                jiff::tz::AmbiguousOffset::Gap { .. }
+            )
+        })
+    }
+
     /// The first occurrence that has not ended at `after` (one running at `after` included), in
     /// the class's zone; `None` for a one-off session that is over.
     pub fn next_after(&self, after: Timestamp, zone: &ClassTimeZone) -> Option<SessionSpan> {

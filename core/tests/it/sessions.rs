@@ -377,3 +377,50 @@ async fn session_commands_refuse_overlaps_past_dates_unknown_sessions_and_studen
     let next = lab.next_session(&student, class.id).await.unwrap().unwrap();
     assert_eq!(next.describe(), "Mon 2027-01-18 11:00-12:00 UTC");
 }
+
+#[tokio::test]
+async fn a_one_off_session_at_a_time_the_clocks_skip_is_refused_naming_it() {
+    let options = Options {
+        start: "2027-03-22T07:00:00Z".parse().unwrap(),
+        ..Options::default()
+    };
+    let world = jobs_world(options).await;
+    let class = world.class_at_100("ops").await;
+    let class = world
+        .settings(
+            &class,
+            ClassSettings {
+                time_zone: Some(Some(ClassTimeZone::parse("Europe/Berlin").unwrap())),
+                ..ClassSettings::default()
+            },
+        )
+        .await;
+    // On 2027-03-28 Berlin's clocks go from 02:00 straight to 03:00.
+    let refused = world
+        .lab()
+        .add_session(
+            &world.w.teacher,
+            class.id,
+            plan("2027-03-28", "02:30", "04:00"),
+        )
+        .await
+        .unwrap_err();
+    let text = refused.to_string();
+    assert!(matches!(refused, Error::InvalidValue(_)), "{refused:?}");
+    assert!(
+        text.contains("the clocks skip 02:30") && text.contains("Europe/Berlin"),
+        "{text}"
+    );
+    // An hour later exists; and a weekly Sunday session at 02:30 is kept (most Sundays have
+    // that time; on this one it follows the documented rule).
+    for ok in [
+        plan("2027-03-28", "03:30", "04:00"),
+        plan("sunday", "02:30", "03:00"),
+    ] {
+        world
+            .lab()
+            .add_session(&world.w.teacher, class.id, ok)
+            .await
+            .unwrap();
+    }
+}
