@@ -230,6 +230,92 @@ async fn a_student_starts_stops_reverts_and_reimages_their_vm_and_gets_its_addre
     lab.stop().await;
 }
 
+/// What a teacher reads with /audit after building a class, a student's own reimage, a resize
+/// and co-owner changes: one entry per change, naming whom it concerns; the student's own
+/// reimage and the co-owner changes that changed nothing are not there.
+#[tokio::test]
+async fn the_audit_trail_has_one_entry_per_change_and_not_a_students_own_reimage() {
+    let (lab, token) = lab_with_class(1).await;
+    let out = run(
+        &lab,
+        &format!(
+            "alice /join token:{token}
+             alice /vm reimage
+             tom:teacher /pool resize class:net101 size:2
+             sue:teacher /class list
+             tom:teacher /class coowner add class:net101 user:sue
+             tom:teacher /class coowner add class:net101 user:sue
+             tom:teacher /class coowner add class:net101 user:tom
+             tom:teacher /class coowner remove class:net101 user:sue
+             tom:teacher /class coowner remove class:net101 user:sue
+             tom:teacher /audit class:net101
+"
+        ),
+    )
+    .await;
+    assert!(
+        answer(&out, "alice /vm reimage").contains("it is still yours"),
+        "{out}"
+    );
+    assert!(out.contains("sue co-owns net101 already."), "{out}");
+    let own = answer(&out, "tom:teacher /class coowner add class:net101 user:tom");
+    assert!(
+        own.contains("co-owner: \"tom\" is not allowed.")
+            && own.contains("net101's primary teacher (tom owns the class already)"),
+        "{own}"
+    );
+    assert!(
+        out.contains("sue was not a co-owner of net101; nothing changed."),
+        "{out}"
+    );
+
+    let trail = answer(&out, "tom:teacher /audit class:net101");
+    // The entries as /audit lists them, newest first (not the audit feed's `[audit]` lines).
+    let lines: Vec<&str> = trail
+        .lines()
+        .filter(|l| l.contains(" · net101 · ") && !l.starts_with("[audit]"))
+        .collect();
+    let actions: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split(" · ").nth(3).unwrap_or_default())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "manage_co_owners",
+            "manage_co_owners",
+            "manage_co_owners",
+            "resize_pool",
+            "manage_join_token",
+            "create_class",
+        ],
+        "{trail}"
+    );
+    assert!(
+        lines[0].contains("manage_co_owners · done · about user")
+            && lines[0].ends_with("sue no longer a co-owner"),
+        "{trail}"
+    );
+    assert!(
+        lines[1].contains("manage_co_owners · failed · invalid co-owner: \"tom\""),
+        "{trail}"
+    );
+    assert!(
+        lines[2].contains("manage_co_owners · done · about user")
+            && lines[2].ends_with("sue added as a co-owner"),
+        "{trail}"
+    );
+    assert!(
+        lines[3].ends_with("resize_pool · done · pool size 1 -> 2"),
+        "{trail}"
+    );
+    assert!(
+        lines[5].ends_with("create_class · done · class net101 with 1 VMs, built on cluster sim"),
+        "{trail}"
+    );
+    lab.stop().await;
+}
+
 #[tokio::test]
 async fn a_student_in_two_classes_names_the_class_of_the_vm() {
     let (lab, token) = lab_with_class(1).await;

@@ -3,14 +3,17 @@
 //! # What is recorded, and where
 //! - Every change a person makes to a class goes through [`Lab::class_write`], which records an
 //!   entry for the actions the trail covers ([`audited`]) in the SAME transaction as the change:
-//!   the entry exists exactly when the change was committed. An attempt that is refused or
-//!   fails is recorded after its transaction rolled back, with the reason.
+//!   the entry exists exactly when the change was committed. A change that found nothing to do
+//!   (a co-owner added twice) has no entry ([`store::note_unchanged`]). An attempt that is
+//!   refused or fails is recorded after its transaction rolled back, with the reason.
 //! - Changes outside classes (roles, accounts, system settings, clusters, class creation) record
-//!   their entry in their own transaction ([`record`]).
+//!   their entry in their own transaction ([`record`], [`record_in_class`]). Starting the pool
+//!   work a change asks for (building, resizing, reconfiguring) is not another entry.
 //! - The changes the outbox reports (assignments from the waitlist, rebuilds, removals,
 //!   automatic shutdowns, VMs started for sessions) are derived from the event writing path in
 //!   `store::outbox::append`, which every event takes, with the transaction's actor (the system
-//!   for background work).
+//!   for background work); the rebuild of a VM its holder reimaged is left out, as their own
+//!   doing.
 //!
 //! Audit channels of front ends read the trail as a feed with a durable cursor per consumer
 //! ([`Lab::audit_after`], [`Lab::ack_audit`]), the way the outbox is read: at least once, woken
@@ -79,7 +82,8 @@ pub(crate) fn who(actor: &Actor) -> Option<(UserId, Role)> {
     actor.user_id().map(|user| (user, actor.role()))
 }
 
-/// Records a done change inside the caller's transaction, with the note its work left.
+/// Records a done change inside the caller's transaction, with the note its work left; a
+/// change whose work noted it changed nothing is not recorded.
 ///
 /// # Errors
 /// [`Error::Internal`] when SQLite fails.
@@ -89,23 +93,22 @@ pub(crate) fn record_done(
     action: Action,
     class: Option<ClassId>,
 ) -> Result<()> {
-    let (_, subject, detail) = store::take_note();
-    store::append(
+    let note = store::take_note();
+    if note.unchanged {
+        return Ok(());
+    }
+    append_done(
         tx,
-        &NewEntry {
-            actor: who(actor),
-            action: action_name(action),
-            class,
-            subject,
-            detail: detail.unwrap_or_default(),
-            outcome: AuditOutcome::Done,
-        },
-    )?;
-    Ok(())
+        actor,
+        action,
+        class,
+        note.subject,
+        note.detail.unwrap_or_default(),
+    )
 }
 
-/// Records a change to something of a class that is not the class's own row (a VM of its pool
-/// acted on by a teacher) inside its transaction.
+/// Records a change of a class made outside [`Lab::class_write`] (a VM of its pool acted on by
+/// a teacher, a class created with its pool) inside its transaction.
 ///
 /// # Errors
 /// [`Error::Internal`] when SQLite fails.

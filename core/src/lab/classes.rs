@@ -39,6 +39,16 @@ pub(crate) fn check_visible(tx: &rusqlite::Connection, actor: &Actor, class: &Cl
     }
 }
 
+/// Notes a co-owner change for its audit entry: the person as the subject and `detail`, or
+/// nothing to record when `changed` is false.
+fn co_owner_noted(changed: bool, user: UserId, detail: String) {
+    if changed {
+        crate::store::audit::note(Some(user), detail);
+    } else {
+        crate::store::audit::note_unchanged();
+    }
+}
+
 /// A freshly rotated join token: shown once, only its hash is stored.
 #[derive(Debug)]
 pub struct TokenRotation {
@@ -255,7 +265,9 @@ impl Lab {
         .await
     }
 
-    /// Adds a co-owner (primary teacher and adminers); returns false if they already were one.
+    /// Adds a co-owner (primary teacher and adminers); returns false if they already were one,
+    /// which changes nothing and leaves no audit entry. The entry of an addition names the
+    /// co-owner as its subject.
     ///
     /// Co-owning is meaningful whatever the person's stored role: the permission table gives a
     /// co-owner the class's rights only while they act with the teacher role. Front ends map
@@ -264,19 +276,40 @@ impl Lab {
     /// student gets nothing from co-owning.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`]; [`Error::NotFound`] for an unknown user.
+    /// [`Error::NotPermitted`]; [`Error::NotFound`] for an unknown user;
+    /// [`Error::InvalidValue`] for the class's primary teacher, who owns it already.
     pub async fn add_co_owner(&self, actor: &Actor, class: ClassId, user: UserId) -> Result<bool> {
-        self.class_write(actor, Action::ManageCoOwners, class, move |tx, _class| {
-            users::get(tx, user)?;
-            enrollment::add_co_owner(tx, user, class)
+        self.class_write(actor, Action::ManageCoOwners, class, move |tx, stored| {
+            let person = users::get(tx, user)?;
+            if stored.teacher_id == user {
+                return Err(InvalidValue::new(
+                    "co-owner",
+                    person.shown_name(),
+                    format!(
+                        "a person other than {}'s primary teacher ({} owns the class already)",
+                        stored.name,
+                        person.shown_name()
+                    ),
+                )
+                .into());
+            }
+            let added = enrollment::add_co_owner(tx, user, class)?;
+            co_owner_noted(
+                added,
+                user,
+                format!("{} added as a co-owner", person.shown_name()),
+            );
+            Ok(added)
         })
         .await
     }
 
-    /// Removes a co-owner (primary teacher and adminers); returns whether they were one.
+    /// Removes a co-owner (primary teacher and adminers); returns whether they were one (if
+    /// not, nothing changed and there is no audit entry). The entry of a removal names the
+    /// former co-owner as its subject.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`]; [`Error::NotFound`].
+    /// [`Error::NotPermitted`]; [`Error::NotFound`] for an unknown user.
     pub async fn remove_co_owner(
         &self,
         actor: &Actor,
@@ -284,7 +317,11 @@ impl Lab {
         user: UserId,
     ) -> Result<bool> {
         self.class_write(actor, Action::ManageCoOwners, class, move |tx, _class| {
-            enrollment::remove_co_owner(tx, user, class)
+            let person = users::get(tx, user)?;
+            let removed = enrollment::remove_co_owner(tx, user, class)?;
+            let detail = format!("{} no longer a co-owner", person.shown_name());
+            co_owner_noted(removed, user, detail);
+            Ok(removed)
         })
         .await
     }

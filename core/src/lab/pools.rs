@@ -4,7 +4,8 @@
 
 use rusqlite::Connection;
 
-use super::{Lab, TokenRotation};
+use super::audit::record_in_class;
+use super::{class_for, Lab, TokenRotation};
 use crate::error::{Entity, Error, Result};
 use crate::pools::announce;
 use crate::pools::client::{client_for, within_answer_time};
@@ -87,7 +88,8 @@ impl Lab {
     /// its base VM and its student VMs, cloned from the class's template with the class's
     /// specs, tagged and marked, with a `baseline` snapshot. Returns at once with the running
     /// [`Operation`]; students can join each VM as soon as it is ready. Calling it again
-    /// resumes or completes the pool; it never duplicates a VM.
+    /// resumes or completes the pool; it never duplicates a VM. The audit trail has no entry
+    /// for it: it builds what the class already records, whose change was recorded.
     ///
     /// # Errors
     /// [`Error::NotPermitted`]; [`Error::NotFound`] for an unknown class or no usable cluster;
@@ -126,7 +128,7 @@ impl Lab {
         let client = client_for(self, &cluster).await?;
         let guests = within_answer_time(self, &cluster, || observe::guests(&client)).await?;
         let vmids: Vec<u32> = guests.keys().copied().collect();
-        let chosen = cluster.clone();
+        let (chosen, by) = (cluster.clone(), *actor);
         let class = self
             .db()
             .write(move |tx| {
@@ -136,9 +138,15 @@ impl Lab {
                 let on = format!("cluster {chosen}");
                 let class = classes::insert_avoiding(tx, teacher, &new, &vmids, &on)?;
                 managed::manage(tx, class.id, &chosen)?;
+                let detail = format!(
+                    "class {} with {} VMs, built on cluster {chosen}",
+                    class.name, class.pool_size
+                );
+                record_in_class(tx, &by, Action::CreateClass, class.id, None, detail)?;
                 Ok(class)
             })
             .await?;
+        self.wake_consumers(1);
         let op = self
             .start_pool_operation(actor, class.id, OperationKind::Provision)
             .await?;
@@ -159,6 +167,8 @@ impl Lab {
 
     /// Records that the class's pool is managed on its cluster (checking the actor's right in
     /// the same transaction), checks the cluster answers, and starts `kind` over the class.
+    /// It writes no audit entry: the change that asked for the work (the class created, the
+    /// pool resized, the specs changed) recorded its own, and carrying it out is not another.
     pub(crate) async fn start_pool_operation(
         &self,
         actor: &Actor,
@@ -180,12 +190,14 @@ impl Lab {
             })
             .await?;
         self.probe(&cluster).await?;
-        let chosen = cluster.clone();
+        let (chosen, who) = (cluster.clone(), *actor);
         // A class being deleted is not found here (the facade no longer sees it).
-        self.class_write(actor, Action::ResizePool, class, move |tx, _| {
-            managed::manage(tx, class, &chosen)
-        })
-        .await?;
+        self.db()
+            .write(move |tx| {
+                class_for(tx, &who, Action::ResizePool, class)?;
+                managed::manage(tx, class, &chosen)
+            })
+            .await?;
         operation::start(
             self,
             class,
@@ -270,6 +282,7 @@ impl Lab {
                     ..ClassSettings::default()
                 };
                 class_settings::update(tx, class, &change)?;
+                crate::store::audit::note(None, format!("pool size {current} -> {size}"));
                 shrink_now(tx, class, usize::from(size.get()), force)
             })
             .await?;
@@ -435,7 +448,7 @@ impl Lab {
         new.template_id = template_id;
         new.deployment_cluster = Some(cluster.clone());
         found.apply_specs(&mut new);
-        let chosen = cluster.clone();
+        let (chosen, by) = (cluster.clone(), *actor);
         let token = crate::token::JoinToken::generate();
         let hash = token.hash();
         let class = self
@@ -445,9 +458,18 @@ impl Lab {
                 let class = classes::insert(tx, teacher, &new)?;
                 managed::manage(tx, class.id, &chosen)?;
                 tokens::set_token(tx, class.id, Some(&hash), TokenExpiry::Never)?;
+                let range = class.scheme.vmids();
+                let detail = format!(
+                    "class {} imported from VMIDs {}-{} on cluster {chosen}",
+                    class.name,
+                    range.start(),
+                    range.end()
+                );
+                record_in_class(tx, &by, Action::CreateClass, class.id, None, detail)?;
                 Ok(class)
             })
             .await?;
+        self.wake_consumers(1);
         let adopted = crate::pools::import::adopt(self, &class, &found).await?;
         let operation = self
             .start_pool_operation(actor, class.id, OperationKind::Provision)

@@ -5,7 +5,9 @@
 //!
 //! The audit trail records what people do to VMs they do not hold (a teacher stopping a
 //! student's VM, and attempts refused), not students' doings on their own VM, nor the system's
-//! (its actions reach the trail through the events they send).
+//! (its actions reach the trail through the events they send). A reimage ends in a
+//! `VmRebuilt` event, which the trail records as the system's rebuild, except when the holder
+//! asked for it: that rebuild is their own doing (see `store::audit::from_event`).
 
 use super::audit::record_in_class;
 use super::{class_for, Lab};

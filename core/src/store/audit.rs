@@ -5,11 +5,12 @@ use rusqlite::Connection;
 use sea_query::{Cond, Expr, ExprTrait, OnConflict, Order, Query};
 
 use super::{query_all, query_opt, stored};
-use crate::db::schema::{AuditCursors as Cur, AuditLog as Log, Classes};
+use crate::db::schema::{AuditCursors as Cur, AuditLog as Log, Classes, PoolOperations as Ops};
 use crate::db::time::{now_sql, ts_from_sql};
 use crate::error::{Error, Result};
-use crate::events::LabEvent;
+use crate::events::{LabEvent, RebuildReason};
 use crate::model::{AuditEntry, AuditOutcome};
+use crate::pools::OperationKind;
 use crate::types::{ClassId, ClassName, Role, UserId};
 
 /// The longest detail kept; longer text is cut (an error message can be long).
@@ -147,8 +148,19 @@ thread_local! {
 #[derive(Debug, Clone, Default)]
 struct Acting {
     actor: Option<(UserId, Role)>,
-    subject: Option<UserId>,
-    detail: Option<String>,
+    note: Note,
+}
+
+/// What the work of a change noted for its audit entry.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Note {
+    /// Whom the change concerns.
+    pub(crate) subject: Option<UserId>,
+    /// What it did (`size 30 -> 40`); `None`: the entry names the action only.
+    pub(crate) detail: Option<String>,
+    /// The change found everything as asked (a co-owner added twice): it changed nothing, so
+    /// it has no entry.
+    pub(crate) unchanged: bool,
 }
 
 /// Runs `work` (one transaction's work, on this thread) as `actor` (`None`: the system).
@@ -167,18 +179,28 @@ pub(crate) fn acting_as<T>(actor: Option<(UserId, Role)>, work: impl FnOnce() ->
 pub(crate) fn note(subject: Option<UserId>, detail: impl Into<String>) {
     ACTING.with_borrow_mut(|acting| {
         if let Some(acting) = acting {
-            acting.subject = subject.or(acting.subject);
-            acting.detail = Some(detail.into());
+            acting.note.subject = subject.or(acting.note.subject);
+            acting.note.detail = Some(detail.into());
         }
     });
 }
 
-/// The running transaction's actor (`None`: the system, also outside any facade call) and the
-/// note its work left, taken.
-pub(crate) fn take_note() -> (Option<(UserId, Role)>, Option<UserId>, Option<String>) {
+/// Notes that the running change found nothing to do, so the trail does not record it as a
+/// change (the caller still says so to the person who asked).
+pub(crate) fn note_unchanged() {
+    ACTING.with_borrow_mut(|acting| {
+        if let Some(acting) = acting {
+            acting.note.unchanged = true;
+        }
+    });
+}
+
+/// The note the running transaction's work left, taken (an empty one outside any facade
+/// call).
+pub(crate) fn take_note() -> Note {
     ACTING.with_borrow_mut(|acting| match acting {
-        Some(acting) => (acting.actor, acting.subject.take(), acting.detail.take()),
-        None => (None, None, None),
+        Some(acting) => std::mem::take(&mut acting.note),
+        None => Note::default(),
     })
 }
 
@@ -202,10 +224,15 @@ pub(crate) fn from_event(conn: &Connection, event: &LabEvent) -> Result<()> {
         ),
         LabEvent::VmRebuilt {
             user_id,
+            class_id,
             vmid,
             reason,
-            ..
-        } => ("vm_rebuilt", Some(*user_id), format!("VM {vmid}: {reason}")),
+        } => {
+            if *reason == RebuildReason::Reimaged && reimaging_own_vm(conn, *class_id, *user_id)? {
+                return Ok(());
+            }
+            ("vm_rebuilt", Some(*user_id), format!("VM {vmid}: {reason}"))
+        }
         LabEvent::VmRemoved { user_id, vmid, .. } => (
             "vm_removed",
             Some(*user_id),
@@ -255,6 +282,24 @@ pub(crate) fn from_event(conn: &Connection, event: &LabEvent) -> Result<()> {
         },
     )?;
     Ok(())
+}
+
+/// Whether `holder` runs a reimage in `class` (an operation they started that has not ended):
+/// then the rebuild of the VM they hold there is their own doing on their own VM, which the
+/// trail leaves out like their other actions on it. A student holds one VM per class, so their
+/// running reimage there is of that VM. The rebuilds the system does (a VM that vanished, a
+/// published template's reimages) and those a teacher asked for are still recorded.
+fn reimaging_own_vm(conn: &Connection, class: ClassId, holder: UserId) -> Result<bool> {
+    let select = Query::select()
+        .expr(Expr::val(1))
+        .from(Ops::Table)
+        .and_where(Expr::col(Ops::ClassId).eq(class.get()))
+        .and_where(Expr::col(Ops::Kind).eq(OperationKind::Reimage.as_str()))
+        .and_where(Expr::col(Ops::StartedBy).eq(holder.get()))
+        .and_where(Expr::col(Ops::FinishedAt).is_null())
+        .limit(1)
+        .to_owned();
+    Ok(query_opt(conn, &select, |c| c.next::<i64>())?.is_some())
 }
 
 /// Up to `limit` entries after `consumer`'s cursor, oldest first.

@@ -2,14 +2,27 @@
 //! assignments, role changes, refused attempts), written with the change, and who may read it.
 
 use pvelab_core::model::{
-    AuditOutcome, AuditQuery, ClassSettings, ClusterChange, ClusterCredential, ClusterJobChange,
-    TokenExpiry,
+    AuditEntry, AuditOutcome, AuditQuery, ClassSettings, ClusterChange, ClusterCredential,
+    ClusterJobChange, TokenExpiry,
 };
-use pvelab_core::types::{PveUser, Role, UsageQuota};
-use pvelab_core::Error;
+use pvelab_core::types::{ClassId, ClassName, Cores, PoolSize, PveUser, Role, UsageQuota};
+use pvelab_core::{Actor, Error, Lab};
 use secrecy::SecretString;
 
+use crate::pools_support::{bed, finish};
 use crate::support::{register_slot, user, world, ActorId};
+
+/// The trail of one class (or about one person in it), oldest first, as an adminer reads it.
+async fn trail(lab: &Lab, admin: &Actor, class: ClassId, about: Option<&Actor>) -> Vec<AuditEntry> {
+    let query = AuditQuery {
+        class: Some(class),
+        user: about.map(ActorId::uid),
+        ..AuditQuery::default()
+    };
+    let mut entries = lab.audit(admin, query).await.expect("trail");
+    entries.reverse();
+    entries
+}
 
 #[tokio::test]
 async fn every_kind_of_change_is_recorded_with_who_what_the_class_and_the_outcome() {
@@ -273,4 +286,191 @@ async fn teachers_read_their_classes_trail_only_and_students_none() {
     let rest = w.lab.audit_after(&feed, 100).await.unwrap();
     assert_eq!(rest.len(), total.len() - 1);
     assert_eq!(rest[0].id, first[1].id);
+}
+
+/// Each change is one entry, however much pool work it starts: creating a class with its pool
+/// is one `create_class` entry saying what was made (not a resize), a resize one `resize_pool`
+/// entry naming the sizes, a change of the VMs' specs one `edit_class_settings` entry.
+#[tokio::test]
+async fn a_pool_made_resized_and_reconfigured_is_one_entry_per_change() {
+    let b = bed().await;
+    let (class, op) = b.launch("net101", 1).await;
+    finish(op).await;
+    let size = PoolSize::new(2).expect("size");
+    let op = b
+        .lab
+        .resize_pool(&b.teacher, class.id, size, false)
+        .await
+        .expect("resize");
+    finish(op).await;
+    let cores = Cores::new(2).expect("cores");
+    let op = b
+        .lab
+        .change_vm_specs(&b.teacher, class.id, Some(cores), None, None)
+        .await
+        .expect("specs");
+    finish(op).await;
+
+    let entries = trail(&b.lab, &b.admin, class.id, None).await;
+    let seen: Vec<(&str, Option<_>, &str)> = entries
+        .iter()
+        .map(|e| (e.action.as_str(), e.actor, e.detail.as_str()))
+        .collect();
+    let created = format!("class net101 with 1 VMs, built on cluster {}", b.cluster);
+    let teacher = Some(b.teacher.uid());
+    assert_eq!(
+        seen,
+        [
+            ("create_class", teacher, created.as_str()),
+            ("resize_pool", teacher, "pool size 1 -> 2"),
+            ("edit_class_settings", teacher, ""),
+        ],
+        "{entries:#?}"
+    );
+}
+
+/// An imported class is created like any other: one `create_class` entry naming the range.
+#[tokio::test]
+async fn an_imported_class_is_one_create_class_entry() {
+    let b = bed().await;
+    let imported = b
+        .lab
+        .import_class(
+            &b.teacher,
+            &b.cluster,
+            71,
+            ClassName::parse("legacy").expect("name"),
+            Some(b.template),
+        )
+        .await
+        .expect("import");
+    finish(imported.operation).await;
+
+    let entries = trail(&b.lab, &b.admin, imported.class.id, None).await;
+    let seen: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e.action.as_str(), e.detail.as_str()))
+        .collect();
+    let created = format!(
+        "class legacy imported from VMIDs 7100-7199 on cluster {}",
+        b.cluster
+    );
+    assert_eq!(seen, [("create_class", created.as_str())], "{entries:#?}");
+}
+
+/// A student's reimage of the VM they hold is their own doing on their own VM, which the trail
+/// leaves out; a teacher's reimage of it is recorded with the teacher, and the rebuild that
+/// carries it out as the system's.
+#[tokio::test]
+async fn a_students_own_reimage_is_left_out_and_a_teachers_is_recorded() {
+    let b = bed().await;
+    let (class, op) = b.launch("reimage", 1).await;
+    finish(op).await;
+    let sam = user(&b.lab, "sam", Role::User).await;
+    let vm = b
+        .lab
+        .assign(&b.teacher, class.id, sam.uid(), None)
+        .await
+        .expect("assign")
+        .vmid;
+
+    let op = b.lab.reimage_vm(&sam, class.id, vm).await.expect("own");
+    let (_, summary) = finish(op).await;
+    assert_eq!(summary.ready, 1, "{summary:?}");
+    let entries = trail(&b.lab, &b.admin, class.id, None).await;
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["create_class", "assign_vm"], "{entries:#?}");
+
+    let op = b
+        .lab
+        .reimage_vm(&b.teacher, class.id, vm)
+        .await
+        .expect("teacher's");
+    finish(op).await;
+    let about_sam = trail(&b.lab, &b.admin, class.id, Some(&sam)).await;
+    let seen: Vec<(&str, Option<_>, &str)> = about_sam
+        .iter()
+        .map(|e| (e.action.as_str(), e.actor, e.detail.as_str()))
+        .collect();
+    let asked = format!("reimage of VM {vm}, held by the subject");
+    let rebuilt = format!("VM {vm}: it was reimaged");
+    let teacher = Some(b.teacher.uid());
+    assert_eq!(
+        seen,
+        [
+            ("control_student_vm", teacher, asked.as_str()),
+            ("vm_rebuilt", None, rebuilt.as_str()),
+        ],
+        "{about_sam:#?}"
+    );
+}
+
+/// A co-owner change names the person as its subject; adding someone who co-owns the class
+/// already, or removing someone who does not, changes nothing and has no entry; the primary
+/// teacher cannot become a co-owner of their own class.
+#[tokio::test]
+async fn co_owner_changes_name_the_person_and_changes_of_nothing_are_not_recorded() {
+    let w = world().await;
+    let class = w.class("net101", 10).await;
+    let sue = user(&w.lab, "sue", Role::Teacher).await;
+    let lab = &w.lab;
+
+    assert!(lab
+        .add_co_owner(&w.teacher, class.id, sue.uid())
+        .await
+        .unwrap());
+    assert!(!lab
+        .add_co_owner(&w.teacher, class.id, sue.uid())
+        .await
+        .unwrap());
+    assert!(lab
+        .remove_co_owner(&w.teacher, class.id, sue.uid())
+        .await
+        .unwrap());
+    assert!(!lab
+        .remove_co_owner(&w.teacher, class.id, sue.uid())
+        .await
+        .unwrap());
+    let own = lab
+        .add_co_owner(&w.teacher, class.id, w.teacher.uid())
+        .await
+        .unwrap_err();
+    assert!(matches!(own, Error::InvalidValue(_)), "{own:?}");
+    assert!(
+        own.to_string()
+            .contains("net101's primary teacher (teacher owns the class already)"),
+        "{own}"
+    );
+    assert!(lab
+        .co_owners(&w.teacher, class.id)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let entries = trail(lab, &w.admin, class.id, None).await;
+    let seen: Vec<(&str, Option<_>, &str, AuditOutcome)> = entries
+        .iter()
+        .map(|e| (e.action.as_str(), e.subject, e.detail.as_str(), e.outcome))
+        .collect();
+    let done = AuditOutcome::Done;
+    assert_eq!(
+        seen[1..3],
+        [
+            (
+                "manage_co_owners",
+                Some(sue.uid()),
+                "sue added as a co-owner",
+                done
+            ),
+            (
+                "manage_co_owners",
+                Some(sue.uid()),
+                "sue no longer a co-owner",
+                done
+            ),
+        ],
+        "{entries:#?}"
+    );
+    assert_eq!(seen.len(), 4, "{entries:#?}");
+    assert_eq!(seen[3].3, AuditOutcome::Failed, "{entries:#?}");
 }
