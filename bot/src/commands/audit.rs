@@ -29,8 +29,8 @@ pub fn entry_line(entry: &AuditEntry) -> String {
         entry.action,
         entry.outcome
     );
-    if let Some(subject) = entry.subject {
-        line.push_str(&format!(" · about user {subject}"));
+    if let Some(subject) = entry.subject_text() {
+        line.push_str(&format!(" · about {subject}"));
     }
     if !entry.detail.is_empty() {
         line.push_str(" · ");

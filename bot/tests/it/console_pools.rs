@@ -291,8 +291,13 @@ async fn the_audit_trail_has_one_entry_per_change_and_not_a_students_own_reimage
         ],
         "{trail}"
     );
+    // People by name, not by number.
     assert!(
-        lines[0].contains("manage_co_owners · done · about user")
+        lines.iter().all(|l| l.contains(" · tom (teacher) · ")),
+        "{trail}"
+    );
+    assert!(
+        lines[0].contains("manage_co_owners · done · about sue")
             && lines[0].ends_with("sue no longer a co-owner"),
         "{trail}"
     );
@@ -301,7 +306,7 @@ async fn the_audit_trail_has_one_entry_per_change_and_not_a_students_own_reimage
         "{trail}"
     );
     assert!(
-        lines[2].contains("manage_co_owners · done · about user")
+        lines[2].contains("manage_co_owners · done · about sue")
             && lines[2].ends_with("sue added as a co-owner"),
         "{trail}"
     );

@@ -64,6 +64,12 @@ pub struct AuditEntry {
     pub class_name: Option<ClassName>,
     /// The person the change concerns (a student, the user whose role changed), if any.
     pub subject: Option<UserId>,
+    /// The actor's name as pvelab knows it now (display name, login or external id).
+    #[serde(default)]
+    pub actor_name: Option<String>,
+    /// The subject's name as pvelab knows it now.
+    #[serde(default)]
+    pub subject_name: Option<String>,
     /// More about what was done, or why it failed.
     pub detail: String,
     /// How it ended.
@@ -71,13 +77,29 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    /// `system`, or `user 7 (teacher)`.
+    /// `system`, or `tom (teacher)` (`user 7 (teacher)` when the name is not known).
     pub fn actor_text(&self) -> String {
-        match (self.actor, self.actor_role) {
-            (Some(user), Some(role)) => format!("user {user} ({role})"),
-            (Some(user), None) => format!("user {user}"),
-            _ => "system".to_owned(),
+        let Some(user) = self.actor else {
+            return "system".to_owned();
+        };
+        let who = self
+            .actor_name
+            .clone()
+            .unwrap_or_else(|| format!("user {user}"));
+        match self.actor_role {
+            Some(role) => format!("{who} ({role})"),
+            None => who,
         }
+    }
+
+    /// `sam` (`user 12` when the name is not known), or `None` without a subject.
+    pub fn subject_text(&self) -> Option<String> {
+        let user = self.subject?;
+        Some(
+            self.subject_name
+                .clone()
+                .unwrap_or_else(|| format!("user {user}")),
+        )
     }
 }
 
@@ -90,4 +112,42 @@ pub struct AuditQuery {
     pub user: Option<UserId>,
     /// At most this many, newest first (default 20, at most 200).
     pub limit: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(
+        actor: Option<(i64, Option<&str>)>,
+        subject: Option<(i64, Option<&str>)>,
+    ) -> AuditEntry {
+        AuditEntry {
+            id: 1,
+            at: Timestamp::UNIX_EPOCH,
+            actor: actor.map(|(id, _)| UserId::new(id)),
+            actor_role: actor.map(|_| Role::Teacher),
+            action: "resize_pool".into(),
+            class_id: None,
+            class_name: None,
+            subject: subject.map(|(id, _)| UserId::new(id)),
+            actor_name: actor.and_then(|(_, n)| n.map(str::to_owned)),
+            subject_name: subject.and_then(|(_, n)| n.map(str::to_owned)),
+            detail: String::new(),
+            outcome: AuditOutcome::Done,
+        }
+    }
+
+    #[test]
+    fn people_are_named_and_numbered_only_when_their_name_is_unknown() {
+        let named = entry(Some((3, Some("tom"))), Some((5, Some("sam"))));
+        assert_eq!(named.actor_text(), "tom (teacher)");
+        assert_eq!(named.subject_text().as_deref(), Some("sam"));
+        let gone = entry(Some((3, None)), Some((5, None)));
+        assert_eq!(gone.actor_text(), "user 3 (teacher)");
+        assert_eq!(gone.subject_text().as_deref(), Some("user 5"));
+        let system = entry(None, None);
+        assert_eq!(system.actor_text(), "system");
+        assert_eq!(system.subject_text(), None);
+    }
 }

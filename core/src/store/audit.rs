@@ -56,6 +56,8 @@ fn map(c: &mut crate::store::Cols<'_, '_>) -> Result<AuditEntry> {
             .next::<Option<String>>()?
             .and_then(|n| ClassName::parse(&n).ok()),
         subject: c.next::<Option<i64>>()?.map(UserId::new),
+        actor_name: None,
+        subject_name: None,
         detail: c.next()?,
         outcome: {
             let text: String = c.next()?;
@@ -102,8 +104,38 @@ pub(crate) fn append(conn: &Connection, entry: &NewEntry) -> Result<AuditEntry> 
         ])
         .returning(Query::returning().columns(COLUMNS))
         .to_owned();
+    // Without names: the writers need only the entry's number (readers fill names in).
     query_opt(conn, &insert, map)?
         .ok_or_else(|| Error::internal("a new audit entry was not returned"))
+}
+
+/// Fills in the names of the entries' actors and subjects (one read per person): a trail that
+/// says `tom (teacher) · about sam` reads better than user numbers. Names are today's, not
+/// those of the day of the entry; a person pvelab no longer knows keeps their number.
+fn with_names(conn: &Connection, mut entries: Vec<AuditEntry>) -> Result<Vec<AuditEntry>> {
+    let mut names: std::collections::HashMap<UserId, Option<String>> =
+        std::collections::HashMap::new();
+    let mut name_of = |user: UserId| -> Result<Option<String>> {
+        if let Some(name) = names.get(&user) {
+            return Ok(name.clone());
+        }
+        let name = match super::users::get(conn, user) {
+            Ok(person) => Some(person.shown_name().to_owned()),
+            Err(Error::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        names.insert(user, name.clone());
+        Ok(name)
+    };
+    for entry in &mut entries {
+        if let Some(actor) = entry.actor {
+            entry.actor_name = name_of(actor)?;
+        }
+        if let Some(subject) = entry.subject {
+            entry.subject_name = name_of(subject)?;
+        }
+    }
+    Ok(entries)
 }
 
 /// The newest entries, newest first: of `class` when given (else of every class and none), by
@@ -133,7 +165,7 @@ pub(crate) fn latest(
                 .add(Expr::col(Log::SubjectId).eq(user.get())),
         );
     }
-    query_all(conn, &select, map)
+    with_names(conn, query_all(conn, &select, map)?)
 }
 
 thread_local! {
@@ -324,7 +356,7 @@ pub(crate) fn after_cursor(
         .order_by(Log::Id, Order::Asc)
         .limit(u64::from(limit))
         .to_owned();
-    query_all(conn, &select, map)
+    with_names(conn, query_all(conn, &select, map)?)
 }
 
 /// Moves `consumer`'s cursor forward to `up_to` (never back).
