@@ -370,16 +370,19 @@ impl Lab {
     }
 
     /// Revokes the class's join token; nobody can join until a new one is made. Returns whether
-    /// the class had a token (`false`: there was nothing to revoke, and nothing changed).
+    /// the class had a token (`false`: there was nothing to revoke, nothing changed, and the
+    /// audit trail has no entry).
     ///
     /// # Errors
     /// [`Error::NotPermitted`]; [`Error::NotFound`].
     pub async fn revoke_token(&self, actor: &Actor, class: ClassId) -> Result<bool> {
         self.class_write(actor, Action::ManageJoinToken, class, move |tx, stored| {
             if stored.token.is_none() {
+                crate::store::audit::note_unchanged();
                 return Ok(false);
             }
             tokens::set_token(tx, class, None, TokenExpiry::Never)?;
+            crate::store::audit::note(None, "join token revoked");
             Ok(true)
         })
         .await

@@ -474,3 +474,26 @@ async fn co_owner_changes_name_the_person_and_changes_of_nothing_are_not_recorde
     assert_eq!(seen.len(), 4, "{entries:#?}");
     assert_eq!(seen[3].3, AuditOutcome::Failed, "{entries:#?}");
 }
+
+#[tokio::test]
+async fn revoking_a_token_the_class_does_not_have_is_not_recorded() {
+    let w = world().await;
+    let class = w.class("net101", 10).await;
+    assert!(!w.lab.revoke_token(&w.teacher, class.id).await.unwrap());
+    assert!(trail(&w.lab, &w.admin, class.id, None)
+        .await
+        .iter()
+        .all(|e| e.action != "manage_join_token"));
+
+    w.token(&class, pvelab_core::model::TokenExpiry::Never)
+        .await;
+    assert!(w.lab.revoke_token(&w.teacher, class.id).await.unwrap());
+    let tokens: Vec<String> = trail(&w.lab, &w.admin, class.id, None)
+        .await
+        .into_iter()
+        .filter(|e| e.action == "manage_join_token")
+        .map(|e| e.detail)
+        .collect();
+    assert_eq!(tokens.len(), 2, "made and revoked: {tokens:?}");
+    assert_eq!(tokens[1], "join token revoked", "oldest first: {tokens:?}");
+}
