@@ -244,7 +244,7 @@ async fn a_session_through_the_console_with_its_refusals_its_warm_start_and_the_
         "{removed}"
     );
     assert!(
-        removed.contains("[audit] 2027-01-15 08:05 UTC · user "),
+        removed.contains("[audit] 2027-01-15 08:05 UTC · tom (teacher) · "),
         "entries written during a console session are printed: {removed}"
     );
     assert!(
