@@ -315,7 +315,9 @@ async fn the_audit_trail_has_one_entry_per_change_and_not_a_students_own_reimage
         "{trail}"
     );
     assert!(
-        lines[5].ends_with("create_class · done · class net101 with 1 VMs, built on cluster sim"),
+        lines[5].ends_with(
+            "create_class · done · class net101 with 1 student VM, built on cluster sim"
+        ),
         "{trail}"
     );
     lab.stop().await;

@@ -82,6 +82,14 @@ pub(crate) fn who(actor: &Actor) -> Option<(UserId, Role)> {
     actor.user_id().map(|user| (user, actor.role()))
 }
 
+/// `1 student VM`, `30 student VMs`: a pool's size as an entry's detail says it.
+pub(crate) fn student_vms(size: crate::types::PoolSize) -> String {
+    match size.get() {
+        1 => "1 student VM".to_owned(),
+        n => format!("{n} student VMs"),
+    }
+}
+
 /// Records a done change inside the caller's transaction, with the note its work left; a
 /// change whose work noted it changed nothing is not recorded.
 ///

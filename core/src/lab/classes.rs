@@ -123,7 +123,11 @@ impl Lab {
                         action: super::audit::action_name(Action::CreateClass),
                         class: Some(class.id),
                         subject: None,
-                        detail: format!("class {} with {} VMs", class.name, class.pool_size),
+                        detail: format!(
+                            "class {} with {}",
+                            class.name,
+                            super::audit::student_vms(class.pool_size)
+                        ),
                         outcome: crate::model::AuditOutcome::Done,
                     },
                 )?;

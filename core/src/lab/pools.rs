@@ -139,8 +139,9 @@ impl Lab {
                 let class = classes::insert_avoiding(tx, teacher, &new, &vmids, &on)?;
                 managed::manage(tx, class.id, &chosen)?;
                 let detail = format!(
-                    "class {} with {} VMs, built on cluster {chosen}",
-                    class.name, class.pool_size
+                    "class {} with {}, built on cluster {chosen}",
+                    class.name,
+                    super::audit::student_vms(class.pool_size)
                 );
                 record_in_class(tx, &by, Action::CreateClass, class.id, None, detail)?;
                 Ok(class)

@@ -316,7 +316,10 @@ async fn a_pool_made_resized_and_reconfigured_is_one_entry_per_change() {
         .iter()
         .map(|e| (e.action.as_str(), e.actor, e.detail.as_str()))
         .collect();
-    let created = format!("class net101 with 1 VMs, built on cluster {}", b.cluster);
+    let created = format!(
+        "class net101 with 1 student VM, built on cluster {}",
+        b.cluster
+    );
     let teacher = Some(b.teacher.uid());
     assert_eq!(
         seen,
