@@ -52,17 +52,8 @@ enum Start {
 /// Runs one action to its end.
 pub(crate) async fn drive(run: &Run, action: Action) -> Outcome {
     let vmid = action.vmid();
-    let creating = matches!(
-        action,
-        Action::Add { .. }
-            | Action::Clone { .. }
-            | Action::AwaitClone { .. }
-            | Action::Continue { .. }
-            | Action::Fail { .. }
-            | Action::Rebuild { .. }
-            | Action::Vanished { .. }
-            | Action::Reimage { .. }
-    );
+    // An action that builds a VM records a failure as the VM's step (it is retried later).
+    let creating = action.builds();
     let result = match action {
         Action::Add { vmid, role, clone } => add(run, vmid, role, clone).await,
         Action::Clone { vmid, clone } => build(run, vmid, Start::Clone, Ok(clone), None).await,

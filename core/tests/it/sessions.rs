@@ -26,6 +26,27 @@ fn plan(day: &str, start: &str, end: &str) -> SessionPlan {
     .unwrap()
 }
 
+/// A lab on Monday 2027-03-22 07:00 UTC (08:00 in Berlin, CET; summer time starts on the
+/// 28th) with class `ops` in Europe/Berlin.
+async fn berlin_week_before_summer_time() -> (JobsWorld, pvelab_core::model::Class) {
+    let options = Options {
+        start: "2027-03-22T07:00:00Z".parse().unwrap(),
+        ..Options::default()
+    };
+    let world = jobs_world(options).await;
+    let class = world.class_at_100("ops").await;
+    let class = world
+        .settings(
+            &class,
+            ClassSettings {
+                time_zone: Some(Some(ClassTimeZone::parse("Europe/Berlin").unwrap())),
+                ..ClassSettings::default()
+            },
+        )
+        .await;
+    (world, class)
+}
+
 async fn usage(
     world: &JobsWorld,
     class: &pvelab_core::model::Class,
@@ -249,22 +270,8 @@ async fn a_session_warm_starts_vms_keeps_its_time_out_of_the_quota_and_warns_the
 #[tokio::test]
 async fn a_weekly_session_opens_at_the_same_local_time_across_a_dst_change() {
     // Monday 2027-03-22 07:00 UTC = 08:00 in Berlin (CET); summer time starts on the 28th.
-    let options = Options {
-        start: "2027-03-22T07:00:00Z".parse().unwrap(),
-        ..Options::default()
-    };
-    let world = jobs_world(options).await;
+    let (world, class) = berlin_week_before_summer_time().await;
     world.set("sessions.lead", "10m").await;
-    let class = world.class_at_100("ops").await;
-    let class = world
-        .settings(
-            &class,
-            ClassSettings {
-                time_zone: Some(Some(ClassTimeZone::parse("Europe/Berlin").unwrap())),
-                ..ClassSettings::default()
-            },
-        )
-        .await;
     let (_student, vm) = world.student_on(&class, 1, "sam").await;
     world.sim.stop_guest(vm.get()).unwrap();
     world.sync(JobKind::Inventory).await;
@@ -380,21 +387,7 @@ async fn session_commands_refuse_overlaps_past_dates_unknown_sessions_and_studen
 
 #[tokio::test]
 async fn a_one_off_session_at_a_time_the_clocks_skip_is_refused_naming_it() {
-    let options = Options {
-        start: "2027-03-22T07:00:00Z".parse().unwrap(),
-        ..Options::default()
-    };
-    let world = jobs_world(options).await;
-    let class = world.class_at_100("ops").await;
-    let class = world
-        .settings(
-            &class,
-            ClassSettings {
-                time_zone: Some(Some(ClassTimeZone::parse("Europe/Berlin").unwrap())),
-                ..ClassSettings::default()
-            },
-        )
-        .await;
+    let (world, class) = berlin_week_before_summer_time().await;
     // On 2027-03-28 Berlin's clocks go from 02:00 straight to 03:00.
     let refused = world
         .lab()
